@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs everything restgate needs on a machine that has only Node 20 and npm:
+# pnpm (pinned), the workspace's packages (native ones built against the local Node headers),
+# and the packages' dist builds that the CLI runs.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+want=$(node -p "require('./package.json').packageManager.split('@')[1]")
+if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm -v 2>/dev/null)" != "$want" ]; then
+  npm i -g "pnpm@$want" >/dev/null 2>&1 || npm i -g "pnpm@$want"
+fi
+# node-gyp (better-sqlite3) must build against the installed Node headers when npm is set up so;
+# pnpm does not read npm's global `nodedir`, so pass it on explicitly.
+if [ -z "${npm_config_nodedir:-}" ]; then
+  nd=$(npm config get nodedir 2>/dev/null || true)
+  if [ -n "$nd" ] && [ "$nd" != "undefined" ] && [ "$nd" != "null" ]; then export npm_config_nodedir="$nd"; fi
+fi
+if [ -f pnpm-lock.yaml ]; then pnpm install --frozen-lockfile; else pnpm install; fi
+if [ "${RESTGATE_SKIP_BUILD:-}" != "1" ]; then pnpm -s build >/dev/null || pnpm build; fi
