@@ -1,0 +1,39 @@
+/** Codes a {@link TemplateError} can carry. */
+export type TemplateErrorCode =
+  /** The template source (or a path expression) does not follow the grammar. */
+  | 'TEMPLATE_SYNTAX'
+  /** The template source is not a string (a programmer error). */
+  | 'TEMPLATE_INVALID_SOURCE'
+
+export interface TemplateErrorOptions {
+  /** 0-based index into the template source (or the path expression) where the problem is. */
+  position?: number
+  /** Where the template sits in the config file, e.g. `mapping[0].converter.timeseries[1].value`. */
+  path?: string
+  cause?: unknown
+}
+
+/** The one error class of `@restgate/templater`. */
+export class TemplateError extends Error {
+  override readonly name = 'TemplateError'
+  readonly code: TemplateErrorCode
+  /** 0-based index into the source where the problem is (for `TEMPLATE_SYNTAX`). */
+  readonly position: number | undefined
+  /** Config path of the template, when the caller gave one. */
+  readonly path: string | undefined
+
+  constructor(code: TemplateErrorCode, message: string, options: TemplateErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.code = code
+    this.position = options.position
+    this.path = options.path
+  }
+
+  /** True for a TemplateError, also across package copies (checked by name and code, not `instanceof` only). */
+  static is(e: unknown): e is TemplateError {
+    if (e instanceof TemplateError) return true
+    if (typeof e !== 'object' || e === null) return false
+    const candidate = e as { name?: unknown; code?: unknown }
+    return candidate.name === 'TemplateError' && typeof candidate.code === 'string' && candidate.code.startsWith('TEMPLATE_')
+  }
+}

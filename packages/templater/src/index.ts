@@ -1,0 +1,8 @@
+export { compileTemplate, compileTemplateDefaults } from './template.ts'
+export type { CompileTemplateOptions, EvaluateResult, RenderContext, RenderResult, Template } from './template.ts'
+export { parsePath } from './path.ts'
+export type { PathSegment } from './path.ts'
+export { resolvePath } from './resolve.ts'
+export type { ResolveResult } from './resolve.ts'
+export { TemplateError } from './errors.ts'
+export type { TemplateErrorCode, TemplateErrorOptions } from './errors.ts'
