@@ -1,0 +1,324 @@
+/**
+ * `file` storage: records appended to CRC-checked segment files, fsync'ed before `put()` resolves
+ * (group commit), removed only by `ack()`, read back in order after a restart or a crash.
+ * Format: see file-format.ts; ack state: file-acks.ts.
+ */
+import { mkdir, truncate, unlink } from 'node:fs/promises'
+import { resolve } from 'node:path'
+import { StorageFullError, TbClientError } from '../errors.ts'
+import { defaultLogger } from '../logger.ts'
+import type { FileStorageOptions, FullPolicy, StorageBackend, StorageStats, StoredEntry, StoredRecord } from './types.ts'
+import { toRanges, writeAckState, type AckState } from './file-acks.ts'
+import { encodeLine } from './file-format.ts'
+import { createGroupCommit } from './file-group-commit.ts'
+import { loadFolder, type FileEntry } from './file-load.ts'
+import { createSegmentWriter } from './file-writer.ts'
+import { describeIoError, positiveInt } from './file-util.ts'
+
+export type { FileStorageOptions } from './types.ts'
+
+/** `stats()` of the file backend: the common counters plus write-path counters. */
+export interface FileStorageStats extends StorageStats {
+  /** Group commits done (each one write + fdatasync per touched segment). */
+  flushes: number
+  /** fsync/fdatasync calls made by puts (data files and the folder). */
+  fsyncs: number
+  /** Segment files currently on disk. */
+  segments: number
+}
+
+export interface FileStorage extends StorageBackend {
+  stats(): FileStorageStats
+}
+
+export const fileStorageDefaults: { maxFileCount: number; maxRecordsPerFile: number; fullPolicy: FullPolicy } = {
+  maxFileCount: 10,
+  maxRecordsPerFile: 10_000,
+  fullPolicy: 'reject',
+}
+
+interface PutItem {
+  jsons: string[]
+  receivedAts: number[]
+}
+
+/** Opens (creating when missing) a file-backed store in `options.dir` and loads its backlog. */
+export async function createFileStorage(options: FileStorageOptions): Promise<FileStorage> {
+  const logger = options.logger ?? defaultLogger
+  const maxFileCount = positiveInt('file', 'maxFileCount', options.maxFileCount ?? fileStorageDefaults.maxFileCount)
+  const maxRecordsPerFile = positiveInt('file', 'maxRecordsPerFile', options.maxRecordsPerFile ?? fileStorageDefaults.maxRecordsPerFile)
+  const maxRecords = positiveInt('file', 'maxRecords', options.maxRecords)
+  const capacity = Math.min(maxRecords, maxFileCount * maxRecordsPerFile)
+  const fullPolicy = options.fullPolicy ?? fileStorageDefaults.fullPolicy
+  const ttlMs = options.ttlMs
+  const now = options.now ?? Date.now
+  if (typeof options.dir !== 'string' || options.dir === '') {
+    throw new TbClientError('INVALID_OPTIONS', 'file storage: dir (storage.dataFolderPath) must be a folder path')
+  }
+  const dir = resolve(options.dir)
+
+  try {
+    await mkdir(dir, { recursive: true })
+  } catch (error) {
+    throw new TbClientError('STORAGE_IO', `file storage: cannot create the data folder ${dir}: ${describeIoError(error)}`, { cause: error })
+  }
+  let loaded: Awaited<ReturnType<typeof loadFolder>>
+  try {
+    loaded = await loadFolder(dir, logger)
+  } catch (error) {
+    throw new TbClientError('STORAGE_IO', `file storage: cannot read the data folder ${dir}: ${describeIoError(error)}`, { cause: error })
+  }
+
+  const entries = new Map<number, FileEntry>(loaded.entries.map((e) => [e.id, e]))
+  const segments = loaded.segments
+  const acked = new Set<number>(loaded.ackedOnDisk)
+  let ackedBelowFloor = loaded.ackedBelow
+  let nextId = loaded.nextId
+  let writingFrom: number | undefined
+  let reserved = 0
+  let inFlight = 0
+  let closed = false
+  let flushes = 0
+  let droppedOldest = 0
+  let expired = 0
+  let lastDropLog = 0
+  const corruptSkipped = loaded.corrupt
+
+  function ackState(): AckState {
+    let floor = nextId
+    for (const id of entries.keys()) {
+      floor = id
+      break
+    }
+    if (writingFrom !== undefined && writingFrom < floor) floor = writingFrom
+    floor = Math.max(floor, ackedBelowFloor)
+    return { nextId, ackedBelow: floor, ranges: toRanges(acked, floor) }
+  }
+
+  async function deleteDrained(): Promise<void> {
+    const active = writer.activeSeq()
+    for (let i = 0; i < segments.length; ) {
+      const s = segments[i]
+      // the newest segment stays: it is appended to next (or holds the highest id ever written)
+      if (s !== undefined && s.live === 0 && s.seq !== active && i < segments.length - 1) {
+        try {
+          await unlink(s.path)
+          segments.splice(i, 1)
+          continue
+        } catch (error) {
+          logger.warn(`file storage: cannot delete drained segment ${s.path}: ${describeIoError(error)}`)
+        }
+      }
+      i++
+    }
+  }
+
+  const ackCommit = createGroupCommit<null>(async () => {
+    const state = ackState()
+    await writeAckState(dir, state)
+    ackedBelowFloor = state.ackedBelow
+    for (const id of acked) if (id < state.ackedBelow) acked.delete(id)
+    await deleteDrained()
+  })
+
+  async function persistAcks(): Promise<void> {
+    try {
+      await ackCommit.add(null)
+    } catch (error) {
+      logger.warn(`file storage: cannot persist acks in ${dir} (acked records may be sent again after a restart): ${describeIoError(error)}`)
+    }
+  }
+
+  // open: cut a torn tail off the last segment, then write the ack state (also proves the folder is writable)
+  try {
+    const lastSeg = segments[segments.length - 1]
+    if (loaded.truncateLastTo !== undefined && lastSeg !== undefined) await truncate(lastSeg.path, loaded.truncateLastTo)
+    await writeAckState(dir, ackState())
+  } catch (error) {
+    throw new TbClientError('STORAGE_IO', `file storage: the data folder ${dir} is not writable: ${describeIoError(error)}`, { cause: error })
+  }
+  const writer = createSegmentWriter(dir, segments, maxRecordsPerFile)
+  await deleteDrained()
+  if (entries.size > 0) logger.info(`file storage: loaded ${entries.size} un-acked record(s) from ${dir}`)
+
+  function remove(e: FileEntry): void {
+    entries.delete(e.id)
+    if (e.inFlight) inFlight--
+    acked.add(e.id)
+    const seg = segments.find((s) => s.seq === e.seq)
+    if (seg !== undefined) seg.live--
+  }
+
+  function expireHead(): void {
+    if (ttlMs === undefined) return
+    const limit = now() - ttlMs
+    let n = 0
+    for (const e of entries.values()) {
+      if (e.inFlight) continue
+      if (e.receivedAt >= limit) break
+      remove(e)
+      n++
+    }
+    if (n > 0) {
+      expired += n
+      void persistAcks()
+    }
+  }
+
+  function makeRoom(n: number): void {
+    const overflow = entries.size + reserved + n - capacity
+    if (overflow <= 0) return
+    const pending = entries.size - inFlight
+    if (fullPolicy === 'reject' || overflow > pending) {
+      throw new StorageFullError(
+        `file storage is full: ${entries.size + reserved} of ${capacity} records stored in ${dir}, ${n} more do not fit`,
+        capacity,
+      )
+    }
+    let left = overflow
+    for (const e of entries.values()) {
+      if (left === 0) break
+      if (e.inFlight) continue
+      remove(e)
+      left--
+    }
+    droppedOldest += overflow
+    const t = Date.now()
+    if (t - lastDropLog >= 10_000) {
+      lastDropLog = t
+      logger.warn(`file storage is full (${capacity} records): dropped the ${overflow} oldest pending record(s)`, { droppedOldest })
+    }
+    void persistAcks()
+  }
+
+  const putCommit = createGroupCommit<PutItem>(async (items) => {
+    const count = items.reduce((n, it) => n + it.jsons.length, 0)
+    const firstId = nextId
+    nextId += count
+    writingFrom = firstId
+    try {
+      const lines: string[] = []
+      let id = firstId
+      for (const it of items) for (const json of it.jsons) lines.push(encodeLine(id++, json))
+      let seqs: number[]
+      try {
+        seqs = await writer.append(lines)
+      } catch (error) {
+        throw new TbClientError('STORAGE_IO', `file storage: cannot write records to ${dir}: ${describeIoError(error)}`, { cause: error })
+      }
+      flushes++
+      id = firstId
+      let k = 0
+      for (const it of items) {
+        it.jsons.forEach((json, j) => {
+          const seq = seqs[k++] as number
+          entries.set(id, { id, seq, json, receivedAt: it.receivedAts[j] as number, inFlight: false })
+          const seg = segments.find((s) => s.seq === seq)
+          if (seg !== undefined) seg.live++
+          id++
+        })
+      }
+    } finally {
+      writingFrom = undefined
+      reserved -= count
+    }
+  })
+
+  function assertOpen(op: string): void {
+    if (closed) throw new TbClientError('STORAGE_CLOSED', `file storage (${dir}): ${op} after close()`)
+  }
+
+  return {
+    kind: 'file',
+
+    async put(records: readonly StoredRecord[]): Promise<void> {
+      assertOpen('put')
+      if (records.length === 0) return
+      const jsons: string[] = []
+      for (const [i, record] of records.entries()) {
+        try {
+          jsons.push(JSON.stringify(record))
+        } catch (error) {
+          throw new TbClientError('INVALID_RECORD', `file storage: record ${i} cannot be stored as JSON: ${(error as Error).message}`, { cause: error })
+        }
+      }
+      expireHead()
+      makeRoom(records.length)
+      reserved += records.length
+      await putCommit.add({ jsons, receivedAts: records.map((r) => r.receivedAt) })
+    },
+
+    async read(max: number): Promise<StoredEntry[]> {
+      assertOpen('read')
+      const want = Math.max(0, Math.floor(max))
+      const out: StoredEntry[] = []
+      if (want === 0) return out
+      const limit = ttlMs === undefined ? undefined : now() - ttlMs
+      let expiredNow = 0
+      for (const e of entries.values()) {
+        if (out.length >= want) break
+        if (e.inFlight) continue
+        if (limit !== undefined && e.receivedAt < limit) {
+          remove(e)
+          expiredNow++
+          continue
+        }
+        e.inFlight = true
+        inFlight++
+        out.push({ id: e.id, record: JSON.parse(e.json) as StoredRecord })
+      }
+      if (expiredNow > 0) {
+        expired += expiredNow
+        void persistAcks()
+      }
+      return out
+    },
+
+    async ack(ids: readonly number[]): Promise<void> {
+      if (closed) return
+      let removed = 0
+      for (const id of ids) {
+        const e = entries.get(id)
+        if (e === undefined) continue
+        remove(e)
+        removed++
+      }
+      if (removed > 0) await persistAcks()
+    },
+
+    release(ids: readonly number[]): void {
+      for (const id of ids) {
+        const e = entries.get(id)
+        if (e === undefined || !e.inFlight) continue
+        e.inFlight = false
+        inFlight--
+      }
+    },
+
+    size(): number {
+      return entries.size
+    },
+
+    stats(): FileStorageStats {
+      return {
+        kind: 'file',
+        size: entries.size,
+        droppedOldest,
+        expired,
+        corruptSkipped,
+        flushes,
+        fsyncs: writer.fsyncs,
+        segments: segments.length,
+      }
+    },
+
+    async close(): Promise<void> {
+      if (closed) return
+      closed = true
+      await putCommit.idle()
+      await ackCommit.idle()
+      await persistAcks()
+      await writer.close()
+    },
+  }
+}
