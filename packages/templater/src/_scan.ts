@@ -22,11 +22,12 @@ function excerpt(source: string, position: number): string {
 
 function syntaxError(source: string, position: number, reason: string, path: string): TemplateError {
   const where = path === '' ? '' : ` at ${path}`
-  return new TemplateError(
-    'TEMPLATE_SYNTAX',
-    `Invalid template${where}: ${reason} at position ${position} (near "${excerpt(source, position)}")`,
-    { position, ...(path === '' ? {} : { path }) },
-  )
+  const detail = `${reason} at position ${position} (near "${excerpt(source, position)}")`
+  return new TemplateError('TEMPLATE_SYNTAX', `Invalid template${where}: ${detail}`, {
+    position,
+    reason: detail,
+    ...(path === '' ? {} : { path }),
+  })
 }
 
 /** Whether the quoted key open at `from` is closed somewhere later in the source. */

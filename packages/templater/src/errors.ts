@@ -10,6 +10,8 @@ export interface TemplateErrorOptions {
   position?: number
   /** Where the template sits in the config file, e.g. `mapping[0].converter.timeseries[1].value`. */
   path?: string
+  /** The message without its "Invalid template at <path>:" lead-in, for callers that add their own context. */
+  reason?: string
   cause?: unknown
 }
 
@@ -21,12 +23,15 @@ export class TemplateError extends Error {
   readonly position: number | undefined
   /** Config path of the template, when the caller gave one. */
   readonly path: string | undefined
+  /** What is wrong, without the "Invalid template at <path>:" lead-in (defaults to the message). */
+  readonly reason: string
 
   constructor(code: TemplateErrorCode, message: string, options: TemplateErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
     this.code = code
     this.position = options.position
     this.path = options.path
+    this.reason = options.reason ?? message
   }
 
   /** True for a TemplateError, also across package copies (checked by name and code, not `instanceof` only). */

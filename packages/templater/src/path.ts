@@ -102,7 +102,7 @@ function parseBracket(expr: string, open: number, last: number, out: PathSegment
     const token = expr.slice(start, i)
     if (token === '*') out.push({ kind: 'wildcard' })
     else if (/^-?\d+$/.test(token) && Number.isSafeInteger(Number(token))) out.push({ kind: 'index', index: Number(token) })
-    else fail(`expected an integer, "*" or a quoted key inside "[...]", found "${token}"`, expr, start)
+    else fail(`expected an integer, "*" or a quoted key inside "[...]", found ${token === '' ? 'nothing' : `"${token}"`}`, expr, start)
   }
   while (isSpace(expr[i])) i++
   if (i >= last || expr[i] !== ']') fail('"[" is not closed', expr, open)

@@ -77,7 +77,22 @@ describe('compileTemplate: syntax errors', () => {
       expect(TemplateError.is(e)).toBe(true)
       expect((e as TemplateError).path).toBe(path)
       expect((e as TemplateError).message).toContain(path)
+      expect((e as TemplateError).message).toBe(`Invalid template at ${path}: ${(e as TemplateError).reason}`)
+      expect((e as TemplateError).reason).toBe('"${" is not closed by "}" at position 0 (near "${temp")')
     }
+  })
+
+  it('is recognised by TemplateError.is across copies, by name and code', () => {
+    expect(TemplateError.is({ name: 'TemplateError', code: 'TEMPLATE_SYNTAX', message: 'x' })).toBe(true)
+    expect(TemplateError.is({ name: 'Error', code: 'TEMPLATE_SYNTAX' })).toBe(false)
+    expect(TemplateError.is({ name: 'TemplateError', code: 'OTHER' })).toBe(false)
+    expect(TemplateError.is(new Error('x'))).toBe(false)
+    expect(TemplateError.is(null)).toBe(false)
+    const cause = new Error('root')
+    const err = new TemplateError('TEMPLATE_SYNTAX', 'm', { cause, position: 3 })
+    expect(err.cause).toBe(cause)
+    expect(err.name).toBe('TemplateError')
+    expect(err).toBeInstanceOf(Error)
   })
 
   it('rejects a source that is not a string', () => {

@@ -84,7 +84,7 @@ class CompiledTemplate implements Template {
     const expressions = this.#expressions
     if (expressions.length === 0) return { value: this.source, missing: [...NO_MISSING] }
     const missing: string[] = []
-    const pieces: string[] = new Array<string>(expressions.length)
+    const pieces: string[] = []
     const isJson = context === 'json'
     const isUrl = context === 'url'
     for (let i = 0; i < expressions.length; i++) {
@@ -92,11 +92,11 @@ class CompiledTemplate implements Template {
       const hit = resolveCompiled(data, expr)
       if (!hit.found && !missing.includes(expr.text)) missing.push(expr.text)
       if (isJson) {
-        pieces[i] = this.#inJsonString[i] === true ? jsonStringContent(textOf(hit.value)) : jsonOf(hit.value)
+        pieces.push(this.#inJsonString[i] === true ? jsonStringContent(textOf(hit.value)) : jsonOf(hit.value))
       } else if (isUrl) {
-        pieces[i] = encodeUrlComponent(textOf(hit.value))
+        pieces.push(encodeUrlComponent(textOf(hit.value)))
       } else {
-        pieces[i] = textOf(hit.value)
+        pieces.push(textOf(hit.value))
       }
     }
     if (isUrl) this.#guardDotSegments(pieces, missing)
@@ -137,7 +137,8 @@ export function compileTemplate(source: string, options?: CompileTemplateOptions
   const path = options?.path ?? compileTemplateDefaults.path
   if (typeof source !== 'string') {
     const where = path === '' ? '' : ` at ${path}`
-    throw new TemplateError('TEMPLATE_INVALID_SOURCE', `Invalid template${where}: expected a string, got ${source === null ? 'null' : typeof source}`, path === '' ? {} : { path })
+    const reason = `expected a string, got ${source === null ? 'null' : typeof source}`
+    throw new TemplateError('TEMPLATE_INVALID_SOURCE', `Invalid template${where}: ${reason}`, { reason, ...(path === '' ? {} : { path }) })
   }
   const scanned = scanTemplate(source, path)
   const expressions = scanned.placeholders.map((p) => compileExpression(p.raw))
