@@ -79,7 +79,7 @@ export function scanTemplate(source: string, path: string): ScannedTemplate {
         quoteAt = j
         afterBracket = false
       } else if (c === '[') afterBracket = true
-      else if (c !== ' ' && c !== '\t') afterBracket = false
+      else if (c !== ' ' && c !== '\t' && c !== '\n' && c !== '\r') afterBracket = false
       j++
     }
     if (quote !== '') throw syntaxError(source, quoteAt, 'a quoted key is not closed', path)

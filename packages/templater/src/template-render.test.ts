@@ -55,6 +55,23 @@ describe("render 'text'", () => {
   })
 })
 
+describe('proxies that throw', () => {
+  it('count as not found and render without throwing in every context', () => {
+    const trap = (): never => {
+      throw new Error('trap')
+    }
+    const hostile = new Proxy({}, { get: trap, has: trap, ownKeys: trap, getOwnPropertyDescriptor: trap })
+    const { proxy: revoked, revoke } = Proxy.revocable({}, {})
+    revoke()
+    const t = compileTemplate('{"a": "${x}", "b": ${x.y}, "c": ${v}}')
+    for (const data of [hostile, revoked, { x: hostile, v: revoked }]) {
+      for (const context of ['text', 'url', 'json'] as const) expect(typeof t.render(data, context).value).toBe('string')
+      expect(() => t.evaluate(data)).not.toThrow()
+    }
+    expect(t.render(hostile, 'json')).toEqual({ value: '{"a": "", "b": null, "c": null}', missing: ['x', 'x.y', 'v'] })
+  })
+})
+
 describe("render 'url'", () => {
   it('percent-encodes each substituted value, leaving literal text alone', () => {
     const t = compileTemplate('http://127.0.0.1:5001/dev/${deviceName}/${attributeKey}?v=${attributeValue}')

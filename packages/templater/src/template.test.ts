@@ -25,6 +25,21 @@ describe('compileTemplate: structure', () => {
     expect(compileTemplate('${ b }/${a}/${b}').placeholders).toEqual(['b', 'a'])
   })
 
+  it('is immutable: a consumer cannot corrupt a shared compiled template', () => {
+    const t = compileTemplate('${a}')
+    expect(Object.isFrozen(t)).toBe(true)
+    expect(Object.isFrozen(t.placeholders)).toBe(true)
+    expect(() => t.placeholders.push('b')).toThrow(TypeError)
+    expect(t.render({ a: 1 }).value).toBe('1')
+  })
+
+  it('accepts whitespace (also newlines) between "[" and a quoted key', () => {
+    const t = compileTemplate('${a[\n "x.y"\n]}')
+    expect(t.placeholders).toEqual(['a[\n "x.y"\n]'])
+    expect(t.evaluate({ a: { 'x.y': 1 } })).toEqual({ value: 1, missing: [] })
+    expect(() => compileTemplate('${a[\n "x}y"]}')).toThrowError(/"}" is not allowed inside an expression at position 8/)
+  })
+
   it('keeps a $ that is not followed by { as literal text', () => {
     const t = compileTemplate('$$ costs $5 and ${price}$ $')
     expect(t.placeholders).toEqual(['price'])

@@ -63,11 +63,12 @@ class CompiledTemplate implements Template {
     this.source = source
     this.#literals = literals
     this.#expressions = expressions
-    this.placeholders = [...new Set(expressions.map((e) => e.text))]
+    this.placeholders = Object.freeze([...new Set(expressions.map((e) => e.text))]) as string[]
     this.isConstant = expressions.length === 0
     this.isSingle = expressions.length === 1 && literals[0] === '' && literals[1] === ''
     this.#inJsonString = jsonStringStates(literals)
     this.#urlGroups = urlDotGroups(literals)
+    Object.freeze(this)
   }
 
   evaluate(data: unknown): EvaluateResult {
