@@ -55,11 +55,12 @@ describe("render 'text'", () => {
   })
 })
 
+const trap = (): never => {
+  throw new Error('trap')
+}
+
 describe('proxies that throw', () => {
   it('count as not found and render without throwing in every context', () => {
-    const trap = (): never => {
-      throw new Error('trap')
-    }
     const hostile = new Proxy({}, { get: trap, has: trap, ownKeys: trap, getOwnPropertyDescriptor: trap })
     const { proxy: revoked, revoke } = Proxy.revocable({}, {})
     revoke()
