@@ -43,7 +43,7 @@ export async function readAckState(dir: string, onDamaged: (reason: string) => v
     ) {
       throw new Error('unexpected shape')
     }
-    return { nextId: nextId as number, ackedBelow: ackedBelow as number, ranges: [...ranges].sort((a, b) => a[0] - b[0]) }
+    return { nextId: nextId as number, ackedBelow: ackedBelow as number, ranges: ranges.toSorted((a, b) => a[0] - b[0]) }
   } catch (error) {
     onDamaged((error as Error).message)
     return emptyAckState()
@@ -68,7 +68,7 @@ export function isAcked(state: AckState, id: number): boolean {
 
 /** Compacts acked ids (any order) above `floor` into sorted inclusive ranges. */
 export function toRanges(ids: Iterable<number>, floor: number): Array<[number, number]> {
-  const sorted = [...ids].filter((id) => id >= floor).sort((a, b) => a - b)
+  const sorted = [...ids].filter((id) => id >= floor).toSorted((a, b) => a - b)
   const out: Array<[number, number]> = []
   for (const id of sorted) {
     const last = out[out.length - 1]

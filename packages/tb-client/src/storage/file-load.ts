@@ -49,7 +49,7 @@ export async function loadFolder(dir: string, logger: Logger): Promise<LoadedFol
   const seqs = (await readdir(dir))
     .map(segmentSeq)
     .filter((s): s is number => s !== undefined)
-    .sort((a, b) => a - b)
+    .toSorted((a, b) => a - b)
 
   const entries: FileEntry[] = []
   const segments: Segment[] = []

@@ -8,7 +8,7 @@ import { segmentSeq } from './file-format.ts'
 import type { Logger } from '../logger.ts'
 
 async function lastSegment(dir: string): Promise<string> {
-  const names = (await readdir(dir)).filter((n) => segmentSeq(n) !== undefined).sort()
+  const names = (await readdir(dir)).filter((n) => segmentSeq(n) !== undefined).toSorted()
   const last = names[names.length - 1]
   if (last === undefined) throw new Error(`no segment in ${dir}`)
   return join(dir, last)

@@ -1,0 +1,58 @@
+/** Messages between the sqlite facade (main thread) and its database worker thread. */
+import type { FullPolicy, StoredRecord } from './types.ts'
+
+export interface WorkerInit {
+  /** Absolute path of the better-sqlite3 entry module (required inside the worker). */
+  driverPath: string
+  /** Folder of the database files. */
+  dir: string
+  /** File name stem: `<stem>.db`, then `<stem>_<n>.db` after rotation. */
+  stem: string
+  sizeLimitBytes: number
+  maxDbAmount: number
+  maxRecords: number
+  fullPolicy: FullPolicy
+  /** Records with `receivedAt` below this are expired at open (TTL). */
+  expireBefore?: number
+}
+
+/** One `put()` call: its records as [receivedAt, JSON] pairs. */
+export type PutRows = Array<[receivedAt: number, json: string]>
+
+export type WorkerRequest =
+  | { op: 'put'; rid: number; items: PutRows[]; expireBefore?: number }
+  | { op: 'read'; rid: number; max: number; expireBefore?: number }
+  | { op: 'ack'; rid: number; ids: number[] }
+  | { op: 'release'; ids: number[] }
+  | { op: 'expire'; rid: number; expireBefore: number }
+  | { op: 'close'; rid: number }
+
+/** Totals after every operation; the facade mirrors them for `size()` and `stats()`. */
+export interface WorkerCounters {
+  rows: number
+  bytes: number
+  files: number
+  droppedOldest: number
+  expired: number
+  corruptSkipped: number
+  transactions: number
+}
+
+/** Per `put()` outcome: undefined = stored; otherwise why it was refused. */
+export type PutOutcome = undefined | { full: string }
+
+export interface WorkerReply {
+  rid: number
+  ok: boolean
+  counters: WorkerCounters
+  /** put: one outcome per item. */
+  outcomes?: PutOutcome[]
+  /** read: the entries. */
+  entries?: Array<{ id: number; record: StoredRecord }>
+  /** expire: how many were removed. */
+  count?: number
+  /** ok false: what failed. */
+  error?: { message: string; code?: string; file?: string }
+  /** Things to log on the main thread. */
+  warnings?: string[]
+}

@@ -1,0 +1,158 @@
+import Database from 'better-sqlite3'
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { sampleRecord, testStorageBackend } from './conformance.ts'
+import { createSqliteStorage, type SqliteStorage } from './sqlite.ts'
+import type { SqliteStorageOptions, StoredRecord } from './types.ts'
+import type { Logger } from '../logger.ts'
+
+testStorageBackend(
+  'sqlite',
+  async (o) => createSqliteStorage({ path: o.dir, maxRecords: o.maxRecords, fullPolicy: o.fullPolicy, ttlMs: o.ttlMs, now: o.now, logger: quiet }),
+  {
+    durable: true,
+    reopen: async (dir) => createSqliteStorage({ path: dir, maxRecords: 1000, logger: quiet }),
+    corruptTail: async (dir) => {
+      const db = new Database(join(dir, 'data.db'))
+      db.prepare('UPDATE messages SET payload = substr(payload, 1, 20) WHERE id = (SELECT MAX(id) FROM messages)').run()
+      db.close()
+    },
+  },
+)
+
+const quiet: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} }
+/** Records of identical byte size (for the size-limit tests). */
+const uniform = (i: number): StoredRecord => ({ deviceName: 'd', deviceType: 't', telemetry: [{ ts: 1, values: { seq: i, pad: i < 10 ? 'x' : '' } }], receivedAt: 1 })
+const uniformBytes = Buffer.byteLength(JSON.stringify(uniform(0))) + 48
+const seqOf = (e: { record: { telemetry?: Array<{ values: Record<string, unknown> }> } }): unknown => e.record.telemetry?.[0]?.values['seq']
+
+describe('createSqliteStorage', () => {
+  const dirs: string[] = []
+  const open: SqliteStorage[] = []
+  async function tempDir(): Promise<string> {
+    const d = await mkdtemp(join(tmpdir(), 'restgate-sqlite-'))
+    dirs.push(d)
+    return d
+  }
+  async function make(path: string, extra: Partial<SqliteStorageOptions> = {}): Promise<SqliteStorage> {
+    const s = await createSqliteStorage({ path, maxRecords: 100_000, logger: quiet, ...extra })
+    open.push(s)
+    return s
+  }
+  afterEach(async () => {
+    for (const s of open.splice(0)) await s.close().catch(() => {})
+    for (const d of dirs.splice(0)) await rm(d, { recursive: true, force: true })
+  })
+
+  it('group commit: 64 concurrent puts share far fewer transactions', async () => {
+    const s = await make(await tempDir())
+    await s.put([sampleRecord(0)])
+    const before = s.stats().transactions
+    await Promise.all(Array.from({ length: 64 }, (_, i) => s.put([sampleRecord(i + 1)])))
+    expect(s.stats().transactions - before).toBeLessThanOrEqual(4)
+    expect(s.size()).toBe(65)
+    expect((await s.read(100)).map(seqOf)).toEqual(Array.from({ length: 65 }, (_, i) => i))
+  })
+
+  it('one writer commits once per put (durable before resolve)', async () => {
+    const s = await make(await tempDir())
+    const before = s.stats().transactions
+    for (let i = 0; i < 5; i++) await s.put([sampleRecord(i)])
+    expect(s.stats().transactions - before).toBe(5)
+  })
+
+  it('a folder path holds data.db; a path ending in .db is the database file itself', async () => {
+    const dir = await tempDir()
+    const a = await make(join(dir, 'nested', 'folder'))
+    await a.put([sampleRecord(0)])
+    const b = await make(join(dir, 'custom.db'))
+    await b.put([sampleRecord(1)])
+    expect(await readdir(join(dir, 'nested', 'folder'))).toContain('data.db')
+    expect(await readdir(dir)).toContain('custom.db')
+    const db = new Database(join(dir, 'custom.db'), { readonly: true })
+    const row = db.prepare('SELECT id, received_at, payload FROM messages').get() as { id: number; received_at: number; payload: string }
+    db.close()
+    expect(row.received_at).toBe(sampleRecord(1).receivedAt)
+    expect(JSON.parse(row.payload)).toMatchObject({ deviceName: sampleRecord(1).deviceName })
+  })
+
+  it('TTL: expired at open, by the periodic check, and by expire(); counts are in ms (not the original s/ms mix-up)', async () => {
+    const dir = await tempDir()
+    let clock = 1_800_000_000_000
+    const day = 86_400_000
+    const s = await make(dir, { ttlMs: 7 * day, now: () => clock, ttlCheckIntervalMs: 3_600_000 })
+    await s.put([sampleRecord(0, { receivedAt: clock - 8 * day }), sampleRecord(1, { receivedAt: clock - 6 * day }), sampleRecord(2, { receivedAt: clock })])
+    expect(await s.expire()).toBe(1)
+    expect(s.stats().expired).toBe(1)
+    await s.close()
+
+    clock += 1.5 * day // record 1 is now 7.5 days old
+    const reopened = await make(dir, { ttlMs: 7 * day, now: () => clock })
+    expect(reopened.stats().expired).toBe(1)
+    expect(reopened.size()).toBe(1)
+    await reopened.close()
+
+    const periodic = await make(dir, { ttlMs: 7 * day, now: () => clock, ttlCheckIntervalMs: 20 })
+    expect(periodic.size()).toBe(1)
+    clock += 8 * day
+    await vi.waitFor(() => expect(periodic.stats().expired).toBe(1), { timeout: 5000, interval: 20 })
+    expect(periodic.size()).toBe(0)
+  })
+
+  it('rotates to a new database file at sizeLimitMb, deletes drained files, and is full at sizeLimitMb × maxDbAmount', async () => {
+    const dir = await tempDir()
+    const sizeLimitMb = (uniformBytes * 3.5) / (1024 * 1024) // 3 records per file
+    const s = await make(dir, { sizeLimitMb, maxDbAmount: 3 })
+    for (let i = 0; i < 9; i++) await s.put([uniform(i)])
+    expect(s.stats()).toMatchObject({ files: 3, bytes: 9 * uniformBytes })
+    expect((await readdir(dir)).filter((n) => n.endsWith('.db')).toSorted()).toEqual(['data.db', 'data_2.db', 'data_3.db'])
+    await expect(s.put([uniform(9), uniform(10)])).rejects.toMatchObject({ code: 'STORAGE_FULL' })
+    const first = await s.read(4)
+    expect(first.map(seqOf)).toEqual([0, 1, 2, 3])
+    await s.ack(first.map((e) => e.id))
+    expect(s.stats().files).toBe(2)
+    expect(await readdir(dir)).not.toContain('data.db')
+    await s.put([uniform(9)])
+    expect(s.stats().files).toBe(3)
+    await s.close()
+    const again = await make(dir, { sizeLimitMb, maxDbAmount: 3 })
+    expect((await again.read(100)).map(seqOf)).toEqual([4, 5, 6, 7, 8, 9])
+  })
+
+  it('dropOldest frees room by size too, never touching in-flight records', async () => {
+    const dir = await tempDir()
+    const s = await make(dir, { sizeLimitMb: (uniformBytes * 2.5) / (1024 * 1024), maxDbAmount: 2, fullPolicy: 'dropOldest' })
+    for (let i = 0; i < 5; i++) await s.put([uniform(i)])
+    const inFlight = await s.read(1)
+    await s.put([uniform(5)])
+    expect(s.stats().droppedOldest).toBe(1)
+    await s.ack(inFlight.map((e) => e.id))
+    expect((await s.read(10)).map(seqOf)).toEqual([2, 3, 4, 5])
+  })
+
+  it('ids keep increasing after every record was acked and the database reopened', async () => {
+    const dir = await tempDir()
+    const s = await make(dir)
+    await s.put([0, 1, 2].map((i) => sampleRecord(i)))
+    const entries = await s.read(10)
+    await s.ack(entries.map((e) => e.id))
+    await s.close()
+    const again = await make(dir)
+    await again.put([sampleRecord(3)])
+    const [next] = await again.read(1)
+    expect(next?.id).toBeGreaterThan(Math.max(...entries.map((e) => e.id)))
+  })
+
+  it('rejects invalid options, unencodable records and use after close', async () => {
+    const dir = await tempDir()
+    await expect(createSqliteStorage({ path: dir, maxRecords: -1 })).rejects.toMatchObject({ code: 'INVALID_OPTIONS' })
+    await expect(createSqliteStorage({ path: dir, maxRecords: 5, sizeLimitMb: 0 })).rejects.toMatchObject({ code: 'INVALID_OPTIONS' })
+    const s = await make(dir)
+    await expect(s.put([{ ...sampleRecord(0), attributes: { big: 1n } }])).rejects.toMatchObject({ code: 'INVALID_RECORD' })
+    await s.close()
+    await expect(s.put([sampleRecord(0)])).rejects.toMatchObject({ code: 'STORAGE_CLOSED' })
+    await expect(s.read(1)).rejects.toMatchObject({ code: 'STORAGE_CLOSED' })
+  })
+})

@@ -1,0 +1,240 @@
+/**
+ * `sqlite` storage (better-sqlite3, WAL, synchronous=FULL). The databases live in a worker thread
+ * (sqlite-worker.ts) so commits never block the event loop; concurrent puts are group-committed into
+ * one transaction. Records are removed only by `ack()`; TTL purges records older than `ttlMs`.
+ */
+import { createRequire } from 'node:module'
+import { basename, dirname, resolve } from 'node:path'
+import { Worker } from 'node:worker_threads'
+import { StorageFullError, TbClientError } from '../errors.ts'
+import { defaultLogger } from '../logger.ts'
+import { createGroupCommit, type GroupCommitOutcome } from './file-group-commit.ts'
+import { positiveInt } from './file-util.ts'
+import type { PutRows, WorkerCounters, WorkerInit, WorkerReply, WorkerRequest } from './sqlite-protocol.ts'
+import { sqliteWorkerMain } from './sqlite-worker.ts'
+import type { FullPolicy, SqliteStorageOptions, StorageBackend, StorageStats, StoredEntry, StoredRecord } from './types.ts'
+
+export type { SqliteStorageOptions } from './types.ts'
+
+/** `stats()` of the sqlite backend: the common counters plus database counters. */
+export interface SqliteStorageStats extends StorageStats {
+  /** Write transactions committed (each one WAL fsync). Group commit keeps this far below the put count. */
+  transactions: number
+  /** Database files in use. */
+  files: number
+  /** Stored bytes as counted against sizeLimitMb × maxDbAmount (payload + a fixed per-row overhead). */
+  bytes: number
+}
+
+export interface SqliteStorage extends StorageBackend {
+  stats(): SqliteStorageStats
+  /** Removes pending records older than `ttlMs` now (also runs every `ttlCheckIntervalMs` and at open). Resolves with how many. */
+  expire(): Promise<number>
+}
+
+export const sqliteStorageDefaults: { sizeLimitMb: number; maxDbAmount: number; ttlCheckIntervalMs: number; fullPolicy: FullPolicy } = {
+  sizeLimitMb: 1024,
+  maxDbAmount: 10,
+  ttlCheckIntervalMs: 3_600_000,
+  fullPolicy: 'reject',
+}
+
+const MB = 1024 * 1024
+
+const workerSource = (): string =>
+  "const { parentPort, workerData } = require('node:worker_threads');\n" +
+  `(${sqliteWorkerMain.toString()})({ port: parentPort, init: workerData, Database: require(workerData.driverPath), fs: require('node:fs'), path: require('node:path') });`
+
+/** Opens (creating when missing) the sqlite store at `options.path` and starts its database thread. */
+export async function createSqliteStorage(options: SqliteStorageOptions): Promise<SqliteStorage> {
+  const logger = options.logger ?? defaultLogger
+  const d = sqliteStorageDefaults
+  const maxRecords = positiveInt('sqlite', 'maxRecords', options.maxRecords)
+  const sizeLimitMb = options.sizeLimitMb ?? d.sizeLimitMb
+  if (typeof sizeLimitMb !== 'number' || !(sizeLimitMb > 0)) {
+    throw new TbClientError('INVALID_OPTIONS', `sqlite storage: sizeLimitMb (storage.sizeLimit) must be a positive number, got ${String(sizeLimitMb)}`)
+  }
+  const maxDbAmount = positiveInt('sqlite', 'maxDbAmount (storage.maxDbAmount)', options.maxDbAmount ?? d.maxDbAmount)
+  const ttlCheckIntervalMs = options.ttlCheckIntervalMs ?? d.ttlCheckIntervalMs
+  const fullPolicy = options.fullPolicy ?? d.fullPolicy
+  const ttlMs = options.ttlMs
+  const now = options.now ?? Date.now
+  if (typeof options.path !== 'string' || options.path === '') {
+    throw new TbClientError('INVALID_OPTIONS', 'sqlite storage: path (storage.dataFilePath) must be a folder or a .db file path')
+  }
+  const target = resolve(options.path)
+  const isFile = target.toLowerCase().endsWith('.db')
+  const dir = isFile ? dirname(target) : target
+  const stem = isFile ? basename(target).slice(0, -3) : 'data'
+  const where = isFile ? target : `${dir}/${stem}.db`
+  const expireBefore = (): number | undefined => (ttlMs === undefined ? undefined : now() - ttlMs)
+
+  const init: WorkerInit = {
+    driverPath: createRequire(import.meta.url).resolve('better-sqlite3'),
+    dir,
+    stem,
+    sizeLimitBytes: sizeLimitMb * MB,
+    maxDbAmount,
+    maxRecords,
+    fullPolicy,
+    expireBefore: expireBefore(),
+  }
+
+  const worker = new Worker(workerSource(), { eval: true, workerData: init })
+  const calls = new Map<number, { resolve: (r: WorkerReply) => void; reject: (e: unknown) => void }>()
+  let counters: WorkerCounters = { rows: 0, bytes: 0, files: 0, droppedOldest: 0, expired: 0, corruptSkipped: 0, transactions: 0 }
+  let rid = 0
+  let broken: TbClientError | undefined
+  let closed = false
+  let reservedRows = 0
+
+  const ioError = (what: string, error: WorkerReply['error']): TbClientError =>
+    new TbClientError('STORAGE_IO', `sqlite storage: ${what} ${error?.file ?? where}: ${error?.code ? `${error.code}: ` : ''}${error?.message ?? 'unknown error'}`)
+
+  function settle(reply: WorkerReply): void {
+    counters = reply.counters
+    for (const w of reply.warnings ?? []) logger.warn(w)
+    const call = calls.get(reply.rid)
+    if (call === undefined) return
+    calls.delete(reply.rid)
+    if (calls.size === 0) worker.unref()
+    call.resolve(reply)
+  }
+
+  function die(error: TbClientError): void {
+    broken ??= error
+    for (const call of calls.values()) call.reject(error)
+    calls.clear()
+  }
+
+  const ready = new Promise<WorkerReply>((res, rej) => calls.set(0, { resolve: res, reject: rej }))
+  worker.on('message', settle)
+  worker.on('error', (error) => {
+    logger.error(`sqlite storage: database thread failed for ${where}: ${error.message}`)
+    die(new TbClientError('STORAGE_IO', `sqlite storage: database thread failed for ${where}: ${error.message}`, { cause: error }))
+  })
+  worker.on('exit', (code) => {
+    if (!closed) die(new TbClientError('STORAGE_IO', `sqlite storage: database thread for ${where} exited (code ${code})`))
+  })
+
+  const opened = await ready
+  if (!opened.ok) {
+    await worker.terminate()
+    throw ioError('cannot open', opened.error)
+  }
+
+  function call(msg: WorkerRequest & { rid: number }): Promise<WorkerReply> {
+    if (broken !== undefined) return Promise.reject(broken)
+    return new Promise<WorkerReply>((res, rej) => {
+      calls.set(msg.rid, { resolve: res, reject: rej })
+      worker.ref()
+      worker.postMessage(msg)
+    })
+  }
+
+  function assertOpen(op: string): void {
+    if (closed) throw new TbClientError('STORAGE_CLOSED', `sqlite storage (${where}): ${op} after close()`)
+  }
+
+  const putCommit = createGroupCommit<PutRows>(async (items): Promise<GroupCommitOutcome[]> => {
+    try {
+      const reply = await call({ op: 'put', rid: ++rid, items, expireBefore: expireBefore() })
+      if (!reply.ok) throw ioError('cannot store records in', reply.error)
+      return (reply.outcomes ?? []).map((o) => (o === undefined ? undefined : new StorageFullError(o.full, maxRecords)))
+    } finally {
+      reservedRows -= items.reduce((n, it) => n + it.length, 0)
+    }
+  })
+
+  const timer =
+    ttlMs === undefined
+      ? undefined
+      : setInterval(() => {
+          storage.expire().catch((error: unknown) => logger.warn(`sqlite storage: TTL check failed for ${where}: ${(error as Error).message}`))
+        }, ttlCheckIntervalMs)
+  timer?.unref()
+
+  const storage: SqliteStorage = {
+    kind: 'sqlite',
+
+    async put(records: readonly StoredRecord[]): Promise<void> {
+      assertOpen('put')
+      if (records.length === 0) return
+      const rows: PutRows = []
+      for (const [i, record] of records.entries()) {
+        try {
+          rows.push([record.receivedAt, JSON.stringify(record)])
+        } catch (error) {
+          throw new TbClientError('INVALID_RECORD', `sqlite storage: record ${i} cannot be stored as JSON: ${(error as Error).message}`, { cause: error })
+        }
+      }
+      if (fullPolicy === 'reject' && counters.rows + reservedRows + rows.length > maxRecords) {
+        throw new StorageFullError(
+          `sqlite storage is full: ${counters.rows + reservedRows} of ${maxRecords} records stored, ${rows.length} more do not fit`,
+          maxRecords,
+        )
+      }
+      reservedRows += rows.length
+      await putCommit.add(rows)
+    },
+
+    async read(max: number): Promise<StoredEntry[]> {
+      assertOpen('read')
+      const want = Math.max(0, Math.floor(max))
+      if (want === 0) return []
+      const reply = await call({ op: 'read', rid: ++rid, max: want, expireBefore: expireBefore() })
+      if (!reply.ok) throw ioError('cannot read records from', reply.error)
+      return reply.entries ?? []
+    },
+
+    async ack(ids: readonly number[]): Promise<void> {
+      if (closed || ids.length === 0) return
+      const reply = await call({ op: 'ack', rid: ++rid, ids: [...ids] })
+      if (!reply.ok) throw ioError('cannot delete acked records from', reply.error)
+    },
+
+    release(ids: readonly number[]): void {
+      if (closed || broken !== undefined || ids.length === 0) return
+      worker.postMessage({ op: 'release', ids: [...ids] } satisfies WorkerRequest)
+    },
+
+    async expire(): Promise<number> {
+      assertOpen('expire')
+      const before = expireBefore()
+      if (before === undefined) return 0
+      const reply = await call({ op: 'expire', rid: ++rid, expireBefore: before })
+      if (!reply.ok) throw ioError('cannot expire records in', reply.error)
+      return reply.count ?? 0
+    },
+
+    size(): number {
+      return counters.rows
+    },
+
+    stats(): SqliteStorageStats {
+      const c = counters
+      return {
+        kind: 'sqlite',
+        size: c.rows,
+        droppedOldest: c.droppedOldest,
+        expired: c.expired,
+        corruptSkipped: c.corruptSkipped,
+        transactions: c.transactions,
+        files: c.files,
+        bytes: c.bytes,
+      }
+    },
+
+    async close(): Promise<void> {
+      if (closed) return
+      closed = true
+      if (timer !== undefined) clearInterval(timer)
+      await putCommit.idle()
+      if (broken === undefined) {
+        await call({ op: 'close', rid: ++rid }).catch(() => {})
+      }
+      await worker.terminate()
+    },
+  }
+  return storage
+}
