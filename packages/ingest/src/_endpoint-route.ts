@@ -1,0 +1,155 @@
+/**
+ * What every endpoint does before its own work: authenticate (before touching the body), check the
+ * content type, read the body within the limit, and build the converter data (path params, body,
+ * query; query wins). Each route compiles this once; a request only runs it.
+ */
+import type { EndpointConfig } from '@restgate/config'
+import type { H3Event, HTTPResponse } from 'h3'
+import { type Authenticator, compileAuth, describeAuthFailure } from './_auth.ts'
+import { type ContentType, parseContentType } from './_content-type.ts'
+import { type JsonObject, mergeData, parseBody } from './_parse.ts'
+import { readBody } from './_read-body.ts'
+import { errorResponse, type PreparedBody } from './_respond.ts'
+import type { IngestRuntime } from './_runtime.ts'
+
+/** A request that passed the common checks. */
+export interface IncomingData {
+  data: JsonObject | unknown[]
+  bytes: Uint8Array
+  type: ContentType
+  contentTypeHeader: string | null
+  params: Record<string, string>
+  query: Record<string, string>
+  /** When the request arrived (epoch ms): the timestamp of data that carries none. */
+  receivedAt: number
+}
+
+const NO_BYTES = new Uint8Array(0)
+const CLOSE = { connection: 'close' } as const
+
+function hasKeys(o: object): boolean {
+  for (const _key in o) return true
+  return false
+}
+
+/** Path parameters, percent-decoded (a malformed escape is kept as sent). */
+function paramsOf(event: H3Event): Record<string, string> {
+  const raw = event.context.params
+  if (!raw) return {}
+  const out: Record<string, string> = {}
+  for (const name in raw) {
+    const value = raw[name] as string
+    try {
+      out[name] = value.includes('%') ? decodeURIComponent(value) : value
+    } catch {
+      out[name] = value
+    }
+  }
+  return out
+}
+
+/** Query parameters as strings; a repeated name keeps its last value. */
+function queryOf(event: H3Event): Record<string, string> {
+  const search = event.url.search
+  return search.length > 1 ? Object.fromEntries(new URLSearchParams(search)) : {}
+}
+
+/** `Connection: close` when the client sent a body we did not read (it is not worth draining). */
+function closeIfBodyPending(event: H3Event): Record<string, string> | undefined {
+  const headers = event.req.headers
+  const length = headers.get('content-length')
+  return (length !== null && length !== '0') || headers.has('transfer-encoding') ? CLOSE : undefined
+}
+
+export abstract class EndpointRoute {
+  /** The h3 handler of this route (bound once). */
+  readonly handle: (event: H3Event) => Promise<HTTPResponse>
+  protected readonly rt: IngestRuntime
+  protected readonly endpoint: EndpointConfig
+  protected readonly auth: Authenticator | undefined
+  protected readonly bodyLimit: number
+  /** JSON-converter rules: unsupported content, bad encoding and bad JSON are 4xx. */
+  protected readonly strict: boolean
+  /** The configured `unsuccessfulResponse`, if any. */
+  protected readonly failureBody: PreparedBody | undefined
+
+  constructor(rt: IngestRuntime, endpoint: EndpointConfig, bodyLimit: number, strict: boolean, failureBody: PreparedBody | undefined) {
+    this.rt = rt
+    this.endpoint = endpoint
+    this.auth = compileAuth(endpoint.security)
+    this.bodyLimit = bodyLimit
+    this.strict = strict
+    this.failureBody = failureBody
+    this.handle = (event) => this.#run(event)
+  }
+
+  protected abstract process(event: H3Event): Promise<HTTPResponse>
+
+  async #run(event: H3Event): Promise<HTTPResponse> {
+    const rt = this.rt
+    rt.requests++
+    rt.inFlight++
+    try {
+      return rt.finish(await this.process(event))
+    } catch (error) {
+      rt.logger.error('request failed unexpectedly', { endpoint: this.endpoint.endpoint, path: this.endpoint.path, error: String(error) })
+      return rt.finish(this.fail(500, 'INTERNAL_ERROR', 'the request could not be handled; the gateway log has the details'))
+    } finally {
+      rt.inFlight--
+    }
+  }
+
+  /** An error answer: the configured `unsuccessfulResponse` when given, else the JSON error body. */
+  protected fail(status: number, code: string, message: string, headers?: Record<string, string>): HTTPResponse {
+    return errorResponse(status, code, message, headers, this.failureBody)
+  }
+
+  /** Runs the common checks; an `HTTPResponse` means the request ends here. */
+  protected async receive(event: H3Event): Promise<IncomingData | HTTPResponse> {
+    const receivedAt = Date.now()
+    const headers = event.req.headers
+    if (this.auth) {
+      const failure = this.auth.check(headers.get('authorization'))
+      if (failure) {
+        this.rt.logger.debug('request refused: authentication failed', { endpoint: this.endpoint.endpoint, reason: failure })
+        const extra = closeIfBodyPending(event)
+        const challenge = { 'www-authenticate': this.auth.challenge }
+        return this.fail(401, 'UNAUTHORIZED', describeAuthFailure(failure, this.auth.challenge), extra ? { ...challenge, ...extra } : challenge)
+      }
+    }
+    const contentTypeHeader = headers.get('content-type')
+    const type = parseContentType(contentTypeHeader)
+    const method = event.req.method
+    let bytes: Uint8Array = NO_BYTES
+    if (method !== 'GET' && method !== 'HEAD') {
+      if (this.strict && type.kind === 'other') {
+        return this.fail(
+          415,
+          'UNSUPPORTED_MEDIA_TYPE',
+          `content type "${type.media}" is not supported here; send JSON, form fields, multipart, text or octet-stream`,
+          closeIfBodyPending(event),
+        )
+      }
+      const lengthHeader = headers.get('content-length')
+      const read = await readBody(event, this.bodyLimit, lengthHeader === null ? undefined : Number(lengthHeader))
+      if (!read.ok) {
+        if (read.reason === 'too-large') {
+          return this.fail(413, 'BODY_TOO_LARGE', `the body is larger than the limit of ${this.bodyLimit} bytes`, CLOSE)
+        }
+        this.rt.logger.debug('client went away while sending the body', { endpoint: this.endpoint.endpoint })
+        return this.fail(400, 'REQUEST_ABORTED', 'the connection closed before the whole body arrived', CLOSE)
+      }
+      bytes = read.bytes
+    }
+    const params = paramsOf(event)
+    const query = queryOf(event)
+    if (bytes.byteLength === 0 && !hasKeys(params) && !hasKeys(query)) {
+      return this.fail(415, 'NO_DATA', 'the request carries no data: no body, no query string and no path parameters')
+    }
+    const parsed = parseBody(bytes, type, this.strict)
+    if (!parsed.ok) return this.fail(parsed.status, parsed.code, parsed.message)
+    const merged = mergeData(params, parsed.value, query, this.strict)
+    if (!merged.ok) return this.fail(merged.status, merged.code, merged.message)
+    return { data: merged.data, bytes, type, contentTypeHeader, params, query, receivedAt }
+  }
+}

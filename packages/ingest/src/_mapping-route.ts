@@ -1,0 +1,152 @@
+/**
+ * A `mapping[]` endpoint: converter data → converter → `sink.accept` → 200 only once stored;
+ * with `response.responseExpected`, the answer waits (without blocking anything) for the next
+ * update of `responseAttribute` of that request's own device.
+ */
+import type { MappingConfig } from '@restgate/config'
+import { ConverterError, loadConverter, type ConvertResult, type UplinkConverter } from '@restgate/converters'
+import { type H3Event, HTTPResponse } from 'h3'
+import { EndpointRoute } from './_endpoint-route.ts'
+import { droppedForResponse, isConvertResult, summariseRecords } from './_records.ts'
+import { IncomingRequest } from './_request-info.ts'
+import { jsonResponse, type PreparedBody, prepareBody, preparedResponse } from './_respond.ts'
+import { codeOf, type IngestRuntime, retryAfterOf } from './_runtime.ts'
+import { IngestError } from './errors.ts'
+
+/** Converter errors that mean "the request does not fit the mapping", i.e. the client's fault. */
+const CLIENT_ERRORS: ReadonlySet<string> = new Set(['DEVICE_NAME_MISSING', 'BODY_SHAPE'])
+
+function isThenable<T>(value: T | Promise<T>): value is Promise<T> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function'
+}
+
+export class MappingRoute extends EndpointRoute {
+  readonly mapping: MappingConfig
+  readonly #configDir: string
+  readonly #successBody: PreparedBody | undefined
+  /** `responseAttribute` when `responseExpected`. */
+  readonly #waitKey: string | undefined
+  readonly #waitMs: number
+  #converter: UplinkConverter | undefined
+  #loading: Promise<UplinkConverter> | undefined
+
+  constructor(rt: IngestRuntime, mapping: MappingConfig, bodyLimit: number, configDir: string, converter?: UplinkConverter) {
+    const strict = mapping.converter.type === 'json' && mapping.converter.extension === undefined
+    super(rt, mapping, bodyLimit, strict, prepareBody(mapping.response.unsuccessfulResponse))
+    this.mapping = mapping
+    this.#configDir = configDir
+    this.#converter = converter
+    this.#successBody = prepareBody(mapping.response.successResponse)
+    this.#waitMs = Math.max(0, mapping.response.timeout) * 1000
+    if (mapping.response.responseExpected) {
+      const key = mapping.response.responseAttribute
+      if (!key) {
+        throw new IngestError('CONFIG_INVALID', `${mapping.path}.response.responseAttribute: required when responseExpected is true`)
+      }
+      if (!rt.sink.waitForAttribute) {
+        throw new IngestError('CONFIG_INVALID', `${mapping.path}.response.responseExpected: the sink has no waitForAttribute()`)
+      }
+      this.#waitKey = key
+    }
+  }
+
+  /** Loads the converter once (shared by concurrent callers; retried after a failure). */
+  load(): Promise<UplinkConverter> {
+    if (this.#converter) return Promise.resolve(this.#converter)
+    this.#loading ??= loadConverter(this.mapping.converter, { configDir: this.#configDir, logger: this.rt.logger }).then(
+      (converter) => (this.#converter = converter),
+      (error: unknown) => {
+        this.#loading = undefined
+        throw error
+      },
+    )
+    return this.#loading
+  }
+
+  protected async process(event: H3Event): Promise<HTTPResponse> {
+    const incoming = await this.receive(event)
+    if (incoming instanceof HTTPResponse) return incoming
+    let converter = this.#converter
+    if (!converter) {
+      try {
+        converter = await this.load()
+      } catch (error) {
+        this.rt.logger.error('converter could not be loaded', { path: this.mapping.converter.path, error: String(error) })
+        return this.fail(500, 'CONVERTER_LOAD', `the converter of ${this.mapping.converter.path} could not be loaded`)
+      }
+    }
+    let result: ConvertResult
+    try {
+      const out = converter.convert(incoming.data, new IncomingRequest(event, incoming))
+      result = isThenable(out) ? await out : out
+    } catch (error) {
+      return this.#conversionFailed(error)
+    }
+    if (!isConvertResult(result)) return this.#badResult('it is not { records, dropped }')
+    const summary = summariseRecords(result.records)
+    if (typeof summary === 'string') return this.#badResult(summary)
+    const records = result.records
+    if (records.length > 0) {
+      try {
+        await this.rt.sink.accept(records, { connectorName: this.rt.connectorName })
+      } catch (error) {
+        return this.#sinkFailed(error)
+      }
+      this.rt.records += records.length
+      if (this.#waitKey !== undefined) return this.#awaitAnswer(event, (records[0] as { deviceName: string }).deviceName, this.#waitKey)
+    }
+    if (this.#successBody) return preparedResponse(200, this.#successBody)
+    const { dropped, warnings } = droppedForResponse(result.dropped)
+    const body: Record<string, unknown> = { status: 'ok', ...summary, dropped }
+    if (warnings.length > 0) body.warnings = warnings
+    return jsonResponse(200, JSON.stringify(body))
+  }
+
+  #conversionFailed(error: unknown): HTTPResponse {
+    if (ConverterError.is(error) && CLIENT_ERRORS.has(error.code)) return this.fail(400, error.code, error.message)
+    const cause = (error as { cause?: unknown } | null)?.cause
+    this.rt.logger.error('converter failed', {
+      path: this.mapping.converter.path,
+      error: String(error),
+      stack: (error as Error | null)?.stack,
+      cause: cause === undefined ? undefined : String(cause),
+    })
+    const code = ConverterError.is(error) ? error.code : 'CONVERTER_FAILED'
+    return this.fail(500, code, `the converter of ${this.mapping.converter.path} failed; the gateway log has the details`)
+  }
+
+  #badResult(problem: string): HTTPResponse {
+    this.rt.logger.error('converter returned an invalid result', { path: this.mapping.converter.path, problem })
+    return this.fail(500, 'CONVERTER_RESULT', `the converter of ${this.mapping.converter.path} returned an invalid result: ${problem}`)
+  }
+
+  #sinkFailed(error: unknown): HTTPResponse {
+    const retryAfter = { 'retry-after': retryAfterOf(error, this.rt.retryAfterSeconds) }
+    if (codeOf(error) === 'OUTBOX_FULL') {
+      this.rt.logger.warn('data refused: the outbox is full', { endpoint: this.mapping.endpoint })
+      return this.fail(503, 'OUTBOX_FULL', 'the gateway storage is full; nothing was stored, retry later', retryAfter)
+    }
+    this.rt.logger.error('data could not be stored', { endpoint: this.mapping.endpoint, error: String(error) })
+    return this.fail(503, 'SINK_FAILED', 'the data could not be stored; nothing was accepted, retry later', retryAfter)
+  }
+
+  async #awaitAnswer(event: H3Event, device: string, key: string): Promise<HTTPResponse> {
+    const signal = event.req.signal
+    this.rt.waiting++
+    try {
+      const value = await (this.rt.sink.waitForAttribute as NonNullable<typeof this.rt.sink.waitForAttribute>)(device, key, this.#waitMs, signal)
+      return jsonResponse(200, JSON.stringify(value === undefined ? null : value))
+    } catch (error) {
+      if (codeOf(error) === 'TIMEOUT') {
+        return this.fail(408, 'RESPONSE_TIMEOUT', `no update of attribute "${key}" for device "${device}" within ${this.#waitMs / 1000} s; the data was stored`)
+      }
+      if (signal.aborted) return this.fail(499, 'CLIENT_CLOSED', 'the client closed the connection while waiting')
+      this.rt.logger.warn('waiting for the response attribute failed', { device, key, error: String(error) })
+      return this.fail(503, 'RESPONSE_WAIT_FAILED', `waiting for attribute "${key}" of device "${device}" failed; the data was stored`, {
+        'retry-after': String(this.rt.retryAfterSeconds),
+      })
+    } finally {
+      this.rt.waiting--
+    }
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * Turns a request body into converter data, as the original gateway reads it (DECISIONS.md,
+ * Uplink): a body that is a JSON object or array is JSON whatever its Content-Type says, then form
+ * fields, then `{ text }`; multipart bodies give their fields. `strict` (the JSON converter) turns
+ * what cannot be converted into 4xx answers; lenient parsing (custom converters, which also get the
+ * raw bytes) never fails.
+ */
+import { decodeText, decoderFor, type ContentType } from './_content-type.ts'
+import { parseMultipart } from './_multipart.ts'
+
+export type JsonObject = Record<string, unknown>
+
+export type BodyValue = JsonObject | unknown[] | undefined
+
+export interface ParseFailure {
+  ok: false
+  status: 400 | 415
+  code: string
+  message: string
+}
+
+export type ParseResult = { ok: true; value: BodyValue } | ParseFailure
+
+export type DataResult = { ok: true; data: JsonObject | unknown[] } | ParseFailure
+
+const EMPTY: ParseResult = { ok: true, value: undefined }
+
+function fail(status: 400 | 415, code: string, message: string): ParseFailure {
+  return { ok: false, status, code, message }
+}
+
+export function isObject(value: unknown): value is JsonObject {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function typeName(value: unknown): string {
+  return value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value
+}
+
+/** First character that is not JSON whitespace, or '' for none. */
+function firstSignificant(text: string): string {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i)
+    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return text[i] as string
+  }
+  return ''
+}
+
+/** Reads `bytes` by the rules above; an empty body gives `undefined`. */
+export function parseBody(bytes: Uint8Array, type: ContentType, strict: boolean): ParseResult {
+  if (bytes.byteLength === 0) return EMPTY
+  if (type.kind === 'multipart') {
+    const parsed = parseMultipart(bytes, type.boundary)
+    if (parsed.ok) return { ok: true, value: parsed.fields }
+    return strict ? fail(400, parsed.code, parsed.message) : EMPTY
+  }
+  const decoder = decoderFor(type.charset)
+  if (!decoder) return strict ? fail(415, 'UNSUPPORTED_CHARSET', `charset "${type.charset}" is not supported`) : EMPTY
+  const text = decodeText(decoder, bytes)
+  if (text === undefined) {
+    return strict ? fail(400, 'INVALID_ENCODING', `the body is not valid ${type.charset ?? 'UTF-8'} text`) : EMPTY
+  }
+  if (type.kind === 'json') {
+    let parsed: unknown
+    try {
+      parsed = JSON.parse(text)
+    } catch {
+      return strict ? fail(400, 'INVALID_JSON', `the body is declared ${type.media} but is not valid JSON`) : { ok: true, value: { text } }
+    }
+    if (typeof parsed === 'object' && parsed !== null) return { ok: true, value: parsed as JsonObject | unknown[] }
+    return strict
+      ? fail(400, 'BODY_SHAPE', `expected a JSON object or array as the body, got ${typeName(parsed)}`)
+      : { ok: true, value: { text } }
+  }
+  const first = firstSignificant(text)
+  if (first === '{' || first === '[') {
+    try {
+      return { ok: true, value: JSON.parse(text) as JsonObject | unknown[] }
+    } catch {
+      // not JSON after all: read as form fields or text below
+    }
+  }
+  if (type.kind === 'form') {
+    const fields = Object.fromEntries(new URLSearchParams(text))
+    for (const _ in fields) return { ok: true, value: fields }
+  }
+  return { ok: true, value: { text } }
+}
+
+/**
+ * Merges path parameters, body and query (query wins, as in the original). An array body is merged
+ * into each of its elements; in strict mode every element must be an object.
+ */
+export function mergeData(params: JsonObject, body: BodyValue, query: JsonObject, strict: boolean): DataResult {
+  if (body === undefined) return { ok: true, data: { ...params, ...query } }
+  if (!Array.isArray(body)) return { ok: true, data: { ...params, ...body, ...query } }
+  const out = new Array<unknown>(body.length)
+  for (let i = 0; i < body.length; i++) {
+    const element: unknown = body[i]
+    if (isObject(element)) out[i] = { ...params, ...element, ...query }
+    else if (strict) return fail(400, 'BODY_SHAPE', `expected an array of JSON objects as the body; element [${i}] is ${typeName(element)}`)
+    else out[i] = element
+  }
+  return { ok: true, data: out }
+}

@@ -1,0 +1,73 @@
+/**
+ * Registers one h3 route per (endpoint, method), plus per path a method-less fallback answering
+ * 405 with `Allow`, and a catch-all 404. h3's radix router (rou3) makes lookup cost independent of
+ * the number of mappings.
+ */
+import type { H3, H3Event, HTTPResponse } from 'h3'
+import { errorResponse } from './_respond.ts'
+import type { IngestRuntime } from './_runtime.ts'
+import { IngestError } from './errors.ts'
+
+export interface RouteEntry {
+  endpoint: string
+  methods: readonly string[]
+  handle: (event: H3Event) => Promise<HTTPResponse>
+  /** Config path of the endpoint, for error messages. */
+  path: string
+}
+
+const BRACE_PARAM = /\{([^}:]+)(?::[^}]*)?\}/g
+const NAMED_PARAM = /:[^/]+/g
+
+/** `/dev/{name}` (aiohttp) or `/dev/:name` (h3) → the h3 pattern `/dev/:name`. */
+export function routePattern(endpoint: string): string {
+  const withSlash = endpoint.startsWith('/') ? endpoint : `/${endpoint}`
+  return withSlash.replace(BRACE_PARAM, (_match, name: string) => `:${name.trim()}`)
+}
+
+/** Same shape regardless of parameter names: `/dev/:name` and `/dev/:id` clash. */
+function shapeOf(pattern: string): string {
+  return pattern.replace(NAMED_PARAM, ':')
+}
+
+export function registerRoutes(app: H3, entries: readonly RouteEntry[], rt: IngestRuntime): void {
+  const byShape = new Map<string, { pattern: string; methods: Map<string, RouteEntry> }>()
+  for (const entry of entries) {
+    if (/\{[^}]*:[^}]*\}/.test(entry.endpoint)) {
+      rt.logger.warn('the regular expression of a path parameter is ignored; the parameter matches one path segment', {
+        path: `${entry.path}.endpoint`,
+        endpoint: entry.endpoint,
+      })
+    }
+    const pattern = routePattern(entry.endpoint)
+    const shape = shapeOf(pattern)
+    let group = byShape.get(shape)
+    if (!group) byShape.set(shape, (group = { pattern, methods: new Map() }))
+    for (const method of entry.methods) {
+      const upper = method.toUpperCase()
+      const other = group.methods.get(upper)
+      if (other) {
+        throw new IngestError(
+          'CONFIG_INVALID',
+          `${entry.path}.endpoint: ${upper} ${entry.endpoint} is already served by ${other.path} (${other.endpoint}); one endpoint and method can have one handler`,
+        )
+      }
+      group.methods.set(upper, entry)
+      app.on(upper as 'GET', pattern, entry.handle)
+    }
+  }
+  for (const group of byShape.values()) {
+    const allow = [...group.methods.keys()].sort().join(', ')
+    const message = `allowed methods: ${allow}`
+    app.on('', group.pattern, (event: H3Event) => {
+      rt.requests++
+      return rt.finish(errorResponse(405, 'METHOD_NOT_ALLOWED', `${event.req.method} is not allowed on this endpoint; ${message}`, { allow }))
+    })
+  }
+  const notFound = (event: H3Event): HTTPResponse => {
+    rt.requests++
+    return rt.finish(errorResponse(404, 'NOT_FOUND', `no endpoint is configured at ${event.url.pathname}`))
+  }
+  app.all('/**', notFound)
+  if (!byShape.has('/')) app.all('/', notFound)
+}

@@ -1,0 +1,58 @@
+/** State shared by every route of one ingest server: the sink, the logger and the counters. */
+import type { HTTPResponse } from 'h3'
+import type { Logger } from './logger.ts'
+import type { IngestSink, IngestStats } from './types.ts'
+
+export class IngestRuntime {
+  readonly sink: IngestSink
+  readonly logger: Logger
+  readonly connectorName: string
+  readonly retryAfterSeconds: number
+  /** Set by `close()`: answers then carry `Connection: close`. */
+  closing = false
+  listening = false
+  requests = 0
+  inFlight = 0
+  waiting = 0
+  records = 0
+  readonly byStatus: Record<number, number> = {}
+
+  constructor(sink: IngestSink, logger: Logger, connectorName: string, retryAfterSeconds: number) {
+    this.sink = sink
+    this.logger = logger
+    this.connectorName = connectorName
+    this.retryAfterSeconds = retryAfterSeconds
+  }
+
+  /** Counts an answer on its way out. */
+  finish(response: HTTPResponse): HTTPResponse {
+    const status = response.status ?? 200
+    this.byStatus[status] = (this.byStatus[status] ?? 0) + 1
+    if (this.closing) response.headers.set('connection', 'close')
+    return response
+  }
+
+  stats(): IngestStats {
+    return {
+      requests: this.requests,
+      inFlight: this.inFlight,
+      waiting: this.waiting,
+      records: this.records,
+      byStatus: { ...this.byStatus },
+      listening: this.listening,
+    }
+  }
+}
+
+/** `Retry-After` seconds from a sink error, else the fallback; always a positive integer. */
+export function retryAfterOf(error: unknown, fallback: number): string {
+  const value = (error as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds
+  const seconds = typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : fallback
+  return String(Math.max(1, Math.ceil(seconds)))
+}
+
+/** The string `code` of an error-like value, if it has one. */
+export function codeOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code
+  return typeof code === 'string' ? code : undefined
+}

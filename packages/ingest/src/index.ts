@@ -1,0 +1,7 @@
+export { createIngestServer } from './create-ingest-server.ts'
+export { IngestError } from './errors.ts'
+export type { IngestErrorCode } from './errors.ts'
+export { defaultLogger } from './logger.ts'
+export type { Logger } from './logger.ts'
+export { ingestDefaults } from './types.ts'
+export type { AttributeRequest, IngestServer, IngestServerOptions, IngestSink, IngestStats } from './types.ts'

@@ -1,0 +1,95 @@
+import type { MappingConfig, RestConnectorConfig } from '@restgate/config'
+import type { UplinkConverter, UplinkRecord } from '@restgate/converters'
+import type { H3 } from 'h3'
+import type { Logger } from './logger.ts'
+
+/** What an attribute-request endpoint asks ThingsBoard for. */
+export interface AttributeRequest {
+  device: string
+  keys: string[]
+  /** true for client-side attributes, false for shared ones. */
+  client: boolean
+}
+
+/**
+ * Where converted data goes (in the gateway: the tb-client outbox). A plain object of functions is
+ * enough, which keeps ingest testable without MQTT.
+ */
+export interface IngestSink {
+  /**
+   * Stores the records; the HTTP answer (200) is sent only after this resolved. Reject with an
+   * error carrying `code: 'OUTBOX_FULL'` (and `retryAfterSeconds`) to answer 503 + `Retry-After`.
+   */
+  accept(records: UplinkRecord[], meta: { connectorName: string }): Promise<void>
+  /**
+   * Asks ThingsBoard for attributes and resolves with its answer. Reject with `code: 'TIMEOUT'`
+   * (→ 408) or `code: 'NOT_CONNECTED'` (→ 503). Required when the config has `attributeRequests`.
+   */
+  requestAttributes?(request: AttributeRequest, timeoutMs: number): Promise<unknown>
+  /**
+   * Resolves with the value of the next update of attribute `key` for `device`; rejects with
+   * `code: 'TIMEOUT'` after `timeoutMs`, or when `signal` aborts (the client went away).
+   * Required when a mapping has `response.responseExpected`.
+   */
+  waitForAttribute?(device: string, key: string, timeoutMs: number, signal?: AbortSignal): Promise<unknown>
+}
+
+export interface IngestServerOptions {
+  /** The normalised REST connector config (from `@restgate/config`). */
+  config: RestConnectorConfig
+  /** Receives converted records. */
+  sink: IngestSink
+  /** Ready converters per mapping; mappings not in the map get `loadConverter()` at `listen()`. */
+  converters?: Map<MappingConfig, UplinkConverter>
+  /**
+   * Folder for files ingest generates (the self-signed certificate goes to `<dataDir>/tls/`).
+   * @default `<config.configDir>/data`
+   */
+  dataDir?: string
+  /** @default debug/info silent, warn/error to stderr */
+  logger?: Logger
+  /** Name passed to `sink.accept`. @default config.name */
+  connectorName?: string
+  /** How long `close()` lets in-flight requests finish before cutting connections (ms). @default 10000 */
+  closeTimeoutMs?: number
+  /** Time a client has to send a whole request, headers and body (ms). @default 30000 */
+  requestTimeoutMs?: number
+  /** `Retry-After` (seconds) of a 503 when the sink's error names none. @default 5 */
+  retryAfterSeconds?: number
+}
+
+/** Defaults of the optional numeric options of {@link IngestServerOptions}. */
+export const ingestDefaults: {
+  readonly closeTimeoutMs: number
+  readonly requestTimeoutMs: number
+  readonly retryAfterSeconds: number
+} = {
+  closeTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  retryAfterSeconds: 5,
+}
+
+/** Counters since the server was created. */
+export interface IngestStats {
+  /** Requests answered or being answered. */
+  requests: number
+  /** Requests being handled right now (including those waiting for an attribute). */
+  inFlight: number
+  /** Requests held for `responseExpected` or an attribute request. */
+  waiting: number
+  /** Records handed to `sink.accept` and accepted. */
+  records: number
+  /** Answers by HTTP status code. */
+  byStatus: Record<number, number>
+  listening: boolean
+}
+
+export interface IngestServer {
+  /** The h3 app (usable without `listen()`, e.g. `app.request('/path')` in tests). */
+  readonly app: H3
+  /** Loads converters, prepares TLS and starts listening on `server.host:server.port`. */
+  listen(): Promise<{ url: string; port: number }>
+  /** Stops accepting, lets in-flight requests finish (bounded), closes idle keep-alive sockets. */
+  close(): Promise<void>
+  stats(): IngestStats
+}
