@@ -1,0 +1,84 @@
+import { createServer, type Socket } from 'node:net'
+import { Aedes, type AedesPublishPacket, type Client, type PublishPacket } from 'aedes'
+import { listen } from './_listen.ts'
+import type { Logger } from './options.ts'
+
+/** CONNACK return code 5 ("not authorized"), aedes' AuthErrorCode.NOT_AUTHORIZED. */
+const NOT_AUTHORIZED = 5
+
+export interface BrokerHooks {
+  /** true when this username may connect. */
+  authenticate(username: string | undefined): boolean
+  /** A client published; runs before the broker acknowledges (PUBACK) or forwards the message. */
+  onPublish(client: Client, packet: PublishPacket): void
+  onClientReady(client: Client): void
+  onClientGone(client: Client): void
+  onRefused(client: Client): void
+  logger: Logger
+}
+
+export interface RunningBroker {
+  broker: Aedes
+  port: number
+  close(): Promise<void>
+}
+
+/** An aedes broker on a TCP listener, with the sandbox's auth, no-echo forwarding and TCP_NODELAY. */
+export async function startBroker(host: string, port: number, hooks: BrokerHooks): Promise<RunningBroker> {
+  const broker = await Aedes.createBroker({
+    authenticate(client, username, _password, done) {
+      if (hooks.authenticate(username)) return done(null, true)
+      hooks.onRefused(client)
+      const error = Object.assign(new Error('not authorized: missing or unknown access token'), { returnCode: NOT_AUTHORIZED })
+      done(error, null)
+    },
+    authorizePublish(client, packet, done) {
+      if (packet.topic.startsWith('$SYS/')) return done(new Error('$SYS/ topics are reserved'))
+      if (client) {
+        try {
+          hooks.onPublish(client, packet)
+        } catch (error) {
+          hooks.logger.error('sandbox: failed to handle a published message', { topic: packet.topic, error: String(error) })
+        }
+      }
+      done(null)
+    },
+    // A ThingsBoard never echoes a message to the client that published it (a plain broker would, and the
+    // gateway both publishes and subscribes v1/gateway/attributes and v1/gateway/rpc).
+    authorizeForward(client: Client, packet: AedesPublishPacket): AedesPublishPacket | null {
+      // aedes stamps the publisher's id on packets that came from a client (none on the sandbox's own).
+      const publisher = (packet as { clientId?: string }).clientId
+      return publisher !== undefined && publisher === client.id ? null : packet
+    },
+  })
+  broker.on('clientReady', (client) => hooks.onClientReady(client))
+  broker.on('clientDisconnect', (client) => hooks.onClientGone(client))
+  broker.on('clientError', (client, error) => hooks.logger.debug('sandbox: MQTT client error', { clientId: client.id, error: error.message }))
+  broker.on('connectionError', (client, error) => hooks.logger.debug('sandbox: MQTT connection error', { clientId: client.id, error: error.message }))
+
+  const sockets = new Set<Socket>()
+  const server = createServer((socket) => {
+    // Nagle + delayed ACK would add ~40 ms to every PUBACK round trip (see HOUSE-STYLE).
+    socket.setNoDelay(true)
+    sockets.add(socket)
+    socket.once('close', () => sockets.delete(socket))
+    broker.handle(socket)
+  })
+  let bound: number
+  try {
+    bound = await listen(server, host, port, 'MQTT')
+  } catch (error) {
+    await new Promise<void>((resolve) => broker.close(() => resolve()))
+    throw error
+  }
+  return {
+    broker,
+    port: bound,
+    async close() {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+      await new Promise<void>((resolve) => broker.close(() => resolve()))
+      for (const s of sockets) s.destroy()
+      await closed
+    },
+  }
+}

@@ -1,0 +1,308 @@
+import type { Client, PublishPacket } from 'aedes'
+import { startBroker, type RunningBroker } from './_broker.ts'
+import { formatEvent, formatMessage } from './_format.ts'
+import { handleUplink, type ApiContext } from './_gateway-api.ts'
+import { startHttpView, type HttpView } from './_http-view.ts'
+import { createPendingRpcs } from './_pending.ts'
+import { createRecorder } from './_recorder.ts'
+import { createWaiters } from './_waiters.ts'
+import { SandboxError } from './errors.ts'
+import { resolveBehaviour, resolveOptions, type ResolvedBehaviour, type SandboxBehaviour, type SandboxOptions } from './options.ts'
+import type { MessageKind, RecordedMessage, SandboxState } from './types.ts'
+
+/** Where a started sandbox listens. */
+export interface SandboxAddress {
+  /** `mqtt://127.0.0.1:<port>`: point the gateway's `thingsboard.host`/`port` here. */
+  mqttUrl: string
+  port: number
+  /** Present when the HTTP view is enabled (`httpPort`). */
+  httpUrl?: string
+  httpPort?: number
+}
+
+export interface MessageFilter {
+  topic?: string
+  kind?: MessageKind
+  direction?: 'up' | 'down'
+  device?: string
+}
+
+export interface Sandbox {
+  /** Binds the MQTT broker (and the HTTP view); a second call returns the same address. */
+  start(): Promise<SandboxAddress>
+  /** Closes every connection and listener; pending `sendRpc`/`waitFor` reject with code STOPPED. State is kept. */
+  stop(): Promise<void>
+  /** Drops every connection and listens again on the same ports; state, pending RPCs and waiters are kept. */
+  restart(): Promise<SandboxAddress>
+  /** Live view of what was recorded. */
+  readonly state: SandboxState
+  /** The address while started, else undefined. */
+  readonly address: SandboxAddress | undefined
+  /** Resolves with the predicate's first truthy result (checked now and after every change); rejects WAIT_TIMEOUT. */
+  waitFor<T>(predicate: (state: SandboxState) => T | undefined | null | false | 0 | '', timeoutMs?: number): Promise<T>
+  /** Publishes `v1/gateway/attributes {"device","data"}` (a shared-attribute update) to the gateway(s). */
+  sendAttributeUpdate(device: string, data: Record<string, unknown>): Promise<void>
+  /** Publishes `v1/gateway/rpc {"device","data":{"id","method","params"}}`; resolves with the `data` of the
+   * gateway's reply with the same device and id; rejects RPC_TIMEOUT. */
+  sendRpc(device: string, method: string, params?: unknown, options?: { timeoutMs?: number }): Promise<unknown>
+  /** Sets server-side attribute values that attribute requests are answered from (no message is sent). */
+  setAttributes(device: string, scopes: { shared?: Record<string, unknown>; client?: Record<string, unknown> }): void
+  /** Changes answer behaviour while running (attribute answers, delay, session limits). */
+  configure(behaviour: SandboxBehaviour): void
+  /** The last `maxMessages` recorded messages (copied), optionally filtered. */
+  messages(filter?: MessageFilter): RecordedMessage[]
+  /** Forgets recorded traffic: messages, telemetry, counters. Devices (type, connected, attributes) stay unless `devices: true`. */
+  clear(options?: { devices?: boolean }): void
+}
+
+function urlHost(host: string): string {
+  if (host === '0.0.0.0') return '127.0.0.1'
+  if (host === '::') return '[::1]'
+  return host.includes(':') ? `[${host}]` : host
+}
+
+function checkName(what: string, value: unknown): string {
+  if (typeof value !== 'string' || value.length === 0) throw new SandboxError('INVALID_ARGUMENT', `sandbox: ${what} must be a non-empty string`)
+  return value
+}
+
+function checkObject(what: string, value: unknown): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new SandboxError('INVALID_ARGUMENT', `sandbox: ${what} must be an object`)
+  return value as Record<string, unknown>
+}
+
+function packet(topic: string, payload: Buffer): PublishPacket {
+  return { cmd: 'publish', topic, payload, qos: 1, retain: false, dup: false }
+}
+
+/** A local stand-in for ThingsBoard's MQTT Gateway API on an in-process aedes broker. */
+export function createSandbox(options?: SandboxOptions): Sandbox {
+  const opts = resolveOptions(options)
+  const { logger } = opts
+  let behaviour: ResolvedBehaviour = opts
+  const recorder = createRecorder(opts.maxMessages)
+  const waiters = createWaiters<SandboxState>(() => recorder.state)
+  const pending = createPendingRpcs()
+  const sessions = new WeakMap<Client, number>()
+  const liveClients = new Map<string, number>()
+  const timers = new Set<NodeJS.Timeout>()
+  let sessionCounter = 0
+  let mqttPort = opts.port
+  let httpPort = opts.httpPort
+  let broker: RunningBroker | undefined
+  let http: HttpView | undefined
+  let address: SandboxAddress | undefined
+  let starting: Promise<SandboxAddress> | undefined
+
+  const line = (text: string): void => opts.log?.(text)
+
+  function sessionOf(client: Client): number {
+    let s = sessions.get(client)
+    if (s === undefined) sessions.set(client, (s = ++sessionCounter))
+    return s
+  }
+
+  function recorded(message: RecordedMessage, notes: string[] = []): void {
+    if (opts.log) line(formatMessage(message, notes))
+    waiters.notify()
+  }
+
+  function recordDown(clientId: string | null, topic: string, payload: unknown, kind: MessageKind, devices: string[]): Buffer {
+    const raw = JSON.stringify(payload)
+    recorded(recorder.record({ time: Date.now(), direction: 'down', clientId, topic, kind, qos: 1, raw, payload, malformed: false, devices }))
+    return Buffer.from(raw)
+  }
+
+  const api: ApiContext = {
+    recorder,
+    behaviour: () => behaviour,
+    sessionOf,
+    answer(client, topic, payload, kind, devices) {
+      const bytes = recordDown(client.id, topic, payload, kind, devices)
+      client.publish(packet(topic, bytes), (error) => {
+        if (error) logger.debug('sandbox: answer not delivered', { clientId: client.id, topic, error: error.message })
+      })
+    },
+    settleRpc: (device, id, data) => pending.settle(device, id, data),
+    later(ms, fn) {
+      const t = setTimeout(() => {
+        timers.delete(t)
+        fn()
+      }, ms)
+      timers.add(t)
+    },
+    recorded,
+    logger,
+  }
+
+  async function openTransport(): Promise<SandboxAddress> {
+    const running = await startBroker(opts.host, mqttPort, {
+      authenticate: (username) => !opts.accessTokens || (username !== undefined && opts.accessTokens.has(username)),
+      onPublish: (client, p) => handleUplink(api, client, p),
+      onClientReady(client) {
+        liveClients.set(client.id, sessionOf(client))
+        recorder.state.clients.set(client.id, { id: client.id, connectedAt: Date.now() })
+        logger.info('sandbox: MQTT client connected', { clientId: client.id })
+        line(formatEvent(Date.now(), `${client.id} connected`))
+        waiters.notify()
+      },
+      onClientGone(client) {
+        const session = sessionOf(client)
+        recorder.sessionEnded(session)
+        if (liveClients.get(client.id) === session) {
+          liveClients.delete(client.id)
+          recorder.state.clients.delete(client.id)
+        }
+        logger.info('sandbox: MQTT client disconnected', { clientId: client.id })
+        line(formatEvent(Date.now(), `${client.id} disconnected`))
+        waiters.notify()
+      },
+      onRefused(client) {
+        recorder.state.refusedConnections++
+        logger.warn('sandbox: refused an MQTT client: missing or unknown access token (username)', { clientId: client.id })
+        line(formatEvent(Date.now(), `${client.id} refused: missing or unknown access token`))
+        waiters.notify()
+      },
+      logger,
+    })
+    mqttPort = running.port
+    let view: HttpView | undefined
+    if (httpPort !== false) {
+      try {
+        view = await startHttpView(opts.host, httpPort, {
+          state: () => recorder.state,
+          messages: () => recorder.recent(),
+          sendRpc: (device, method, params, timeoutMs) => sandbox.sendRpc(device, method, params, { timeoutMs }),
+          sendAttributeUpdate: (device, data) => sandbox.sendAttributeUpdate(device, data),
+          mqttUrl: () => address?.mqttUrl ?? '',
+          logger,
+        })
+      } catch (error) {
+        await running.close()
+        throw error
+      }
+      httpPort = view.port
+    }
+    broker = running
+    http = view
+    const host = urlHost(opts.host)
+    address = { mqttUrl: `mqtt://${host}:${running.port}`, port: running.port, ...(view ? { httpUrl: `http://${host}:${view.port}`, httpPort: view.port } : {}) }
+    logger.info('sandbox: listening', { ...address })
+    return address
+  }
+
+  async function closeTransport(): Promise<void> {
+    for (const t of timers) clearTimeout(t)
+    timers.clear()
+    const b = broker
+    const h = http
+    broker = undefined
+    http = undefined
+    address = undefined
+    await Promise.all([b?.close(), h?.close()])
+    // Every session is over, whatever events the broker emitted while closing.
+    for (const session of liveClients.values()) recorder.sessionEnded(session)
+    liveClients.clear()
+    recorder.state.clients.clear()
+    waiters.notify()
+  }
+
+  function requireBroker(): RunningBroker {
+    if (!broker) throw new SandboxError('NOT_STARTED', 'sandbox: not started (call start() first)')
+    return broker
+  }
+
+  /** Publishes to every subscriber; resolves once the broker dispatched it. A publish cut short by stop()
+   * or restart() resolves too (the message is recorded; like a ThingsBoard whose gateway went offline). */
+  function publish(topic: string, payload: unknown, kind: MessageKind, device: string): Promise<void> {
+    const b = requireBroker()
+    const bytes = recordDown(null, topic, payload, kind, [device])
+    return new Promise((resolve, reject) => {
+      b.broker.publish(packet(topic, bytes), (error) => {
+        if (!error) return resolve()
+        if (broker !== b) {
+          logger.debug('sandbox: publish cut short by stop/restart', { topic, error: error.message })
+          return resolve()
+        }
+        reject(new SandboxError('STOPPED', `sandbox: publish on ${topic} failed: ${error.message}`, { cause: error }))
+      })
+    })
+  }
+
+  const sandbox: Sandbox = {
+    start() {
+      if (address) return Promise.resolve(address)
+      starting ??= openTransport().finally(() => {
+        starting = undefined
+      })
+      return starting
+    },
+    async stop() {
+      if (starting) await starting.catch(() => undefined)
+      const stopped = new SandboxError('STOPPED', 'sandbox: stopped')
+      pending.rejectAll(stopped)
+      waiters.rejectAll(stopped)
+      await closeTransport()
+    },
+    async restart() {
+      if (starting) await starting.catch(() => undefined)
+      await closeTransport()
+      return sandbox.start()
+    },
+    get state() {
+      return recorder.state
+    },
+    get address() {
+      return address
+    },
+    waitFor(predicate, timeoutMs = 5000) {
+      return waiters.add(predicate, timeoutMs)
+    },
+    async sendAttributeUpdate(device, data) {
+      checkName('device', device)
+      checkObject('attribute update data', data)
+      requireBroker()
+      recorder.setAttributes(device, { shared: data })
+      await publish('v1/gateway/attributes', { device, data }, 'attributeUpdate', device)
+    },
+    async sendRpc(device, method, params, rpcOptions) {
+      checkName('device', device)
+      checkName('RPC method', method)
+      const timeoutMs = rpcOptions?.timeoutMs ?? opts.rpcTimeoutMs
+      requireBroker()
+      const id = pending.nextId()
+      const reply = pending.wait(device, id, method, timeoutMs)
+      const data = { id, method, params: params === undefined ? {} : params }
+      publish('v1/gateway/rpc', { device, data }, 'rpcRequest', device).catch((error: unknown) => {
+        pending.fail(device, id, error instanceof Error ? error : new Error(String(error)))
+      })
+      return reply
+    },
+    setAttributes(device, scopes) {
+      checkName('device', device)
+      if (scopes.shared !== undefined) checkObject('shared attributes', scopes.shared)
+      if (scopes.client !== undefined) checkObject('client attributes', scopes.client)
+      recorder.setAttributes(device, scopes)
+      waiters.notify()
+    },
+    configure(change) {
+      behaviour = resolveBehaviour(change, behaviour)
+    },
+    messages(filter) {
+      const all = recorder.recent()
+      if (!filter) return all
+      return all.filter(
+        (m) =>
+          (filter.topic === undefined || m.topic === filter.topic) &&
+          (filter.kind === undefined || m.kind === filter.kind) &&
+          (filter.direction === undefined || m.direction === filter.direction) &&
+          (filter.device === undefined || m.devices.includes(filter.device)),
+      )
+    },
+    clear(clearOptions) {
+      recorder.clear(clearOptions)
+      waiters.notify()
+    },
+  }
+  return sandbox
+}

@@ -1,0 +1,108 @@
+/** One telemetry entry as stored for a device. */
+export interface TelemetryEntry {
+  /** The entry's `ts`, or the arrival time when the gateway sent values without one. */
+  ts: number
+  values: Record<string, unknown>
+  /** When the sandbox received it (ms since epoch). */
+  receivedAt: number
+  /** Same device, `ts` and values were already recorded once. */
+  duplicate: boolean
+}
+
+/** A device as ThingsBoard would know it. */
+export interface SandboxDevice {
+  name: string
+  /** Device profile, fixed when the device was created (as in ThingsBoard): the `connect` type, or `default`. */
+  type: string
+  /** Type carried by the most recent `v1/gateway/connect` for this device. */
+  lastConnectType: string | undefined
+  /** Connected in the current session of the gateway that connected it. A gateway disconnect clears it. */
+  connected: boolean
+  /** `v1/gateway/connect` messages received for it. */
+  connectCount: number
+  /** `v1/gateway/disconnect` messages received for it. */
+  disconnectCount: number
+  /** Created by telemetry/attributes before any `connect`, as ThingsBoard auto-creates (profile `default`). */
+  autoCreated: boolean
+  /** Telemetry/attribute messages that arrived while the device was not connected in the sending gateway's
+   * current MQTT session (0 proves connect-before-data, also across reconnects). */
+  dataBeforeConnect: number
+  /** Client-side attributes: what the gateway sent on `v1/gateway/attributes`, merged (plus `setAttributes({ client })`). */
+  attributes: Record<string, unknown>
+  /** Shared attributes: `setAttributes({ shared })` and `sendAttributeUpdate` data, merged. */
+  sharedAttributes: Record<string, unknown>
+  /** Every telemetry entry, in arrival order. */
+  telemetry: TelemetryEntry[]
+  /** Latest value per key (highest ts; a later arrival wins a tie). */
+  latest: Record<string, { ts: number; value: unknown }>
+  /** Telemetry entries seen more than once (same ts and values). */
+  duplicates: number
+  createdAt: number
+  lastActivityAt: number
+}
+
+/** An MQTT client currently connected to the sandbox. */
+export interface SandboxClient {
+  id: string
+  connectedAt: number
+}
+
+export type MessageKind =
+  // up: gateway → sandbox
+  | 'connect'
+  | 'disconnect'
+  | 'attributes'
+  | 'telemetry'
+  | 'attributeRequest'
+  | 'rpcReply'
+  | 'sessionLimitsRequest'
+  | 'deviceRpcRequest'
+  | 'deviceAttributeRequest'
+  | 'other'
+  // down: sandbox → gateway
+  | 'attributeResponse'
+  | 'attributeUpdate'
+  | 'rpcRequest'
+  | 'sessionLimitsResponse'
+  | 'deviceAttributeResponse'
+
+/** One MQTT message seen or sent by the sandbox. */
+export interface RecordedMessage {
+  /** 1, 2, 3, ... in recording order (restarts at 1 after `clear()`). */
+  seq: number
+  time: number
+  direction: 'up' | 'down'
+  /** Publisher (up) or addressee (down, targeted answer); `null` for a downlink published to every subscriber. */
+  clientId: string | null
+  topic: string
+  kind: MessageKind
+  qos: 0 | 1 | 2
+  /** Payload as UTF-8 text, exactly as on the wire. */
+  raw: string
+  /** Parsed JSON; `undefined` when `malformed`. */
+  payload: unknown
+  /** The payload was not valid JSON. */
+  malformed: boolean
+  /** Why (part of) the message could not be applied: bad JSON or not the Gateway API shape. */
+  problem?: string
+  /** Device names the message concerns. */
+  devices: string[]
+}
+
+/** Live view of everything the sandbox recorded (do not mutate). */
+export interface SandboxState {
+  readonly devices: ReadonlyMap<string, Readonly<SandboxDevice>>
+  readonly clients: ReadonlyMap<string, Readonly<SandboxClient>>
+  /** Recent messages, oldest first; holds at least the last `maxMessages` (use `messages()` for exactly that). */
+  readonly messages: readonly Readonly<RecordedMessage>[]
+  /** Messages recorded since start or the last `clear()` (also those already dropped from `messages`). */
+  readonly messageCount: number
+  /** Telemetry entries seen twice or more, all devices. */
+  readonly duplicates: number
+  /** Messages whose payload was not valid JSON. */
+  readonly malformed: number
+  /** CONNECTs refused for a missing or unknown access token. */
+  readonly refusedConnections: number
+  /** Gateway RPC replies that matched no pending `sendRpc` (late or unknown id). */
+  readonly unmatchedRpcReplies: number
+}
