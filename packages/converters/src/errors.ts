@@ -1,0 +1,54 @@
+/** Codes a {@link ConverterError} can carry. */
+export type ConverterErrorCode =
+  /** A custom converter module could not be found or failed to load. */
+  | 'CONVERTER_LOAD'
+  /** A custom converter module loaded but exports no usable converter (or its factory returned none). */
+  | 'CONVERTER_SHAPE'
+  /** A custom converter returned something that is not a record, a list of records or a ConvertResult. */
+  | 'CONVERTER_RESULT'
+  /** A custom converter threw while converting (the original error is the `cause`). */
+  | 'CONVERTER_FAILED'
+  /** A template of the converter config does not compile (the TemplateError is the `cause`). */
+  | 'CONVERTER_CONFIG'
+  /** The device name expression found no value in the request: the whole request fails (HTTP 400). */
+  | 'DEVICE_NAME_MISSING'
+  /** The body is not a JSON object or an array of objects (HTTP 400). */
+  | 'BODY_SHAPE'
+  /** Downlink: a request could not be built from a rule (used by the downlink builders). */
+  | 'DOWNLINK_BUILD'
+
+export interface ConverterErrorOptions {
+  /** Where the problem sits in the config file, e.g. `mapping[0].converter.extension`. */
+  path?: string
+  /** Index of the body element (array bodies) the problem belongs to. */
+  index?: number
+  cause?: unknown
+}
+
+/** The one error class of `@restgate/converters`. */
+export class ConverterError extends Error {
+  override readonly name = 'ConverterError'
+  readonly code: ConverterErrorCode
+  /** Config path of the part that failed, when there is one. */
+  readonly path: string | undefined
+  /** Index of the body element (array bodies) the problem belongs to. */
+  readonly index: number | undefined
+
+  constructor(code: ConverterErrorCode, message: string, options: ConverterErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.code = code
+    this.path = options.path
+    this.index = options.index
+  }
+
+  /**
+   * True for a ConverterError, also across package copies and for look-alikes thrown by custom
+   * converters (checked by name and a string code, not `instanceof` only).
+   */
+  static is(e: unknown): e is ConverterError {
+    if (e instanceof ConverterError) return true
+    if (typeof e !== 'object' || e === null) return false
+    const candidate = e as { name?: unknown; code?: unknown }
+    return candidate.name === 'ConverterError' && typeof candidate.code === 'string'
+  }
+}
