@@ -6,6 +6,7 @@ export type TbClientErrorCode =
   | 'OUTBOX_FULL'
   | 'INVALID_RECORD'
   | 'INVALID_OPTIONS'
+  | 'INVALID_ARGUMENT'
   | 'TIMEOUT'
   | 'NOT_CONNECTED'
   | 'STOPPED'

@@ -15,3 +15,17 @@ export type {
   StoredEntry,
   StoredRecord,
 } from './storage/types.ts'
+export { createTbClient } from './client/client.ts'
+export { tbClientDefaults } from './client/options.ts'
+export type { TbClientOptions, TbSecurity } from './client/options.ts'
+export type {
+  AttributeUpdateEvent,
+  ConnectEvent,
+  DisconnectEvent,
+  RpcEvent,
+  TbClient,
+  TbClientEventName,
+  TbClientEvents,
+  TbClientStats,
+  UplinkRecordInput,
+} from './client/types.ts'

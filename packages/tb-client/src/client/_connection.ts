@@ -1,0 +1,161 @@
+/**
+ * Connection lifecycle: one mqtt.js client per attempt with its own reconnect OFF, and a capped
+ * exponential backoff with jitter between attempts, so a refused connection (bad token) logs one
+ * line per attempt and never busy-loops.
+ */
+import { MqttClient } from 'mqtt'
+import type { Logger } from '../logger.ts'
+import type { ResolvedOptions } from './options.ts'
+import { createSession, type Session } from './_session.ts'
+import { createTransport, describeConnectError } from './_transport.ts'
+
+export interface ConnectionHandlers {
+  onSession(session: Session): void
+  onSessionEnd(session: Session, reason: string): void
+  onMessage(topic: string, payload: Buffer): void
+  onError(error: Error, message: string): void
+}
+
+export interface Connection {
+  start(): void
+  stop(): Promise<void>
+  current(): Session | undefined
+  attempts(): number
+  /** Milliseconds until the next attempt (0 when connected or connecting). */
+  nextAttemptIn(): number
+  lastError(): string | undefined
+}
+
+/** Gateway API topics ThingsBoard publishes to (subscribed on every CONNACK: clean sessions). */
+export const SUBSCRIPTIONS: readonly string[] = ['v1/gateway/attributes', 'v1/gateway/attributes/response', 'v1/gateway/rpc']
+
+/** A session that lasted this long resets the backoff. */
+const STABLE_MS = 5000
+
+export function backoffDelay(failures: number, initialMs: number, maxMs: number, random: number): number {
+  const base = Math.min(maxMs, initialMs * 2 ** Math.min(failures - 1, 30))
+  return Math.round(base * (0.5 + random * 0.5))
+}
+
+export function createConnection(o: ResolvedOptions, handlers: ConnectionHandlers, logger: Logger): Connection {
+  let started = false
+  let stopped = false
+  let attempts = 0
+  let failures = 0
+  let sessions = 0
+  let session: Session | undefined
+  let client: MqttClient | undefined
+  let timer: ReturnType<typeof setTimeout> | undefined
+  let nextAt = 0
+  let lastError: string | undefined
+  const target = `${o.host}:${o.port}`
+
+  function schedule(reason: string, wasConnected: boolean): void {
+    if (stopped) return
+    failures++
+    const delay = backoffDelay(failures, o.reconnect.initialMs, o.reconnect.maxMs, Math.random())
+    nextAt = Date.now() + delay
+    if (wasConnected) logger.warn(`disconnected from ThingsBoard ${target}: ${reason}; reconnecting in ${delay} ms`)
+    else logger.warn(`cannot connect to ThingsBoard ${target} (attempt ${attempts}): ${reason}; retrying in ${delay} ms`)
+    timer = setTimeout(() => {
+      timer = undefined
+      void attempt()
+    }, delay)
+  }
+
+  async function attempt(): Promise<void> {
+    if (stopped) return
+    attempts++
+    nextAt = 0
+    let transport
+    try {
+      transport = await createTransport(o)
+    } catch (error) {
+      lastError = describeConnectError(error)
+      handlers.onError(error as Error, lastError)
+      schedule(lastError, false)
+      return
+    }
+    if (stopped) return
+    let failure: string | undefined
+    let done = false
+    let mine: Session | undefined
+    const mc = new MqttClient(() => transport.createStream(), {
+      protocolVersion: o.protocolVersion,
+      clean: true,
+      keepalive: o.keepAlive,
+      reconnectPeriod: 0,
+      connectTimeout: o.connectTimeoutMs,
+      resubscribe: false,
+      queueQoSZero: false,
+      ...(transport.clientId !== undefined ? { clientId: transport.clientId } : {}),
+      ...(transport.username !== undefined ? { username: transport.username } : {}),
+      ...(transport.password !== undefined ? { password: transport.password } : {}),
+    })
+    client = mc
+    mc.on('connect', () => {
+      if (done || stopped) return
+      sessions++
+      mine = createSession(mc, sessions, Date.now())
+      session = mine
+      lastError = undefined
+      logger.info(`connected to ThingsBoard ${target}`, { session: sessions, tls: transport.tls })
+      const topics: Record<string, { qos: 1 }> = {}
+      for (const t of SUBSCRIPTIONS) topics[t] = { qos: 1 }
+      if (o.requestSessionLimits) topics['v1/devices/me/rpc/response/+'] = { qos: 1 }
+      mc.subscribe(topics, (error, granted) => {
+        if (error) logger.warn(`subscribing to ThingsBoard topics failed: ${error.message}`)
+        for (const g of granted ?? []) {
+          if (g.qos === 128) logger.warn(`ThingsBoard refused the subscription to ${g.topic}`)
+        }
+      })
+      handlers.onSession(mine)
+    })
+    mc.on('error', (error) => {
+      failure = describeConnectError(error)
+      lastError = failure
+      handlers.onError(error, failure)
+    })
+    mc.on('message', (topic, payload) => {
+      if (!done) handlers.onMessage(topic, payload)
+    })
+    mc.on('close', () => {
+      if (done) return
+      done = true
+      if (client === mc) client = undefined
+      const s = mine
+      const reason = s?.closeReason ?? failure ?? 'connection closed by the server'
+      if (s !== undefined) {
+        if (session === s) session = undefined
+        s.close(reason)
+        if (Date.now() - s.connectedAt >= STABLE_MS) failures = 0
+        handlers.onSessionEnd(s, reason)
+      } else {
+        mc.end(true)
+      }
+      schedule(reason, s !== undefined)
+    })
+  }
+
+  return {
+    start() {
+      if (started) return
+      started = true
+      void attempt()
+    },
+    async stop() {
+      stopped = true
+      if (timer !== undefined) clearTimeout(timer)
+      timer = undefined
+      const s = session
+      const mc = client
+      session = undefined
+      if (s !== undefined) await s.end()
+      else if (mc !== undefined) mc.end(true)
+    },
+    current: () => (session !== undefined && !session.closed ? session : undefined),
+    attempts: () => attempts,
+    nextAttemptIn: () => (nextAt === 0 ? 0 : Math.max(0, nextAt - Date.now())),
+    lastError: () => lastError,
+  }
+}

@@ -1,0 +1,44 @@
+import type { Logger } from '../logger.ts'
+
+/** Minimal typed emitter: listener errors (thrown or rejected) are logged, never propagated. */
+export interface Emitter<Events> {
+  on<E extends keyof Events>(event: E, listener: (payload: Events[E]) => void): () => void
+  off<E extends keyof Events>(event: E, listener: (payload: Events[E]) => void): void
+  emit<E extends keyof Events>(event: E, payload: Events[E]): void
+  count(event: keyof Events): number
+}
+
+export function createEmitter<Events>(logger: Logger): Emitter<Events> {
+  const listeners = new Map<keyof Events, Set<(payload: never) => void>>()
+  const failed = (event: keyof Events, error: unknown): void => {
+    logger.error(`a "${String(event)}" listener failed`, { error: error instanceof Error ? error.message : String(error) })
+  }
+  return {
+    on(event, listener) {
+      let set = listeners.get(event)
+      if (set === undefined) listeners.set(event, (set = new Set()))
+      set.add(listener as (payload: never) => void)
+      return () => this.off(event, listener)
+    },
+    off(event, listener) {
+      listeners.get(event)?.delete(listener as (payload: never) => void)
+    },
+    emit(event, payload) {
+      const set = listeners.get(event)
+      if (set === undefined) return
+      for (const listener of [...set]) {
+        try {
+          const result = (listener as (p: typeof payload) => unknown)(payload)
+          if (result !== null && typeof result === 'object' && typeof (result as Promise<unknown>).then === 'function') {
+            ;(result as Promise<unknown>).then(undefined, (error: unknown) => failed(event, error))
+          }
+        } catch (error) {
+          failed(event, error)
+        }
+      }
+    },
+    count(event) {
+      return listeners.get(event)?.size ?? 0
+    },
+  }
+}

@@ -1,0 +1,261 @@
+/**
+ * The outbox pump: reads packs from storage, publishes them (connect first for devices new in this
+ * session), and acks a pack in storage only when every publish of it was confirmed. Up to
+ * `maxPacksInFlight` packs are pipelined on one connection; packs settle strictly in order and a
+ * failed pack fails every later pack of its session, so per-device order survives reconnects.
+ */
+import type { Logger } from '../logger.ts'
+import type { StorageBackend, StoredEntry } from '../storage/types.ts'
+import { planPack, TOPIC_CONNECT, TOPIC_TELEMETRY } from './_payload.ts'
+import { rateDelay, type SessionLimits } from './_limits.ts'
+import type { Session } from './_session.ts'
+
+export interface PumpDeps {
+  storage: StorageBackend
+  current(): Session | undefined
+  qos: 0 | 1
+  readRecordsCount: number
+  minPackSendDelayMS: number
+  maxPacksInFlight: number
+  ackTimeoutMs: number
+  connectorType: string
+  connectorName: string
+  maxPayloadBytes(): number
+  limits(): SessionLimits | undefined
+  logger: Logger
+}
+
+export interface PumpCounters {
+  published: number
+  acked: number
+  resent: number
+  droppedDatapoints: number
+}
+
+export interface Pump {
+  start(): void
+  wake(): void
+  stop(): Promise<void>
+  inFlight(): number
+  counters(): PumpCounters
+  /** True once storage and pipeline are empty; false when `timeoutMs` passes first. */
+  whenDrained(timeoutMs: number): Promise<boolean>
+}
+
+interface Pack {
+  entries: StoredEntry[]
+  session: Session
+  described: string[]
+  dataIssued: boolean
+  result: Promise<boolean>
+}
+
+const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+export function createPump(d: PumpDeps): Pump {
+  const c: PumpCounters = { published: 0, acked: 0, resent: 0, droppedDatapoints: 0 }
+  const packs: Pack[] = []
+  const broken = new WeakSet<Session>()
+  const described = new Set<string>()
+  const drainWaiters = new Set<() => void>()
+  let chain: Promise<void> = Promise.resolve()
+  let stopped = false
+  let loopDone: Promise<void> | undefined
+  let woken = false
+  let wakeResolve: (() => void) | undefined
+
+  function wake(): void {
+    woken = true
+    const r = wakeResolve
+    wakeResolve = undefined
+    r?.()
+  }
+
+  /** Waits for wake() (or `ms` when given); a wake() that came before the wait is not lost. */
+  function sleep(ms: number | undefined): Promise<void> {
+    if (woken) {
+      woken = false
+      return Promise.resolve()
+    }
+    return new Promise<void>((resolve) => {
+      let timer: ReturnType<typeof setTimeout> | undefined
+      wakeResolve = () => {
+        if (timer !== undefined) clearTimeout(timer)
+        woken = false
+        resolve()
+      }
+      if (ms !== undefined && ms > 0) timer = setTimeout(() => wake(), ms)
+    })
+  }
+
+  const drained = (): boolean => packs.length === 0 && d.storage.size() === 0
+  function notifyDrained(): void {
+    if (drainWaiters.size === 0 || !drained()) return
+    for (const w of [...drainWaiters]) w()
+  }
+
+  async function rate(session: Session, telemetry: boolean, datapoints: number): Promise<void> {
+    for (;;) {
+      const wait = rateDelay(d.limits(), telemetry, datapoints, Date.now())
+      if (wait === 0 || session.closed) return
+      d.logger.debug('rate limit reached: delaying a publish', { waitMs: wait })
+      await delay(wait)
+    }
+  }
+
+  /** Rejects (by closing the session) when `p` is not settled within ackTimeoutMs. */
+  function guard<T>(session: Session, p: Promise<T>): Promise<T> {
+    const timer = setTimeout(() => {
+      d.logger.warn(`no PUBACK from ThingsBoard within ${d.ackTimeoutMs} ms: reconnecting to re-send`)
+      session.close(`no PUBACK within ${d.ackTimeoutMs} ms`)
+    }, d.ackTimeoutMs)
+    const clear = (): void => clearTimeout(timer)
+    p.then(clear, clear)
+    return p
+  }
+
+  async function publishPack(pack: Pack): Promise<void> {
+    const { session } = pack
+    const plan = planPack(pack.entries, {
+      isConnected: (device) => session.connectedDevices.has(device),
+      needsDescription: (device) => !described.has(device),
+      connectorType: d.connectorType,
+      connectorName: d.connectorName,
+      maxPayloadBytes: d.maxPayloadBytes(),
+    })
+    pack.described = plan.described
+    for (const x of plan.dropped) {
+      c.droppedDatapoints++
+      d.logger.error(`datapoint "${x.key}" of device "${x.device}" dropped: not JSON-serialisable (${x.reason})`)
+    }
+    for (const x of plan.oversize) {
+      d.logger.warn(`datapoint "${x.key}" of device "${x.device}" is ${x.bytes} bytes, over the payload limit: sent alone`)
+    }
+    try {
+      if (plan.connects.length > 0) {
+        const connects: Array<Promise<void>> = []
+        for (const x of plan.connects) {
+          await rate(session, false, 0)
+          connects.push(session.publish(TOPIC_CONNECT, x.payload, d.qos))
+          session.connectedDevices.add(x.device)
+        }
+        await guard(session, Promise.all(connects))
+        c.published += connects.length
+      }
+      const confirmations: Array<Promise<void>> = []
+      for (const m of plan.messages) {
+        await rate(session, m.topic === TOPIC_TELEMETRY, m.datapoints)
+        pack.dataIssued = true
+        confirmations.push(session.publish(m.topic, m.payload, d.qos))
+      }
+      pack.result = guard(session, Promise.all(confirmations)).then(
+        () => {
+          c.published += confirmations.length
+          return true
+        },
+        (error: unknown) => failed(pack, error),
+      )
+    } catch (error) {
+      pack.result = Promise.resolve(failed(pack, error))
+    }
+  }
+
+  function failed(pack: Pack, error: unknown): false {
+    if (!broken.has(pack.session)) {
+      broken.add(pack.session)
+      d.logger.debug('pack not confirmed; it is released and re-sent after reconnect', {
+        error: error instanceof Error ? error.message : String(error),
+      })
+    }
+    // later packs of this session must not be acked before this one is re-sent
+    pack.session.close(error instanceof Error ? error.message : String(error))
+    return false
+  }
+
+  async function settle(pack: Pack): Promise<void> {
+    const ok = await pack.result
+    const ids = pack.entries.map((e) => e.id)
+    if (ok && !broken.has(pack.session)) {
+      try {
+        await d.storage.ack(ids)
+        c.acked += ids.length
+        for (const device of pack.described) described.add(device)
+      } catch (error) {
+        d.logger.error('storage ack failed: the records stay stored and may be sent again', {
+          error: error instanceof Error ? error.message : String(error),
+        })
+        d.storage.release(ids)
+      }
+    } else {
+      broken.add(pack.session)
+      d.storage.release(ids)
+      if (pack.dataIssued) c.resent += ids.length
+    }
+    packs.splice(packs.indexOf(pack), 1)
+    notifyDrained()
+    wake()
+  }
+
+  async function loop(): Promise<void> {
+    while (!stopped) {
+      const session = d.current()
+      if (session === undefined || packs.some((p) => p.session !== session) || packs.length >= d.maxPacksInFlight) {
+        await sleep(undefined)
+        continue
+      }
+      let entries: StoredEntry[]
+      try {
+        entries = await d.storage.read(d.readRecordsCount)
+      } catch (error) {
+        d.logger.error('storage read failed; retrying', { error: error instanceof Error ? error.message : String(error) })
+        await delay(1000)
+        continue
+      }
+      if (entries.length === 0) {
+        notifyDrained()
+        await sleep(packs.length > 0 ? undefined : d.minPackSendDelayMS)
+        continue
+      }
+      if (stopped || d.current() !== session) {
+        d.storage.release(entries.map((e) => e.id))
+        continue
+      }
+      const pack: Pack = { entries, session, described: [], dataIssued: false, result: Promise.resolve(false) }
+      packs.push(pack)
+      await publishPack(pack)
+      chain = chain
+        .then(() => settle(pack))
+        .catch((error: unknown) => {
+          d.logger.error('settling a pack failed', { error: error instanceof Error ? error.message : String(error) })
+        })
+    }
+  }
+
+  return {
+    start() {
+      loopDone ??= loop()
+    },
+    wake,
+    async stop() {
+      stopped = true
+      wake()
+      await loopDone
+      await chain
+    },
+    inFlight: () => packs.reduce((n, p) => n + p.entries.length, 0),
+    counters: () => ({ ...c }),
+    whenDrained(timeoutMs) {
+      if (drained()) return Promise.resolve(true)
+      return new Promise<boolean>((resolve) => {
+        const done = (value: boolean): void => {
+          clearTimeout(timer)
+          drainWaiters.delete(onDrained)
+          resolve(value)
+        }
+        const onDrained = (): void => done(true)
+        const timer = setTimeout(() => done(drained()), Math.max(0, timeoutMs))
+        drainWaiters.add(onDrained)
+      })
+    },
+  }
+}

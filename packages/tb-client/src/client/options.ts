@@ -1,0 +1,145 @@
+import type { Logger } from '../logger.ts'
+import type { StorageBackend } from '../storage/types.ts'
+
+/** ThingsBoard credentials (the `TbSecurity` shape of @restgate/config). File paths are absolute. */
+export type TbSecurity =
+  | { type: 'accessToken'; accessToken: string; caCert?: string }
+  | { type: 'tlsAccessToken'; accessToken: string; caCert?: string }
+  | { type: 'usernamePassword'; clientId?: string; username?: string; password?: string; caCert?: string }
+  | { type: 'x509Certificate'; cert: string; privateKey: string; caCert?: string }
+
+export interface TbClientOptions {
+  /** ThingsBoard MQTT host. */
+  host: string
+  /** @default 1883 */
+  port?: number
+  /** QoS of data and `connect` messages. @default 1 */
+  qos?: 0 | 1
+  /** MQTT keep-alive in seconds. @default 120 */
+  keepAlive?: number
+  /** Credentials. */
+  security: TbSecurity
+  /** Use TLS. TLS is also used when a CA or client certificate is given, or for port 8883. @default false */
+  tls?: boolean
+  /** Skip the hostname check of the server certificate (the chain is still verified). @default false */
+  insecure?: boolean
+  /** Largest payload sent; lowered to 80 % of ThingsBoard's `maxPayloadSize` when it reports one. @default 8196 */
+  maxPayloadSizeBytes?: number
+  /** Outbox storage; the client owns it and closes it on stop(). @default memory storage, 100000 records */
+  storage?: StorageBackend | Promise<StorageBackend>
+  /** Records read from storage per pack. @default 100 */
+  readRecordsCount?: number
+  /** Pause before looking at an empty outbox again (send() wakes the pump at once). @default 50 */
+  minPackSendDelayMS?: number
+  /** Packs published before the oldest is confirmed (order per device is kept). @default 2 */
+  maxPacksInFlight?: number
+  /** Connector name sent once per device as the `connectorName` attribute when a record names none. @default 'REST Connector' */
+  connectorName?: string
+  /** Sent once per device as the `connectorType` attribute. @default 'rest' */
+  connectorType?: string
+  /** MQTT protocol version (ThingsBoard speaks 4 and 5). @default 4 */
+  protocolVersion?: 4 | 5
+  /** Reconnect backoff: exponential from `initialMs`, capped at `maxMs`, with jitter. @default { initialMs: 500, maxMs: 30000 } */
+  reconnect?: { initialMs?: number; maxMs?: number }
+  /** Time allowed for TCP/TLS + CONNACK. @default 10000 */
+  connectTimeoutMs?: number
+  /** A PUBACK not received within this time tears the connection down (the data is re-sent). @default 30000 */
+  ackTimeoutMs?: number
+  /** Ask ThingsBoard for `getSessionLimits` and respect them (by delaying, never dropping). @default true */
+  requestSessionLimits?: boolean
+  /** RPC replies kept while offline; the oldest is dropped (and its promise rejected) beyond this. @default 100 */
+  rpcReplyQueueSize?: number
+  /** Injectable clock for `receivedAt`. @default Date.now */
+  now?: () => number
+  /** @default debug/info silent, warn/error to console.error */
+  logger?: Logger
+}
+
+type Resolved = Required<Omit<TbClientOptions, 'storage' | 'reconnect' | 'logger' | 'security' | 'host'>> & {
+  reconnect: { initialMs: number; maxMs: number }
+}
+
+export const tbClientDefaults: Omit<Resolved, 'now'> = {
+  port: 1883,
+  qos: 1,
+  keepAlive: 120,
+  tls: false,
+  insecure: false,
+  maxPayloadSizeBytes: 8196,
+  readRecordsCount: 100,
+  minPackSendDelayMS: 50,
+  maxPacksInFlight: 2,
+  connectorName: 'REST Connector',
+  connectorType: 'rest',
+  protocolVersion: 4,
+  reconnect: { initialMs: 500, maxMs: 30_000 },
+  connectTimeoutMs: 10_000,
+  ackTimeoutMs: 30_000,
+  requestSessionLimits: true,
+  rpcReplyQueueSize: 100,
+}
+
+export interface ResolvedOptions extends Resolved {
+  host: string
+  security: TbSecurity
+  logger?: Logger
+  storage?: StorageBackend | Promise<StorageBackend>
+}
+
+/** Merges the defaults over `undefined` options and checks ranges; throws TbClientError INVALID_OPTIONS. */
+export function resolveOptions(options: TbClientOptions, fail: (path: string, message: string) => never): ResolvedOptions {
+  const d = tbClientDefaults
+  const r: ResolvedOptions = {
+    host: options.host,
+    security: options.security,
+    logger: options.logger,
+    storage: options.storage,
+    port: options.port ?? d.port,
+    qos: options.qos ?? d.qos,
+    keepAlive: options.keepAlive ?? d.keepAlive,
+    tls: options.tls ?? d.tls,
+    insecure: options.insecure ?? d.insecure,
+    maxPayloadSizeBytes: options.maxPayloadSizeBytes ?? d.maxPayloadSizeBytes,
+    readRecordsCount: options.readRecordsCount ?? d.readRecordsCount,
+    minPackSendDelayMS: options.minPackSendDelayMS ?? d.minPackSendDelayMS,
+    maxPacksInFlight: options.maxPacksInFlight ?? d.maxPacksInFlight,
+    connectorName: options.connectorName ?? d.connectorName,
+    connectorType: options.connectorType ?? d.connectorType,
+    protocolVersion: options.protocolVersion ?? d.protocolVersion,
+    reconnect: {
+      initialMs: options.reconnect?.initialMs ?? d.reconnect.initialMs,
+      maxMs: options.reconnect?.maxMs ?? d.reconnect.maxMs,
+    },
+    connectTimeoutMs: options.connectTimeoutMs ?? d.connectTimeoutMs,
+    ackTimeoutMs: options.ackTimeoutMs ?? d.ackTimeoutMs,
+    requestSessionLimits: options.requestSessionLimits ?? d.requestSessionLimits,
+    rpcReplyQueueSize: options.rpcReplyQueueSize ?? d.rpcReplyQueueSize,
+    now: options.now ?? Date.now,
+  }
+  if (typeof r.host !== 'string' || r.host === '') fail('host', 'a non-empty host name is required')
+  if (!Number.isInteger(r.port) || r.port < 1 || r.port > 65535) fail('port', `expected 1..65535, got ${String(r.port)}`)
+  if (r.qos !== 0 && r.qos !== 1) fail('qos', `expected 0 or 1, got ${String(r.qos)}`)
+  if (r.protocolVersion !== 4 && r.protocolVersion !== 5) fail('protocolVersion', `expected 4 or 5, got ${String(r.protocolVersion)}`)
+  const positive: Array<[string, number]> = [
+    ['maxPayloadSizeBytes', r.maxPayloadSizeBytes],
+    ['readRecordsCount', r.readRecordsCount],
+    ['maxPacksInFlight', r.maxPacksInFlight],
+    ['reconnect.initialMs', r.reconnect.initialMs],
+    ['reconnect.maxMs', r.reconnect.maxMs],
+    ['connectTimeoutMs', r.connectTimeoutMs],
+    ['ackTimeoutMs', r.ackTimeoutMs],
+    ['rpcReplyQueueSize', r.rpcReplyQueueSize],
+  ]
+  for (const [path, value] of positive) {
+    if (!Number.isFinite(value) || value <= 0) fail(path, `expected a positive number, got ${String(value)}`)
+  }
+  if (!Number.isFinite(r.keepAlive) || r.keepAlive < 0) fail('keepAlive', `expected seconds >= 0, got ${String(r.keepAlive)}`)
+  if (!Number.isFinite(r.minPackSendDelayMS) || r.minPackSendDelayMS < 0) {
+    fail('minPackSendDelayMS', `expected ms >= 0, got ${String(r.minPackSendDelayMS)}`)
+  }
+  const sec = r.security as { type?: unknown } | undefined
+  if (sec === undefined || typeof sec !== 'object') fail('security', 'credentials are required')
+  const types = ['accessToken', 'tlsAccessToken', 'usernamePassword', 'x509Certificate']
+  if (!types.includes(sec.type as string)) fail('security.type', `expected one of ${types.join(', ')}, got ${JSON.stringify(sec.type)}`)
+  return r
+}

@@ -1,0 +1,86 @@
+import type { StorageStats } from '../storage/types.ts'
+
+/** What a converter produces for one device (structurally the `UplinkRecord` of ARCHITECTURE.md). */
+export interface UplinkRecordInput {
+  deviceName: string
+  /** `'default'` when missing or empty. */
+  deviceType?: string
+  attributes?: Record<string, unknown>
+  telemetry?: ReadonlyArray<{ ts: number; values: Record<string, unknown> }>
+}
+
+/** Shared-attribute update from ThingsBoard (`v1/gateway/attributes`). */
+export interface AttributeUpdateEvent {
+  device: string
+  data: Record<string, unknown>
+}
+
+/** Server-side RPC from ThingsBoard (`v1/gateway/rpc`). */
+export interface RpcEvent {
+  device: string
+  data: { id: number | string; method: string; params: unknown }
+}
+
+export interface ConnectEvent {
+  host: string
+  port: number
+  /** Connections made since start(), this one included. */
+  session: number
+}
+
+export interface DisconnectEvent {
+  /** Why the connection ended (socket error, PUBACK timeout, stop(), ...). */
+  reason: string
+}
+
+export interface TbClientEvents {
+  attributeUpdate: AttributeUpdateEvent
+  rpc: RpcEvent
+  connect: ConnectEvent
+  disconnect: DisconnectEvent
+  error: Error
+}
+
+export type TbClientEventName = keyof TbClientEvents
+
+export interface TbClientStats {
+  connected: boolean
+  /** Records stored and not in flight. */
+  queued: number
+  /** Records whose publishes wait for confirmation. */
+  inFlight: number
+  /** MQTT messages confirmed (PUBACK at QoS 1, written at QoS 0), data and control. */
+  published: number
+  /** Records removed from storage after confirmation. */
+  acked: number
+  /** Records released after a failed attempt and published again (possible duplicates at ThingsBoard). */
+  resent: number
+  /** Records or datapoints lost: dropped by the storage policy, expired by TTL, or not serialisable. */
+  dropped: number
+  /** Connection attempts since start(). */
+  connectAttempts: number
+  /** Last connection or publish error, without secrets. */
+  lastError?: string
+  storage: StorageStats
+}
+
+export interface TbClient {
+  /** Connects in the background and keeps reconnecting (capped exponential backoff) until stop(). */
+  start(): void
+  /** Resolves once the storage is open; rejects with the storage's error. */
+  ready(): Promise<void>
+  /** Stores the records in the outbox. Resolves when stored; rejects `OutboxFullError` (`OUTBOX_FULL`). */
+  send(records: readonly UplinkRecordInput[], meta?: { connectorName?: string }): Promise<void>
+  /** Asks ThingsBoard for attributes; resolves with the whole response message (`{id, device, value|values}`). */
+  requestAttributes(request: { device: string; keys: readonly string[]; client: boolean }, timeoutMs: number): Promise<unknown>
+  /** Publishes an RPC reply at QoS 1 (queued while offline). Resolves once ThingsBoard confirmed it. */
+  replyRpc(device: string, id: number | string, data: unknown): Promise<void>
+  /** Subscribes to an event; returns a function that unsubscribes. */
+  on<E extends TbClientEventName>(event: E, listener: (payload: TbClientEvents[E]) => void): () => void
+  off<E extends TbClientEventName>(event: E, listener: (payload: TbClientEvents[E]) => void): void
+  /** Waits until the outbox is empty. True when drained, false when `timeoutMs` passed first. */
+  flush(timeoutMs: number): Promise<boolean>
+  /** Flushes (bounded), disconnects cleanly, closes the storage. */
+  stop(options?: { flushTimeoutMs?: number }): Promise<void>
+  stats(): TbClientStats
+}
