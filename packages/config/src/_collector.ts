@@ -13,7 +13,8 @@ export class IssueCollector {
 
   /** Records `<path>: expected <expected>; got <got>` with a ready-made `got` text. */
   expectedText(path: string, expected: string, got: string): void {
-    this.issues.push({ path, message: `${pathLabel(path)}: expected ${expected}; got ${got}` })
+    const message = `${pathLabel(path)}: expected ${expected}; got ${got}`
+    if (!this.issues.some((issue) => issue.message === message)) this.issues.push({ path, message })
   }
 
   /** Records a warning `<path>: <text>`. */

@@ -1,4 +1,5 @@
 /** Normalises `mapping[]` entries and `attributeRequests[]` endpoints. */
+import { responseDefaults, attributeRequestDefaults } from './defaults.ts'
 import { section, type NormaliseContext } from './_context.ts'
 import { joinPath } from './_describe.ts'
 import { readConverter } from './_rest-converter.ts'
@@ -7,27 +8,6 @@ import { boolOf, numberOf, stringOf } from './_raw.ts'
 import { checkTemplate } from './_templates.ts'
 import type { AttributeRequestConfig, HttpMethod, MappingConfig, ResponseConfig } from './model.ts'
 import { restKeys } from './schema/rest-schema.ts'
-
-/** Defaults of `mapping[].response` (docs' tables). */
-export const responseDefaults: Readonly<Pick<ResponseConfig, 'responseExpected' | 'timeout'>> = Object.freeze({
-  responseExpected: false,
-  timeout: 120,
-})
-
-/** Defaults of `attributeRequests[]`. */
-export const attributeRequestDefaults: {
-  readonly type: 'shared'
-  readonly methods: readonly HttpMethod[]
-  readonly timeout: number
-  readonly deviceNameExpression: string
-  readonly attributeNameExpression: string
-} = Object.freeze({
-  type: 'shared',
-  methods: Object.freeze<HttpMethod[]>(['POST']),
-  timeout: 10,
-  deviceNameExpression: '${deviceName}',
-  attributeNameExpression: '${attribute}',
-})
 
 function readResponse(ctx: NormaliseContext, value: unknown, path: string): ResponseConfig {
   const raw = section(ctx, value, path, restKeys.response)

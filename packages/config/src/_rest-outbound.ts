@@ -1,4 +1,5 @@
 /** Normalises `attributeUpdates[]` and `serverSideRpc[]` rules (ThingsBoard → HTTP). */
+import { outboundDefaults } from './defaults.ts'
 import { pickSpelling, section, type NormaliseContext } from './_context.ts'
 import { describeValue, joinPath } from './_describe.ts'
 import { readMethod } from './_rest-endpoint.ts'
@@ -9,29 +10,6 @@ import { checkTemplate } from './_templates.ts'
 import type { AttributeUpdateRule, HttpMethod, OutboundRequestConfig, OutboundSecurity, RpcRule } from './model.ts'
 import type { KeySpec } from './_keys.ts'
 import { restKeys } from './schema/rest-schema.ts'
-
-/** Defaults shared by attributeUpdates and serverSideRpc (docs' tables; DECISIONS.md). */
-export const outboundDefaults: {
-  readonly httpHeaders: Readonly<Record<string, string>>
-  readonly timeout: number
-  readonly tries: number
-  readonly allowRedirects: boolean
-  readonly sslVerify: boolean
-  readonly filter: string
-  readonly attributeUpdateMethod: HttpMethod
-  readonly rpcMethod: HttpMethod
-  readonly rpcValueExpression: string
-} = Object.freeze({
-  httpHeaders: Object.freeze({ 'content-type': 'application/json' }),
-  timeout: 0.5,
-  tries: 3,
-  allowRedirects: true,
-  sslVerify: false,
-  filter: '.*',
-  attributeUpdateMethod: 'POST',
-  rpcMethod: 'GET',
-  rpcValueExpression: '${params}',
-})
 
 function readHeaders(ctx: NormaliseContext, value: unknown, path: string): Record<string, string> {
   if (value === undefined) return { ...outboundDefaults.httpHeaders }

@@ -1,4 +1,5 @@
 /** Normalises the HTTP server settings from `server` (new format) and/or top-level host/port/SSL/security (old). */
+import { serverDefaults } from './defaults.ts'
 import { pickSpelling, section, type NormaliseContext } from './_context.ts'
 import { joinPath } from './_describe.ts'
 import { resolveConfigPath } from './_paths.ts'
@@ -6,14 +7,6 @@ import { boolOf, isObject, numberOf, portOf, stringOf, type RawObject } from './
 import type { ServerConfig } from './model.ts'
 import { OLD_SERVER_KEYS } from './schema/rest-inbound.ts'
 import { restKeys } from './schema/rest-schema.ts'
-
-/** Server defaults (the docs' general-section table). */
-export const serverDefaults: Readonly<Pick<ServerConfig, 'host' | 'port' | 'ssl' | 'bodyLimit'>> = Object.freeze({
-  host: '127.0.0.1',
-  port: 5000,
-  ssl: false,
-  bodyLimit: 1024 * 1024,
-})
 
 interface Located {
   value: unknown

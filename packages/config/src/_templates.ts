@@ -5,7 +5,8 @@ import { describeValue } from './_describe.ts'
 
 /** The reason of a template syntax error without the "Invalid template at <path>:" lead-in. */
 function reasonOf(error: TemplateError): string {
-  return error.message.replace(/^Invalid template(?: at \S+)?: /, '')
+  const reason = typeof error.reason === 'string' ? error.reason : error.message
+  return reason.replace(/^Invalid template(?: at \S+)?: /, '').replace(/ \(near ".*"\)$/s, '')
 }
 
 /** Compiles `source`; a syntax error becomes an issue at `path`. Returns the placeholder list, or undefined on error. */

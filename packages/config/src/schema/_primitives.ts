@@ -66,14 +66,14 @@ export function port(description: string): z.ZodType {
         z
           .string(PORT)
           .regex(/^\s*\d{1,5}\s*$/, PORT)
-          .refine((s) => Number(s) <= 65535, PORT),
+          .refine((s) => !/^\s*\d{1,5}\s*$/.test(s) || Number(s) <= 65535, PORT),
       ],
       PORT,
     )
     .describe(description)
 }
 
-const METHOD_NAME: z.ZodString = ciEnum(HTTP_METHODS)
+const METHOD_NAME: z.ZodString = ciEnum(HTTP_METHODS).meta({ id: 'HttpMethod' })
 
 /** One HTTP method or a non-empty list of them, any case. */
 export function methods(description: string): z.ZodType {
@@ -85,7 +85,7 @@ export function methods(description: string): z.ZodType {
 /** One HTTP method (a list holding exactly one is accepted too), any case. */
 export function singleMethod(description: string): z.ZodType {
   return z
-    .union([METHOD_NAME, z.array(METHOD_NAME, expect('an HTTP method')).length(1, expect('a single HTTP method'))], expect('an HTTP method'))
+    .union([METHOD_NAME, z.array(METHOD_NAME, expect('a single HTTP method')).length(1, expect('a single HTTP method'))], expect('a single HTTP method'))
     .describe(description)
 }
 

@@ -14,6 +14,7 @@ export const serverTlsSchema: LooseSchema = z
     caCert: nonEmpty('a CA file path', 'Same as `clientCa`.').optional(),
   }, expect('an object with cert and key'))
   .describe('TLS certificate and key of the server (used when SSL is true).')
+  .meta({ id: 'ServerTls' })
 
 const SERVER_FIELDS = {
   host: nonEmpty('a host name or IP address', 'Address the HTTP server listens on. Default 127.0.0.1.').optional(),
@@ -29,6 +30,7 @@ export const serverSchema: LooseSchema = z
     SSLVerify: bool('Accepted for compatibility; ignored.').optional(),
   }, expect('an object'))
   .describe('The HTTP server (new format).')
+  .meta({ id: 'Server' })
 
 /** The old format's top-level server keys. */
 export const OLD_SERVER_KEYS: readonly string[] = ['host', 'port', 'SSL', 'security']
@@ -38,6 +40,7 @@ export const userSchema: LooseSchema = z.looseObject({
   username: nonEmpty('a non-empty username'),
   password: z.string(expect('a password string')),
 }, expect('an object with username and password'))
+  .meta({ id: 'User' })
 
 export const inboundSecuritySchema: LooseSchema = z
   .looseObject({
@@ -49,6 +52,7 @@ export const inboundSecuritySchema: LooseSchema = z
     tokens: z.array(nonEmpty('a non-empty token'), expect('a list of tokens')).min(1, expect('at least one token')).describe('bearer: several accepted tokens.').optional(),
   }, expect('an object'))
   .describe('Client authentication of this endpoint.')
+  .meta({ id: 'InboundSecurity' })
 
 export const datapointSchema: LooseSchema = z.looseObject({
   type: ciEnum(VALUE_TYPE_SPELLINGS, 'Value type: string (default), double/float, int/integer/long, bool/boolean, json.').optional(),
@@ -61,6 +65,7 @@ export const datapointSchema: LooseSchema = z.looseObject({
   yearfirst: bool('Parse ambiguous dates in tsField year first. Default false.').optional(),
   reportStrategy: notImplemented('Per-datapoint report strategy of the original.').optional(),
 }, expect('an object with key and value'))
+  .meta({ id: 'Datapoint' })
 
 const DEVICE_SOURCE = ['request', 'constant']
 
@@ -72,6 +77,7 @@ export const deviceInfoSchema: LooseSchema = z
     deviceProfileExpression: nonEmpty('a device profile or ${...} template', 'Device profile (type). Default `default`.').optional(),
   }, expect('an object'))
   .describe('Device name and profile (new format).')
+  .meta({ id: 'DeviceInfo' })
 
 const datapoints = (what: string): z.ZodType =>
   z.array(datapointSchema, expect(`a list of ${what}`)).describe(`${what[0]?.toUpperCase()}${what.slice(1)} to extract from each request.`)
@@ -93,6 +99,7 @@ export const converterSchema: LooseSchema = z
     reportStrategy: notImplemented('Report strategy of the original.').optional(),
   }, expect('an object'))
   .describe('How a request becomes device data.')
+  .meta({ id: 'Converter' })
 
 export const responseSchema: LooseSchema = z
   .looseObject({
@@ -103,6 +110,7 @@ export const responseSchema: LooseSchema = z
     responseAttribute: nonEmpty('a shared attribute name', 'Shared attribute whose update answers the request.').optional(),
   }, expect('an object'))
   .describe('What the endpoint answers.')
+  .meta({ id: 'Response' })
 
 const endpointPath = z
   .string(expect('an endpoint path starting with "/"'))
@@ -125,6 +133,7 @@ export const mappingSchema: LooseSchema = z.looseObject({
   response: responseSchema.optional(),
   reportStrategy: notImplemented('Report strategy of the original.').optional(),
 }, expect('an object'))
+  .meta({ id: 'Mapping' })
 
 export const attributeRequestSchema: LooseSchema = z.looseObject({
   endpoint: endpointPath,
@@ -135,3 +144,4 @@ export const attributeRequestSchema: LooseSchema = z.looseObject({
   deviceNameExpression: nonEmpty('a ${...} template', 'Device name template. Default `${deviceName}`.').optional(),
   attributeNameExpression: nonEmpty('a ${...} template', 'Every `${...}` in it names one attribute key. Default `${attribute}`.').optional(),
 }, expect('an object'))
+  .meta({ id: 'AttributeRequest' })

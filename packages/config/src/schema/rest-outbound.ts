@@ -14,6 +14,7 @@ export const outboundSecuritySchema: LooseSchema = z
     caCert: nonEmpty('a CA file path', 'Same as `ca`.').optional(),
   }, expect('an object'))
   .describe('Authentication of the outbound request.')
+  .meta({ id: 'OutboundSecurity' })
 
 const outboundFields = (defaultMethod: string, defaultValue: string | undefined): z.ZodRawShape => ({
   ...Object.fromEntries(METHOD_KEYS.map((key) => [key, singleMethod(`HTTP method of the request, any case. Default ${defaultMethod}.`).optional()])),
@@ -38,9 +39,11 @@ export const attributeUpdateSchema: LooseSchema = z.looseObject({
   ...outboundFields('POST', undefined),
   attributeFilter: z.string(expect('a regular expression')).describe('Regular expression (full match) on the attribute key. Default `.*`.').optional(),
 }, expect('an object'))
+  .meta({ id: 'AttributeUpdate' })
 
 export const rpcSchema: LooseSchema = z.looseObject({
   ...outboundFields('GET', '${params}'),
   methodFilter: z.string(expect('a regular expression')).describe('Regular expression (full match) on the RPC method. Default `.*`.').optional(),
   responseTimeout: positive('Seconds to wait for the answer, which is sent back as the RPC reply. Absent: one-way, no reply.').optional(),
 }, expect('an object'))
+  .meta({ id: 'ServerSideRpc' })

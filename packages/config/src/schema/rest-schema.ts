@@ -33,6 +33,7 @@ const requestSections = {
 const requestsMappingSchema: LooseSchema = z
   .looseObject(requestSections, expect('an object'))
   .describe('New format: attributeRequests, attributeUpdates and serverSideRpc.')
+  .meta({ id: 'RequestsMapping' })
 
 const restRootSchema: LooseSchema = z
   .looseObject({

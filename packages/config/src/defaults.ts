@@ -1,0 +1,91 @@
+/**
+ * Every default of the normalised model in one place (the docs' tables; DECISIONS.md). The
+ * validators fill these in wherever the config leaves a key out (never over a given value).
+ */
+import type { HttpMethod, ResponseConfig, ServerConfig, StorageConfig, ThingsboardConfig } from './model.ts'
+
+/** Server defaults (the docs' general-section table). */
+export const serverDefaults: Readonly<Pick<ServerConfig, 'host' | 'port' | 'ssl' | 'bodyLimit'>> = Object.freeze({
+  host: '127.0.0.1',
+  port: 5000,
+  ssl: false,
+  bodyLimit: 1024 * 1024,
+})
+
+/** Defaults of `mapping[].response` (docs' tables). */
+export const responseDefaults: Readonly<Pick<ResponseConfig, 'responseExpected' | 'timeout'>> = Object.freeze({
+  responseExpected: false,
+  timeout: 120,
+})
+
+/** Defaults of `attributeRequests[]`. */
+export const attributeRequestDefaults: {
+  readonly type: 'shared'
+  readonly methods: readonly HttpMethod[]
+  readonly timeout: number
+  readonly deviceNameExpression: string
+  readonly attributeNameExpression: string
+} = Object.freeze({
+  type: 'shared',
+  methods: Object.freeze<HttpMethod[]>(['POST']),
+  timeout: 10,
+  deviceNameExpression: '${deviceName}',
+  attributeNameExpression: '${attribute}',
+})
+
+/** Defaults shared by attributeUpdates and serverSideRpc (docs' tables; DECISIONS.md). */
+export const outboundDefaults: {
+  readonly httpHeaders: Readonly<Record<string, string>>
+  readonly timeout: number
+  readonly tries: number
+  readonly allowRedirects: boolean
+  readonly sslVerify: boolean
+  readonly filter: string
+  readonly attributeUpdateMethod: HttpMethod
+  readonly rpcMethod: HttpMethod
+  readonly rpcValueExpression: string
+} = Object.freeze({
+  httpHeaders: Object.freeze({ 'content-type': 'application/json' }),
+  timeout: 0.5,
+  tries: 3,
+  allowRedirects: true,
+  sslVerify: false,
+  filter: '.*',
+  attributeUpdateMethod: 'POST',
+  rpcMethod: 'GET',
+  rpcValueExpression: '${params}',
+})
+
+/** Defaults of the `thingsboard` section. */
+export const thingsboardDefaults: Readonly<Pick<ThingsboardConfig, 'port' | 'qos' | 'keepAlive' | 'insecure' | 'maxPayloadSizeBytes' | 'minPackSendDelayMS'>> =
+  Object.freeze({ port: 1883, qos: 1, keepAlive: 120, insecure: false, maxPayloadSizeBytes: 8196, minPackSendDelayMS: 50 })
+
+/** Storage defaults (the original's shipped values; folders relative to the config file). */
+export const storageDefaults: Readonly<StorageConfig> = Object.freeze({
+  type: 'memory',
+  maxRecordsCount: 100000,
+  readRecordsCount: 100,
+  dataFolderPath: './data/',
+  maxFileCount: 10,
+  maxRecordsPerFile: 10000,
+  dataFilePath: './data/',
+  messagesTtlInDays: 7,
+  messagesTtlCheckInHours: 1,
+  sizeLimit: 1024,
+  maxDbAmount: 10,
+  fullPolicy: 'reject',
+})
+
+/** Environment variables that override `thingsboard.*`, and the key each one sets. */
+export const GATEWAY_ENV_VARIABLES: Readonly<Record<string, string>> = Object.freeze({
+  TB_GW_HOST: 'host',
+  TB_GW_PORT: 'port',
+  TB_GW_SECURITY_TYPE: 'security.type',
+  TB_GW_ACCESS_TOKEN: 'security.accessToken',
+  TB_GW_CA_CERT: 'security.caCert',
+  TB_GW_PRIVATE_KEY: 'security.privateKey',
+  TB_GW_CERT: 'security.cert',
+  TB_GW_CLIENT_ID: 'security.clientId',
+  TB_GW_USERNAME: 'security.username',
+  TB_GW_PASSWORD: 'security.password',
+})
