@@ -71,6 +71,7 @@ export async function startBroker(host: string, port: number, hooks: BrokerHooks
     await new Promise<void>((resolve) => broker.close(() => resolve()))
     throw error
   }
+  server.on('error', (error) => hooks.logger.error('sandbox: MQTT listener error', { error: error.message }))
   return {
     broker,
     port: bound,

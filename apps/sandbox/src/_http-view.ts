@@ -179,6 +179,7 @@ export async function startHttpView(host: string, port: number, deps: HttpViewDe
     socket.once('close', () => sockets.delete(socket))
   })
   const bound = await listen(server, host, port, 'HTTP')
+  server.on('error', (error) => deps.logger.error('sandbox: HTTP listener error', { error: error.message }))
   return {
     port: bound,
     close() {

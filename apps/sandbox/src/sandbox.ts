@@ -7,53 +7,8 @@ import { createPendingRpcs } from './_pending.ts'
 import { createRecorder } from './_recorder.ts'
 import { createWaiters } from './_waiters.ts'
 import { SandboxError } from './errors.ts'
-import { resolveBehaviour, resolveOptions, type ResolvedBehaviour, type SandboxBehaviour, type SandboxOptions } from './options.ts'
-import type { MessageKind, RecordedMessage, SandboxState } from './types.ts'
-
-/** Where a started sandbox listens. */
-export interface SandboxAddress {
-  /** `mqtt://127.0.0.1:<port>`: point the gateway's `thingsboard.host`/`port` here. */
-  mqttUrl: string
-  port: number
-  /** Present when the HTTP view is enabled (`httpPort`). */
-  httpUrl?: string
-  httpPort?: number
-}
-
-export interface MessageFilter {
-  topic?: string
-  kind?: MessageKind
-  direction?: 'up' | 'down'
-  device?: string
-}
-
-export interface Sandbox {
-  /** Binds the MQTT broker (and the HTTP view); a second call returns the same address. */
-  start(): Promise<SandboxAddress>
-  /** Closes every connection and listener; pending `sendRpc`/`waitFor` reject with code STOPPED. State is kept. */
-  stop(): Promise<void>
-  /** Drops every connection and listens again on the same ports; state, pending RPCs and waiters are kept. */
-  restart(): Promise<SandboxAddress>
-  /** Live view of what was recorded. */
-  readonly state: SandboxState
-  /** The address while started, else undefined. */
-  readonly address: SandboxAddress | undefined
-  /** Resolves with the predicate's first truthy result (checked now and after every change); rejects WAIT_TIMEOUT. */
-  waitFor<T>(predicate: (state: SandboxState) => T | undefined | null | false | 0 | '', timeoutMs?: number): Promise<T>
-  /** Publishes `v1/gateway/attributes {"device","data"}` (a shared-attribute update) to the gateway(s). */
-  sendAttributeUpdate(device: string, data: Record<string, unknown>): Promise<void>
-  /** Publishes `v1/gateway/rpc {"device","data":{"id","method","params"}}`; resolves with the `data` of the
-   * gateway's reply with the same device and id; rejects RPC_TIMEOUT. */
-  sendRpc(device: string, method: string, params?: unknown, options?: { timeoutMs?: number }): Promise<unknown>
-  /** Sets server-side attribute values that attribute requests are answered from (no message is sent). */
-  setAttributes(device: string, scopes: { shared?: Record<string, unknown>; client?: Record<string, unknown> }): void
-  /** Changes answer behaviour while running (attribute answers, delay, session limits). */
-  configure(behaviour: SandboxBehaviour): void
-  /** The last `maxMessages` recorded messages (copied), optionally filtered. */
-  messages(filter?: MessageFilter): RecordedMessage[]
-  /** Forgets recorded traffic: messages, telemetry, counters. Devices (type, connected, attributes) stay unless `devices: true`. */
-  clear(options?: { devices?: boolean }): void
-}
+import { resolveBehaviour, resolveOptions, type ResolvedBehaviour, type SandboxOptions } from './options.ts'
+import type { MessageKind, RecordedMessage, Sandbox, SandboxAddress, SandboxState } from './types.ts'
 
 function urlHost(host: string): string {
   if (host === '0.0.0.0') return '127.0.0.1'
@@ -94,7 +49,14 @@ export function createSandbox(options?: SandboxOptions): Sandbox {
   let address: SandboxAddress | undefined
   let starting: Promise<SandboxAddress> | undefined
 
-  const line = (text: string): void => opts.log?.(text)
+  function line(text: string): void {
+    if (!opts.log) return
+    try {
+      opts.log(text)
+    } catch (error) {
+      logger.error('sandbox: the log callback threw', { error: String(error) })
+    }
+  }
 
   function sessionOf(client: Client): number {
     let s = sessions.get(client)

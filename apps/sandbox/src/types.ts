@@ -1,3 +1,5 @@
+import type { SandboxBehaviour } from './options.ts'
+
 /** One telemetry entry as stored for a device. */
 export interface TelemetryEntry {
   /** The entry's `ts`, or the arrival time when the gateway sent values without one. */
@@ -105,4 +107,49 @@ export interface SandboxState {
   readonly refusedConnections: number
   /** Gateway RPC replies that matched no pending `sendRpc` (late or unknown id). */
   readonly unmatchedRpcReplies: number
+}
+
+/** Where a started sandbox listens. */
+export interface SandboxAddress {
+  /** `mqtt://127.0.0.1:<port>`: point the gateway's `thingsboard.host`/`port` here. */
+  mqttUrl: string
+  port: number
+  /** Present when the HTTP view is enabled (`httpPort`). */
+  httpUrl?: string
+  httpPort?: number
+}
+
+export interface MessageFilter {
+  topic?: string
+  kind?: MessageKind
+  direction?: 'up' | 'down'
+  device?: string
+}
+
+export interface Sandbox {
+  /** Binds the MQTT broker (and the HTTP view); a second call returns the same address. */
+  start(): Promise<SandboxAddress>
+  /** Closes every connection and listener; pending `sendRpc`/`waitFor` reject with code STOPPED. State is kept. */
+  stop(): Promise<void>
+  /** Drops every connection and listens again on the same ports; state, pending RPCs and waiters are kept. */
+  restart(): Promise<SandboxAddress>
+  /** Live view of what was recorded. */
+  readonly state: SandboxState
+  /** The address while started, else undefined. */
+  readonly address: SandboxAddress | undefined
+  /** Resolves with the predicate's first truthy result (checked now and after every change); rejects WAIT_TIMEOUT. */
+  waitFor<T>(predicate: (state: SandboxState) => T | undefined | null | false | 0 | '', timeoutMs?: number): Promise<T>
+  /** Publishes `v1/gateway/attributes {"device","data"}` (a shared-attribute update) to the gateway(s). */
+  sendAttributeUpdate(device: string, data: Record<string, unknown>): Promise<void>
+  /** Publishes `v1/gateway/rpc {"device","data":{"id","method","params"}}`; resolves with the `data` of the
+   * gateway's reply with the same device and id; rejects RPC_TIMEOUT. */
+  sendRpc(device: string, method: string, params?: unknown, options?: { timeoutMs?: number }): Promise<unknown>
+  /** Sets server-side attribute values that attribute requests are answered from (no message is sent). */
+  setAttributes(device: string, scopes: { shared?: Record<string, unknown>; client?: Record<string, unknown> }): void
+  /** Changes answer behaviour while running (attribute answers, delay, session limits). */
+  configure(behaviour: SandboxBehaviour): void
+  /** The last `maxMessages` recorded messages (copied), optionally filtered. */
+  messages(filter?: MessageFilter): RecordedMessage[]
+  /** Forgets recorded traffic: messages, telemetry, counters. Devices (type, connected, attributes) stay unless `devices: true`. */
+  clear(options?: { devices?: boolean }): void
 }

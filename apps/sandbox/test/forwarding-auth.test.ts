@@ -40,6 +40,11 @@ describe('access token', () => {
     expect([...sandbox.state.clients.keys()]).toEqual(['good'])
   })
 
+  it('speaks MQTT 3.1.1: an MQTT 5 CONNECT is refused as an unacceptable protocol version', async () => {
+    const { mqttUrl } = await startSandbox()
+    await expect(connect(mqttUrl, { protocolVersion: 5, clientId: 'v5' })).rejects.toMatchObject({ code: 1 })
+  })
+
   it('accepts anyone when no token is configured', async () => {
     const { sandbox, mqttUrl } = await startSandbox()
     await connect(mqttUrl, { username: 'whatever', clientId: 'any' })

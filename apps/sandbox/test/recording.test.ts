@@ -151,6 +151,19 @@ describe('recording what ThingsBoard would', () => {
     expect(lines.some((l) => l.endsWith('gw-log connected'))).toBe(true)
   })
 
+  it('survives a log callback that throws', async () => {
+    const { sandbox, mqttUrl } = await startSandbox({
+      log: () => {
+        throw new Error('broken sink')
+      },
+    })
+    const gw = await connect(mqttUrl)
+    await publish(gw, 'v1/gateway/connect', { device: 'A' })
+    await gw.subscribeAsync('v1/gateway/attributes', { qos: 1 })
+    await sandbox.sendAttributeUpdate('A', { k: 1 })
+    expect(sandbox.state.devices.get('A')).toMatchObject({ connectCount: 1, sharedAttributes: { k: 1 } })
+  })
+
   it('clear() forgets traffic but keeps devices; clear({ devices: true }) forgets everything', async () => {
     const { sandbox, mqttUrl } = await startSandbox()
     const gw = await connect(mqttUrl)
