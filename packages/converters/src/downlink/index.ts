@@ -5,7 +5,7 @@ export { DownlinkBuildError, downlinkFailureOf } from './downlink-error.ts'
 export type { DownlinkBuildErrorOptions, DownlinkFailureReason } from './downlink-error.ts'
 export { loadDownlinkBuilder, loadDownlinkBuilderDefaults } from './load-downlink-builder.ts'
 export type { LoadDownlinkBuilderOptions } from './load-downlink-builder.ts'
-export { isReservedRpcMethod, reservedRpcDefaults, toReservedRpcRequestConfig } from './reserved-rpc.ts'
+export { isReservedRpcMethod, reservedRpcDefaults, reservedRpcMethodOf, toReservedRpcRequestConfig } from './reserved-rpc.ts'
 export type { ReservedRpcDefaults, ReservedRpcMethod } from './reserved-rpc.ts'
 export type {
   AttributeUpdateDownlinkEvent,

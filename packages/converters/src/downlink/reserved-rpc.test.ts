@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { createRpcRequestBuilder } from './builders.ts'
 import { downlinkFailureOf } from './downlink-error.ts'
-import { isReservedRpcMethod, toReservedRpcRequestConfig, type ReservedRpcMethod } from './reserved-rpc.ts'
+import { isReservedRpcMethod, reservedRpcMethodOf, toReservedRpcRequestConfig, type ReservedRpcMethod } from './reserved-rpc.ts'
 import type { OutboundRequest } from './types.ts'
 
 function request(method: ReservedRpcMethod, params: unknown, id: number | string = 22): OutboundRequest {
@@ -20,6 +20,7 @@ function failure(method: ReservedRpcMethod, params: unknown): { reason: string |
 describe('reserved get/set RPC (case 36, weakness 22)', () => {
   it('recognises only get and set', () => {
     expect([isReservedRpcMethod('get'), isReservedRpcMethod('set'), isReservedRpcMethod('GET'), isReservedRpcMethod('echo')]).toEqual([true, true, false, false])
+    expect(['get', 'set', 'rest_get', 'rest_set', 'GET', 'rest_x', undefined].map(reservedRpcMethodOf)).toEqual(['get', 'set', 'get', 'set', undefined, undefined, undefined])
   })
 
   it('36: get with value=${params} → GET /light-level, body = the whole params string', () => {

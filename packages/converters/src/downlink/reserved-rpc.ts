@@ -52,6 +52,16 @@ export function isReservedRpcMethod(method: unknown): method is ReservedRpcMetho
   return method === 'get' || method === 'set'
 }
 
+/**
+ * The reserved method an RPC method name stands for: `get`/`set`, or the connector-level
+ * `rest_get`/`rest_set` of the original (sent to the gateway device). Undefined for others.
+ */
+export function reservedRpcMethodOf(method: unknown): ReservedRpcMethod | undefined {
+  if (method === 'get' || method === 'rest_get') return 'get'
+  if (method === 'set' || method === 'rest_set') return 'set'
+  return undefined
+}
+
 function fail(method: ReservedRpcMethod, why: string): never {
   const path = `rpc "${method}" params`
   throw new DownlinkBuildError('RESERVED_RPC_PARAMS', `${path}: ${why}`, { path })

@@ -1,0 +1,82 @@
+/** undici Agents (keep-alive pools) per TLS setup, and the certificate files they need. */
+import { readFile } from 'node:fs/promises'
+import { homedir } from 'node:os'
+import { resolve } from 'node:path'
+import type { OutboundSecurity } from '@restgate/config'
+import { Agent } from 'undici'
+import { DispatcherError } from './errors.ts'
+
+/** PEM contents for a client certificate (`security.type: cert`) and/or a CA to trust. */
+export interface TlsMaterial {
+  cert?: Buffer
+  key?: Buffer
+  ca?: Buffer
+}
+
+function resolveFile(file: string, configDir: string): string {
+  const expanded = file === '~' || file.startsWith('~/') ? homedir() + file.slice(1) : file
+  return resolve(configDir, expanded)
+}
+
+/**
+ * Reads the PEM files of a `cert` security section (paths relative to the config folder, `~`
+ * expanded). A `cert` without `key` uses the cert file for both (a combined PEM).
+ *
+ * @throws {DispatcherError} `DISPATCHER_TLS_FILES` naming the config path and the file.
+ */
+export async function loadTlsMaterial(security: OutboundSecurity, configDir: string, path: string): Promise<TlsMaterial | undefined> {
+  if (security.type !== 'cert') return undefined
+  const read = async (field: 'cert' | 'key' | 'ca', file: string): Promise<Buffer> => {
+    const full = resolveFile(file, configDir)
+    try {
+      return await readFile(full)
+    } catch (e) {
+      const reason = (e as { code?: string }).code ?? (e instanceof Error ? e.message : String(e))
+      throw new DispatcherError('DISPATCHER_TLS_FILES', `${path}.security.${field}: cannot read "${full}" (${reason})`, { path: `${path}.security.${field}`, cause: e })
+    }
+  }
+  const [cert, key, ca] = await Promise.all([
+    read('cert', security.cert),
+    security.key === undefined ? undefined : read('key', security.key),
+    security.ca === undefined ? undefined : read('ca', security.ca),
+  ])
+  return { cert, key: key ?? cert, ...(ca === undefined ? {} : { ca }) }
+}
+
+export interface AgentPool {
+  /** The shared Agent for this TLS setup (one per distinct combination). */
+  agentFor(sslVerify: boolean, tls: TlsMaterial | undefined, tlsKey: string): Agent
+  close(): Promise<void>
+  /** Aborts every connection now. */
+  destroy(): Promise<void>
+}
+
+export function createAgentPool(): AgentPool {
+  const agents = new Map<string, Agent>()
+  return {
+    agentFor(sslVerify, tls, tlsKey) {
+      const id = `${sslVerify ? 'verify' : 'noverify'}|${tlsKey}`
+      let agent = agents.get(id)
+      if (agent === undefined) {
+        agent = new Agent({
+          connect: {
+            rejectUnauthorized: sslVerify,
+            ...(tls?.cert === undefined ? {} : { cert: tls.cert }),
+            ...(tls?.key === undefined ? {} : { key: tls.key }),
+            ...(tls?.ca === undefined ? {} : { ca: tls.ca }),
+          },
+        })
+        agents.set(id, agent)
+      }
+      return agent
+    },
+    async close() {
+      await Promise.all([...agents.values()].map((a) => a.close()))
+      agents.clear()
+    },
+    async destroy() {
+      await Promise.all([...agents.values()].map((a) => a.destroy()))
+      agents.clear()
+    },
+  }
+}

@@ -1,0 +1,45 @@
+/** The cancellation scope of one dispatch: the dispatcher closing, and the RPC's overall deadline. */
+import type { RequestFailure } from './types.ts'
+
+export interface Scope {
+  /** Aborts when the dispatcher closes or the deadline passes. */
+  readonly signal: AbortSignal
+  /** Epoch ms of the overall deadline (`responseTimeout`), when there is one. */
+  readonly deadlineAt: number | undefined
+  /** The failure that ended the scope: `closed` (503) or `timeout after Xs` (408). */
+  failure(): RequestFailure
+  dispose(): void
+}
+
+export function createScope(closing: AbortSignal, deadlineSeconds?: number): Scope {
+  const controller = new AbortController()
+  let reason: 'closed' | 'deadline' | undefined
+  const onClose = (): void => {
+    reason ??= 'closed'
+    controller.abort(new Error('dispatcher closed'))
+  }
+  let timer: ReturnType<typeof setTimeout> | undefined
+  let deadlineAt: number | undefined
+  if (deadlineSeconds !== undefined) {
+    const ms = Math.max(0, deadlineSeconds * 1000)
+    deadlineAt = Date.now() + ms
+    timer = setTimeout(() => {
+      reason ??= 'deadline'
+      controller.abort(new Error(`timeout after ${deadlineSeconds}s`))
+    }, ms)
+  }
+  if (closing.aborted) onClose()
+  else closing.addEventListener('abort', onClose, { once: true })
+  return {
+    signal: controller.signal,
+    deadlineAt,
+    failure(): RequestFailure {
+      if (reason === 'deadline') return { kind: 'timeout', message: `timeout after ${deadlineSeconds}s`, code: 408 }
+      return { kind: 'closed', message: 'the gateway is shutting down; request aborted', code: 503 }
+    },
+    dispose(): void {
+      if (timer !== undefined) clearTimeout(timer)
+      closing.removeEventListener('abort', onClose)
+    },
+  }
+}
