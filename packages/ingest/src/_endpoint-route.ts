@@ -28,8 +28,7 @@ const NO_BYTES = new Uint8Array(0)
 const CLOSE = { connection: 'close' } as const
 
 function hasKeys(o: object): boolean {
-  for (const _key in o) return true
-  return false
+  return Object.keys(o).length > 0
 }
 
 /** Path parameters, percent-decoded (a malformed escape is kept as sent). */

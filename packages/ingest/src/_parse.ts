@@ -82,7 +82,7 @@ export function parseBody(bytes: Uint8Array, type: ContentType, strict: boolean)
   }
   if (type.kind === 'form') {
     const fields = Object.fromEntries(new URLSearchParams(text))
-    for (const _ in fields) return { ok: true, value: fields }
+    if (Object.keys(fields).length > 0) return { ok: true, value: fields }
   }
   return { ok: true, value: { text } }
 }
@@ -94,12 +94,12 @@ export function parseBody(bytes: Uint8Array, type: ContentType, strict: boolean)
 export function mergeData(params: JsonObject, body: BodyValue, query: JsonObject, strict: boolean): DataResult {
   if (body === undefined) return { ok: true, data: { ...params, ...query } }
   if (!Array.isArray(body)) return { ok: true, data: { ...params, ...body, ...query } }
-  const out = new Array<unknown>(body.length)
+  const out: unknown[] = []
   for (let i = 0; i < body.length; i++) {
     const element: unknown = body[i]
-    if (isObject(element)) out[i] = { ...params, ...element, ...query }
+    if (isObject(element)) out.push({ ...params, ...element, ...query })
     else if (strict) return fail(400, 'BODY_SHAPE', `expected an array of JSON objects as the body; element [${i}] is ${typeName(element)}`)
-    else out[i] = element
+    else out.push(element)
   }
   return { ok: true, data: out }
 }

@@ -14,12 +14,6 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
-function countKeys(o: Record<string, unknown>): number {
-  let n = 0
-  for (const _key in o) n++
-  return n
-}
-
 /** Counts the records, or says what is wrong with them (`records[i].field: ...`). */
 export function summariseRecords(records: readonly UplinkRecord[]): RecordSummary | string {
   let attributes = 0
@@ -33,13 +27,13 @@ export function summariseRecords(records: readonly UplinkRecord[]): RecordSummar
     if (typeof r.deviceType !== 'string') return `records[${i}].deviceType must be a string`
     if (!isPlainObject(r.attributes)) return `records[${i}].attributes must be an object`
     if (!Array.isArray(r.telemetry)) return `records[${i}].telemetry must be an array`
-    attributes += countKeys(r.attributes)
+    attributes += Object.keys(r.attributes).length
     for (let j = 0; j < r.telemetry.length; j++) {
       const entry: unknown = r.telemetry[j]
       if (!isPlainObject(entry) || typeof entry.ts !== 'number' || !Number.isFinite(entry.ts) || !isPlainObject(entry.values)) {
         return `records[${i}].telemetry[${j}] must be { ts: number, values: object }`
       }
-      telemetry += countKeys(entry.values)
+      telemetry += Object.keys(entry.values).length
     }
     if (firstDevice === undefined) firstDevice = r.deviceName
     else if (r.deviceName !== firstDevice) (names ??= new Set([firstDevice])).add(r.deviceName)

@@ -5,6 +5,10 @@ import { IngestRuntime } from './_runtime.ts'
 import { IngestError } from './errors.ts'
 import { defaultLogger } from './logger.ts'
 
+async function handle(): Promise<never> {
+  throw new Error('not called')
+}
+
 test('aiohttp and h3 path syntax', () => {
   expect(routePattern('/dev/{name}')).toBe('/dev/:name')
   expect(routePattern('/dev/:name')).toBe('/dev/:name')
@@ -15,9 +19,6 @@ test('aiohttp and h3 path syntax', () => {
 
 test('the same endpoint and method twice is refused, naming both config paths', () => {
   const rt = new IngestRuntime({ accept: async () => {} }, defaultLogger, 'x', 5)
-  const handle = async () => {
-    throw new Error('not called')
-  }
   const entries = [
     { endpoint: '/dev/{name}', methods: ['POST'], handle, path: 'mapping[0]' },
     { endpoint: '/dev/:id', methods: ['GET', 'POST'], handle, path: 'mapping[3]' },

@@ -57,7 +57,7 @@ export function registerRoutes(app: H3, entries: readonly RouteEntry[], rt: Inge
     }
   }
   for (const group of byShape.values()) {
-    const allow = [...group.methods.keys()].sort().join(', ')
+    const allow = [...group.methods.keys()].toSorted().join(', ')
     const message = `allowed methods: ${allow}`
     app.on('', group.pattern, (event: H3Event) => {
       rt.requests++

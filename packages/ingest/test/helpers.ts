@@ -39,7 +39,7 @@ export interface MappingInit {
   response?: Partial<ResponseConfig>
 }
 
-function source(text: string): 'request' | 'constant' {
+function sourceOf(text: string): 'request' | 'constant' {
   return text.includes('${') ? 'request' : 'constant'
 }
 
@@ -51,7 +51,7 @@ export function converterConfig(init: MappingInit, path: string): ConverterConfi
   const config: ConverterConfig = {
     type: init.extension ? 'custom' : 'json',
     extensionConfig: {},
-    deviceInfo: { nameSource: source(name), name, profileSource: source(profile), profile },
+    deviceInfo: { nameSource: sourceOf(name), name, profileSource: sourceOf(profile), profile },
     attributes: items(init.attributes, 'attributes'),
     timeseries: items(init.timeseries, 'timeseries'),
     raw: {},
