@@ -6,6 +6,7 @@ import { sampleRecord, testStorageBackend } from './conformance.ts'
 import { createFileStorage, type FileStorage } from './file.ts'
 import { segmentSeq } from './file-format.ts'
 import type { Logger } from '../logger.ts'
+import { mountTmpfs } from '../../test/fixtures/storage-mount.ts'
 
 async function lastSegment(dir: string): Promise<string> {
   const names = (await readdir(dir)).filter((n) => segmentSeq(n) !== undefined).toSorted()
@@ -168,5 +169,75 @@ describe('createFileStorage', () => {
     await s.close()
     await expect(s.put([sampleRecord(0)])).rejects.toMatchObject({ code: 'STORAGE_CLOSED' })
     await expect(s.read(1)).rejects.toMatchObject({ code: 'STORAGE_CLOSED' })
+  })
+
+  it('creating a backend where the folder path is a file fails with STORAGE_IO naming the path and errno', async () => {
+    const dir = await tempDir()
+    const notADir = join(dir, 'plain-file')
+    await writeFile(notADir, 'x')
+    const err = await createFileStorage({ dir: join(notADir, 'data'), maxRecords: 10 }).then(() => null, (e: unknown) => e)
+    expect(err).toMatchObject({ code: 'STORAGE_IO' })
+    expect((err as Error).message).toContain(join(notADir, 'data'))
+    expect((err as Error).message).toMatch(/ENOTDIR|EEXIST/)
+  })
+
+  it('a read-only folder (real EROFS) fails at open with a clear error, even with data in it', async (ctx) => {
+    const fs = await mountTmpfs(512)
+    if ('unavailable' in fs) {
+      console.warn(`skipped the read-only folder check: ${fs.unavailable}`)
+      return ctx.skip(fs.unavailable)
+    }
+    try {
+      const first = await createFileStorage({ dir: fs.dir, maxRecords: 10, logger: captureLogger() })
+      await first.put([sampleRecord(0)])
+      await first.close()
+      await fs.readOnly()
+      const err = await createFileStorage({ dir: fs.dir, maxRecords: 10 }).then(() => null, (e: unknown) => e)
+      expect(err).toMatchObject({ code: 'STORAGE_IO' })
+      expect((err as Error).message).toContain(fs.dir)
+      expect((err as Error).message).toContain('EROFS')
+      expect((err as Error).message).toContain('not writable')
+    } finally {
+      await fs.unmount()
+    }
+  })
+
+  it('disk full (real ENOSPC): put rejects STORAGE_IO, reads and acks go on, acks free space, nothing stored is lost', async (ctx) => {
+    const fs = await mountTmpfs(256)
+    if ('unavailable' in fs) {
+      console.warn(`skipped the disk-full check: ${fs.unavailable}`)
+      return ctx.skip(fs.unavailable)
+    }
+    try {
+      const logger = captureLogger()
+      const s = await createFileStorage({ dir: fs.dir, maxRecords: 100_000, maxRecordsPerFile: 10, maxFileCount: 1000, logger })
+      const big = (i: number): ReturnType<typeof sampleRecord> => sampleRecord(i, { attributes: { blob: 'x'.repeat(2000) } })
+      let stored = 0
+      let failure: unknown
+      for (let i = 0; i < 1000 && failure === undefined; i++) {
+        await s.put([big(i)]).then(
+          () => void stored++,
+          (e: unknown) => void (failure = e),
+        )
+      }
+      expect(failure).toMatchObject({ code: 'STORAGE_IO' })
+      expect((failure as Error).message).toContain('ENOSPC')
+      expect((failure as Error).message).toContain(fs.dir)
+      expect(s.size()).toBe(stored)
+      // a second failing put does not break anything either
+      await expect(s.put([big(-1)])).rejects.toMatchObject({ code: 'STORAGE_IO' })
+      const firstHalf = await s.read(Math.floor(stored / 2))
+      expect(firstHalf.map(seqOf)).toEqual(Array.from({ length: firstHalf.length }, (_, i) => i))
+      await s.ack(firstHalf.map((e) => e.id))
+      await s.put([big(stored)]) // deleting drained segments made room
+      await s.close()
+      const again = await createFileStorage({ dir: fs.dir, maxRecords: 100_000, maxRecordsPerFile: 10, maxFileCount: 1000, logger })
+      const rest = await again.read(100_000)
+      expect(rest.map(seqOf)).toEqual(Array.from({ length: stored - firstHalf.length + 1 }, (_, i) => firstHalf.length + i))
+      expect(again.stats().corruptSkipped).toBe(0)
+      await again.close()
+    } finally {
+      await fs.unmount()
+    }
   })
 })

@@ -115,10 +115,18 @@ export async function createFileStorage(options: FileStorageOptions): Promise<Fi
 
   const ackCommit = createGroupCommit<null>(async () => {
     const state = ackState()
-    await writeAckState(dir, state)
-    ackedBelowFloor = state.ackedBelow
-    for (const id of acked) if (id < state.ackedBelow) acked.delete(id)
+    let failure: unknown
+    try {
+      await writeAckState(dir, state)
+      ackedBelowFloor = state.ackedBelow
+      for (const id of acked) if (id < state.ackedBelow) acked.delete(id)
+    } catch (error) {
+      failure = error
+    }
+    // Safe even when the ack state could not be written (the newest segment always stays, so ids
+    // are never reused), and on a full disk it is what frees space.
     await deleteDrained()
+    if (failure !== undefined) throw failure
   })
 
   async function persistAcks(): Promise<void> {

@@ -303,7 +303,7 @@ export function sqliteWorkerMain(env: WorkerEnv): void {
       inFlightBytes -= n
       back.push(id)
     }
-    if (back.length > 0) released = released.concat(back).sort((a, b) => a - b)
+    if (back.length > 0) released = released.concat(back).toSorted((a, b) => a - b)
   }
 
   /** Old database files with no rows left are deleted (the newest one stays: it is written next). */
@@ -396,7 +396,7 @@ export function sqliteWorkerMain(env: WorkerEnv): void {
       .map((name) => ({ name, m: re.exec(name) }))
       .filter((x) => x.m !== null)
       .map((x) => ({ name: x.name, seq: x.m?.[1] === undefined ? 1 : Number(x.m[1]) }))
-      .sort((a, b) => a.seq - b.seq)
+      .toSorted((a, b) => a.seq - b.seq)
     for (const { name, seq } of found) files.push(openFile(seq, path.join(init.dir, name)))
     if (files.length === 0) files.push(openFile(1, path.join(init.dir, fileName(1))))
     if (init.expireBefore !== undefined) expirePending(init.expireBefore)

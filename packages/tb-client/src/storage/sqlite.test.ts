@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3'
-import { mkdtemp, readdir, rm } from 'node:fs/promises'
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
@@ -7,6 +7,7 @@ import { sampleRecord, testStorageBackend } from './conformance.ts'
 import { createSqliteStorage, type SqliteStorage } from './sqlite.ts'
 import type { SqliteStorageOptions, StoredRecord } from './types.ts'
 import type { Logger } from '../logger.ts'
+import { mountTmpfs } from '../../test/fixtures/storage-mount.ts'
 
 testStorageBackend(
   'sqlite',
@@ -154,5 +155,69 @@ describe('createSqliteStorage', () => {
     await s.close()
     await expect(s.put([sampleRecord(0)])).rejects.toMatchObject({ code: 'STORAGE_CLOSED' })
     await expect(s.read(1)).rejects.toMatchObject({ code: 'STORAGE_CLOSED' })
+  })
+
+  it('creating a backend where the folder path is a file fails with STORAGE_IO naming the path and errno', async () => {
+    const dir = await tempDir()
+    const notADir = join(dir, 'plain-file')
+    await writeFile(notADir, 'x')
+    const err = await createSqliteStorage({ path: join(notADir, 'data'), maxRecords: 10 }).then(() => null, (e: unknown) => e)
+    expect(err).toMatchObject({ code: 'STORAGE_IO' })
+    expect((err as Error).message).toContain(join(notADir, 'data'))
+    expect((err as Error).message).toMatch(/ENOTDIR|EEXIST/)
+  })
+
+  it('a read-only folder (real EROFS) fails at open with a clear error, even with a database in it', async (ctx) => {
+    const fs = await mountTmpfs(1024)
+    if ('unavailable' in fs) {
+      console.warn(`skipped the read-only folder check: ${fs.unavailable}`)
+      return ctx.skip(fs.unavailable)
+    }
+    try {
+      const first = await createSqliteStorage({ path: fs.dir, maxRecords: 10, logger: quiet })
+      await first.put([sampleRecord(0)])
+      await first.close()
+      await fs.readOnly()
+      const err = await createSqliteStorage({ path: fs.dir, maxRecords: 10 }).then(() => null, (e: unknown) => e)
+      expect(err).toMatchObject({ code: 'STORAGE_IO' })
+      expect((err as Error).message).toContain(join(fs.dir, 'data.db'))
+      expect((err as Error).message).toMatch(/SQLITE_(READONLY|CANTOPEN|IOERR)/)
+    } finally {
+      await fs.unmount()
+    }
+  })
+
+  it('disk full (real ENOSPC): put rejects STORAGE_IO, reads go on, nothing stored is lost', async (ctx) => {
+    const fs = await mountTmpfs(512)
+    if ('unavailable' in fs) {
+      console.warn(`skipped the disk-full check: ${fs.unavailable}`)
+      return ctx.skip(fs.unavailable)
+    }
+    try {
+      const s = await createSqliteStorage({ path: fs.dir, maxRecords: 100_000, logger: quiet })
+      const big = (i: number): StoredRecord => sampleRecord(i, { attributes: { blob: 'x'.repeat(2000) } })
+      let stored = 0
+      let failure: unknown
+      for (let i = 0; i < 2000 && failure === undefined; i++) {
+        await s.put([big(i)]).then(
+          () => void stored++,
+          (e: unknown) => void (failure = e),
+        )
+      }
+      expect(failure).toMatchObject({ code: 'STORAGE_IO' })
+      expect((failure as Error).message).toContain(fs.dir)
+      expect((failure as Error).message).toMatch(/SQLITE_FULL|SQLITE_IOERR|ENOSPC/)
+      expect(s.size()).toBe(stored)
+      await expect(s.put([big(-1)])).rejects.toMatchObject({ code: 'STORAGE_IO' })
+      const some = await s.read(10)
+      expect(some.map(seqOf)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
+      s.release(some.map((e) => e.id))
+      await s.close()
+      const again = await createSqliteStorage({ path: fs.dir, maxRecords: 100_000, logger: quiet })
+      expect((await again.read(100_000)).map(seqOf)).toEqual(Array.from({ length: stored }, (_, i) => i))
+      await again.close()
+    } finally {
+      await fs.unmount()
+    }
   })
 })

@@ -41,7 +41,9 @@ export const sqliteStorageDefaults: { sizeLimitMb: number; maxDbAmount: number; 
 
 const MB = 1024 * 1024
 
+// `__name`: a no-op stand-in for the helper esbuild-based runners (tsx) insert into function source.
 const workerSource = (): string =>
+  'var __name = (fn) => fn;\n' +
   "const { parentPort, workerData } = require('node:worker_threads');\n" +
   `(${sqliteWorkerMain.toString()})({ port: parentPort, init: workerData, Database: require(workerData.driverPath), fs: require('node:fs'), path: require('node:path') });`
 
@@ -94,16 +96,16 @@ export async function createSqliteStorage(options: SqliteStorageOptions): Promis
   function settle(reply: WorkerReply): void {
     counters = reply.counters
     for (const w of reply.warnings ?? []) logger.warn(w)
-    const call = calls.get(reply.rid)
-    if (call === undefined) return
+    const pending = calls.get(reply.rid)
+    if (pending === undefined) return
     calls.delete(reply.rid)
     if (calls.size === 0) worker.unref()
-    call.resolve(reply)
+    pending.resolve(reply)
   }
 
   function die(error: TbClientError): void {
     broken ??= error
-    for (const call of calls.values()) call.reject(error)
+    for (const pending of calls.values()) pending.reject(error)
     calls.clear()
   }
 
@@ -128,6 +130,7 @@ export async function createSqliteStorage(options: SqliteStorageOptions): Promis
     return new Promise<WorkerReply>((res, rej) => {
       calls.set(msg.rid, { resolve: res, reject: rej })
       worker.ref()
+      // oxlint-disable-next-line unicorn/require-post-message-target-origin -- a worker_threads Worker, not a window
       worker.postMessage(msg)
     })
   }
@@ -195,6 +198,7 @@ export async function createSqliteStorage(options: SqliteStorageOptions): Promis
 
     release(ids: readonly number[]): void {
       if (closed || broken !== undefined || ids.length === 0) return
+      // oxlint-disable-next-line unicorn/require-post-message-target-origin -- a worker_threads Worker, not a window
       worker.postMessage({ op: 'release', ids: [...ids] } satisfies WorkerRequest)
     },
 
