@@ -5,6 +5,10 @@ export { createStorage, storageSettingsDefaults } from './storage/index.ts'
 export type { StorageSettings } from './storage/index.ts'
 export { createMemoryStorage, memoryStorageDefaults } from './storage/memory.ts'
 export type { MemoryStorageOptions } from './storage/memory.ts'
+export { createFileStorage, fileStorageDefaults } from './storage/file.ts'
+export type { FileStorage, FileStorageStats } from './storage/file.ts'
+export { createSqliteStorage, sqliteStorageDefaults } from './storage/sqlite.ts'
+export type { SqliteStorage, SqliteStorageStats } from './storage/sqlite.ts'
 export type {
   BackendOptions,
   FileStorageOptions,

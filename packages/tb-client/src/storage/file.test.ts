@@ -40,6 +40,7 @@ function captureLogger(): Logger & { warnings: string[] } {
   }
 }
 
+const big = (i: number): ReturnType<typeof sampleRecord> => sampleRecord(i, { attributes: { blob: 'x'.repeat(2000) } })
 const seqOf = (r: { record: { telemetry?: Array<{ values: Record<string, unknown> }> } }): unknown => r.record.telemetry?.[0]?.values['seq']
 
 describe('createFileStorage', () => {
@@ -211,14 +212,16 @@ describe('createFileStorage', () => {
     try {
       const logger = captureLogger()
       const s = await createFileStorage({ dir: fs.dir, maxRecords: 100_000, maxRecordsPerFile: 10, maxFileCount: 1000, logger })
-      const big = (i: number): ReturnType<typeof sampleRecord> => sampleRecord(i, { attributes: { blob: 'x'.repeat(2000) } })
       let stored = 0
       let failure: unknown
-      for (let i = 0; i < 1000 && failure === undefined; i++) {
-        await s.put([big(i)]).then(
-          () => void stored++,
-          (e: unknown) => void (failure = e),
-        )
+      for (let i = 0; i < 1000; i++) {
+        try {
+          await s.put([big(i)])
+          stored++
+        } catch (error) {
+          failure = error
+          break
+        }
       }
       expect(failure).toMatchObject({ code: 'STORAGE_IO' })
       expect((failure as Error).message).toContain('ENOSPC')

@@ -27,6 +27,7 @@ const quiet: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: 
 /** Records of identical byte size (for the size-limit tests). */
 const uniform = (i: number): StoredRecord => ({ deviceName: 'd', deviceType: 't', telemetry: [{ ts: 1, values: { seq: i, pad: i < 10 ? 'x' : '' } }], receivedAt: 1 })
 const uniformBytes = Buffer.byteLength(JSON.stringify(uniform(0))) + 48
+const big = (i: number): StoredRecord => sampleRecord(i, { attributes: { blob: 'x'.repeat(2000) } })
 const seqOf = (e: { record: { telemetry?: Array<{ values: Record<string, unknown> }> } }): unknown => e.record.telemetry?.[0]?.values['seq']
 
 describe('createSqliteStorage', () => {
@@ -195,14 +196,16 @@ describe('createSqliteStorage', () => {
     }
     try {
       const s = await createSqliteStorage({ path: fs.dir, maxRecords: 100_000, logger: quiet })
-      const big = (i: number): StoredRecord => sampleRecord(i, { attributes: { blob: 'x'.repeat(2000) } })
       let stored = 0
       let failure: unknown
-      for (let i = 0; i < 2000 && failure === undefined; i++) {
-        await s.put([big(i)]).then(
-          () => void stored++,
-          (e: unknown) => void (failure = e),
-        )
+      for (let i = 0; i < 2000; i++) {
+        try {
+          await s.put([big(i)])
+          stored++
+        } catch (error) {
+          failure = error
+          break
+        }
       }
       expect(failure).toMatchObject({ code: 'STORAGE_IO' })
       expect((failure as Error).message).toContain(fs.dir)
