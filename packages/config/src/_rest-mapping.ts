@@ -6,7 +6,7 @@ import { readConverter } from './_rest-converter.ts'
 import { readInboundSecurity, readMethods } from './_rest-endpoint.ts'
 import { boolOf, numberOf, stringOf } from './_raw.ts'
 import { checkTemplate } from './_templates.ts'
-import type { AttributeRequestConfig, HttpMethod, MappingConfig, ResponseConfig } from './model.ts'
+import type { AttributeRequestConfig, MappingConfig, ResponseConfig } from './model.ts'
 import { restKeys } from './schema/rest-schema.ts'
 
 function readResponse(ctx: NormaliseContext, value: unknown, path: string): ResponseConfig {

@@ -40,7 +40,7 @@ function tlsFiles(ctx: NormaliseContext, located: Located | undefined, ssl: bool
   const cert = file(raw.cert)
   const key = file(raw.key)
   const ca = pickSpelling(ctx, raw, located.path, ['clientCa', 'caCert'])
-  const clientCa = ca === undefined ? undefined : file(ca.value)
+  const clientCa = ca === undefined || !ssl ? undefined : file(ca.value)
   if (ssl) {
     if (raw.cert !== undefined && raw.key === undefined) ctx.collector.expected(joinPath(located.path, 'key'), 'a private key file path (cert is given)', undefined)
     if (raw.key !== undefined && raw.cert === undefined) ctx.collector.expected(joinPath(located.path, 'cert'), 'a certificate file path (key is given)', undefined)

@@ -1,20 +1,25 @@
 /** "Did you mean ...?" suggestions for unknown keys. */
 
-/** Levenshtein distance (insertions, deletions, substitutions all cost 1). */
-export function levenshtein(a: string, b: string): number {
+/**
+ * Edit distance between two strings: insertions, deletions, substitutions and swaps of two
+ * neighbouring characters all cost 1 (Levenshtein with transpositions, "optimal string alignment").
+ */
+export function editDistance(a: string, b: string): number {
   if (a === b) return 0
-  if (a.length === 0) return b.length
-  if (b.length === 0) return a.length
-  let previous = Array.from({ length: b.length + 1 }, (_, i) => i)
+  const rows: number[][] = []
+  for (let i = 0; i <= a.length; i++) rows.push([i])
+  for (let j = 1; j <= b.length; j++) (rows[0] as number[])[j] = j
   for (let i = 1; i <= a.length; i++) {
-    const current = [i]
+    const row = rows[i] as number[]
+    const above = rows[i - 1] as number[]
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1
-      current[j] = Math.min((previous[j] as number) + 1, (current[j - 1] as number) + 1, (previous[j - 1] as number) + cost)
+      let best = Math.min((above[j] as number) + 1, (row[j - 1] as number) + 1, (above[j - 1] as number) + cost)
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) best = Math.min(best, ((rows[i - 2] as number[])[j - 2] as number) + 1)
+      row[j] = best
     }
-    previous = current
   }
-  return previous[b.length] as number
+  return (rows[a.length] as number[])[b.length] as number
 }
 
 /**
@@ -28,7 +33,7 @@ export function closestKey(key: string, known: Iterable<string>): string | undef
   let best: string | undefined
   let bestDistance = Number.POSITIVE_INFINITY
   for (const candidate of known) {
-    const distance = levenshtein(lower, candidate.toLowerCase())
+    const distance = editDistance(lower, candidate.toLowerCase())
     if (distance < bestDistance) {
       best = candidate
       bestDistance = distance
