@@ -193,7 +193,7 @@ function convertElement(compiled: CompiledConverter, state: ElementState): Uplin
     setKey(values, point.key, point.value)
   }
   if (!hasAttributes && byTs.size === 0) return undefined
-  const telemetry = [...byTs.entries()].sort((a, b) => a[0] - b[0]).map(([ts, values]) => ({ ts, values }))
+  const telemetry = [...byTs.entries()].toSorted((a, b) => a[0] - b[0]).map(([ts, values]) => ({ ts, values }))
   return { deviceName: name, deviceType: deviceType(compiled, state.data), attributes, telemetry }
 }
 

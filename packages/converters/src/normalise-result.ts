@@ -60,7 +60,7 @@ function checkTelemetry(telemetry: unknown, at: string, label: string, receivedA
     if (Object.keys(values).length === 0) return
     byTs.set(ts, { ...byTs.get(ts), ...values })
   })
-  return [...byTs.entries()].sort((a, b) => a[0] - b[0]).map(([ts, values]) => ({ ts, values }))
+  return [...byTs.entries()].toSorted((a, b) => a[0] - b[0]).map(([ts, values]) => ({ ts, values }))
 }
 
 function checkRecord(record: unknown, at: string, label: string, receivedAt: number): UplinkRecord {
