@@ -1,9 +1,13 @@
-import { H3 } from 'h3'
+import { H3, HTTPResponse } from 'h3'
 import { expect, test } from 'vitest'
 import { registerRoutes, routePattern } from './_router.ts'
 import { IngestRuntime } from './_runtime.ts'
 import { IngestError } from './errors.ts'
 import { defaultLogger } from './logger.ts'
+
+async function answerOk(): Promise<HTTPResponse> {
+  return new HTTPResponse('ok', { status: 200 })
+}
 
 async function handle(): Promise<never> {
   throw new Error('not called')
@@ -38,9 +42,7 @@ test('the same endpoint and method twice is refused, naming both config paths', 
 test('404 and 405 with Allow, whatever the number of routes', async () => {
   const rt = new IngestRuntime({ accept: async () => {} }, defaultLogger, 'x', 5)
   const app = new H3()
-  const { HTTPResponse } = await import('h3')
-  const handle = async () => new HTTPResponse('ok', { status: 200 })
-  const entries = Array.from({ length: 500 }, (_, i) => ({ endpoint: `/e${i}/{id}`, methods: ['POST', 'PUT'], handle, path: `mapping[${i}]` }))
+  const entries = Array.from({ length: 500 }, (_, i) => ({ endpoint: `/e${i}/{id}`, methods: ['POST', 'PUT'], handle: answerOk, path: `mapping[${i}]` }))
   registerRoutes(app, entries, rt)
   expect((await app.request('/e499/x', { method: 'POST' })).status).toBe(200)
   const wrong = await app.request('/e250/x', { method: 'GET' })

@@ -22,6 +22,8 @@ export function createNodeServer(app: H3, options: NodeServerOptions): Server {
   const timeouts = {
     requestTimeout: options.requestTimeoutMs,
     headersTimeout: Math.min(options.requestTimeoutMs, 60_000),
+    // how often Node checks those timeouts (its default, 30 s, would let a stalled client stay twice as long)
+    connectionsCheckingInterval: Math.max(100, Math.min(options.requestTimeoutMs / 4, 5_000)),
     noDelay: true,
   }
   if (!options.tls) return createHttpServer(timeouts, handler)

@@ -191,3 +191,35 @@ describe('construction', () => {
     expect(() => createIngestServer({ config, sink: recordingSink() })).toThrow(/already served by mapping\[0\]/)
   })
 })
+
+describe('requestTimeoutMs', () => {
+  test('cuts a client that never finishes its request, but not a request waiting for its answer', async () => {
+    let deliver!: (value: unknown) => void
+    const sink = recordingSink({
+      waitForAttribute: () =>
+        new Promise((resolve) => {
+          deliver = resolve
+        }),
+    })
+    const waiting = mapping({ endpoint: '/wait', deviceName: 'W', timeseries: [{ key: 'v', value: '${v}' }], response: { responseExpected: true, responseAttribute: 'r', timeout: 30 } }, 1)
+    const server = serve({ config: restConfig({ mapping: [device(), waiting] }), sink, requestTimeoutMs: 400 })
+    const { port, url } = await server.listen()
+    // the long-poll starts first, so it is older than the stalled request when that one is cut
+    const answer = fetch(`${url}/wait`, { method: 'POST', body: '{"v":1}' })
+    await vi.waitFor(() => expect(server.stats().waiting).toBe(1), { timeout: 5000 })
+    const stalled = connect(port, '127.0.0.1')
+    sockets.push(stalled)
+    let received = ''
+    stalled.on('data', (c: Buffer) => (received += c.toString()))
+    const closed = new Promise<void>((resolve) => stalled.once('close', () => resolve()))
+    stalled.write('POST /d HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"id":')
+    await closed
+    expect(received).toMatch(/^HTTP\/1\.1 408/)
+    // the long-poll outlived the request timeout and still gets its answer
+    expect(server.stats().waiting).toBe(1)
+    deliver({ ok: 1 })
+    const res = await answer
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual({ ok: 1 })
+  })
+})
