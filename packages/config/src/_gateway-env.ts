@@ -14,6 +14,8 @@ export type Env = Readonly<Record<string, string | undefined>>
  */
 export function applyGatewayEnv(collector: IssueCollector, json: RawObject, env: Env): { json: RawObject; sources: Map<string, string> } {
   const sources = new Map<string, string>()
+  // A `thingsboard` of the wrong type stays as it is, so that its issue is reported.
+  if (json.thingsboard !== undefined && !isObject(json.thingsboard)) return { json, sources }
   const tb: RawObject = isObject(json.thingsboard) ? { ...json.thingsboard } : {}
   const security: RawObject = {}
   let applied = false

@@ -121,6 +121,11 @@ describe('TB_GW_* environment overrides', () => {
     expect(config.thingsboard).toMatchObject({ host: 'from-env', port: 1883 })
   })
 
+  it('do not hide a thingsboard section of the wrong type', () => {
+    const result = validateGatewayConfig({ thingsboard: 'tb.local' }, { env: { TB_GW_HOST: 'h' } })
+    expect(result.issues).toEqual([{ path: 'thingsboard', message: 'thingsboard: expected an object with host; got "tb.local"' }])
+  })
+
   it('report bad values at the variable', () => {
     const result = validateGatewayConfig(json, { env: { TB_GW_PORT: 'eighty', TB_GW_SECURITY_TYPE: 'kerberos' } })
     expect(result.issues).toEqual([
