@@ -195,7 +195,9 @@ describe('createSqliteStorage', () => {
       return ctx.skip(fs.unavailable)
     }
     try {
-      const s = await createSqliteStorage({ path: fs.dir, maxRecords: 100_000, logger: quiet })
+      const filler = join(fs.dir, 'filler.bin')
+      await writeFile(filler, Buffer.alloc(64 * 1024))
+      const s = await createSqliteStorage({ path: join(fs.dir, 'db'), maxRecords: 100_000, logger: quiet })
       let stored = 0
       let failure: unknown
       for (let i = 0; i < 2000; i++) {
@@ -215,9 +217,11 @@ describe('createSqliteStorage', () => {
       const some = await s.read(10)
       expect(some.map(seqOf)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
       s.release(some.map((e) => e.id))
+      await rm(filler) // the operator frees space: puts work again
+      await s.put([big(stored)])
       await s.close()
-      const again = await createSqliteStorage({ path: fs.dir, maxRecords: 100_000, logger: quiet })
-      expect((await again.read(100_000)).map(seqOf)).toEqual(Array.from({ length: stored }, (_, i) => i))
+      const again = await createSqliteStorage({ path: join(fs.dir, 'db'), maxRecords: 100_000, logger: quiet })
+      expect((await again.read(100_000)).map(seqOf)).toEqual(Array.from({ length: stored + 1 }, (_, i) => i))
       await again.close()
     } finally {
       await fs.unmount()
