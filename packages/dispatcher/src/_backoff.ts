@@ -1,6 +1,8 @@
 /** Retry timing: exponential backoff with full jitter, and `Retry-After`. */
 
 const DELTA_SECONDS = /^\d+$/
+/** Every HTTP-date form (IMF-fixdate, RFC 850, asctime) starts with a day name. */
+const HTTP_DATE = /^[A-Za-z]{3}/
 
 /** Delay before try `attempt + 1` after `attempt` failed tries: random in [0, min(cap, base·2^(attempt-1))). */
 export function backoffDelay(attempt: number, baseMs: number, capMs: number, random: () => number = Math.random): number {
@@ -19,6 +21,7 @@ export function retryAfterMs(header: string | null | undefined, capMs: number, n
   let ms: number
   if (DELTA_SECONDS.test(text)) ms = Number(text) * 1000
   else {
+    if (!HTTP_DATE.test(text)) return undefined
     const at = Date.parse(text)
     if (Number.isNaN(at)) return undefined
     ms = at - now

@@ -57,14 +57,22 @@ export function createRuleLoader(configDir: string, logger: Logger): RuleLoader 
   return {
     agents,
     async prepare(rule: OutboundRequestConfig): Promise<PreparedRule> {
-      const [{ tls, key }, build] = await Promise.all([
-        tlsOf(rule),
+      const [tlsResult, build] = await Promise.all([
+        tlsOf(rule).catch((e: unknown) => e as Error),
         loadDownlinkBuilder(rule, { configDir, logger }).catch((e: unknown) => {
           const reason = e instanceof Error ? e.message : String(e)
           throw new DispatcherError('DISPATCHER_RULE', `${rule.path}: cannot prepare the rule: ${reason}`, { path: rule.path, cause: e })
         }),
       ])
-      return { config: rule, build, transport: transportFor(rule, agents, tls, key) }
+      if (tlsResult instanceof Error) {
+        // like a relative URL: the rule stays, every call fails with the reason (start-up goes on)
+        logger.error(`${tlsResult.message}; requests of ${rule.path} will fail`, { path: rule.path })
+        const failing: DownlinkBuilder = () => {
+          throw tlsResult
+        }
+        return { config: rule, build: failing, transport: transportFor(rule, agents) }
+      }
+      return { config: rule, build, transport: transportFor(rule, agents, tlsResult.tls, tlsResult.key) }
     },
   }
 }

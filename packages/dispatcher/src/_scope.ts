@@ -1,4 +1,5 @@
 /** The cancellation scope of one dispatch: the dispatcher closing, and the RPC's overall deadline. */
+import { setMaxListeners } from 'node:events'
 import type { RequestFailure } from './types.ts'
 
 export interface Scope {
@@ -13,6 +14,7 @@ export interface Scope {
 
 export function createScope(closing: AbortSignal, deadlineSeconds?: number): Scope {
   const controller = new AbortController()
+  setMaxListeners(0, controller.signal) // one listener per request of the dispatch (every key of an update)
   let reason: 'closed' | 'deadline' | undefined
   const onClose = (): void => {
     reason ??= 'closed'

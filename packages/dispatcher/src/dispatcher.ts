@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events'
 import type { AttributeUpdateRule, RpcRule } from '@restgate/config'
 import { createRpcRequestBuilder, reservedRpcMethodOf, toReservedRpcRequestConfig, type ReservedRpcMethod, type RpcDownlinkEvent } from '@restgate/converters'
 import { createFetch } from 'ofetch'
@@ -50,6 +51,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const limiter = createOriginLimiter(Math.max(1, maxPerOrigin))
   const loader = createRuleLoader(config.configDir, logger)
   const closing = new AbortController()
+  setMaxListeners(0, closing.signal) // one listener per dispatch in flight, by design
   const pending = new Set<Promise<unknown>>()
   const counters = { attributeUpdates: 0, rpcs: 0, requests: 0, succeeded: 0, failed: 0, retries: 0, replies: 0, replyFailures: 0 }
   const env: RunEnv = {

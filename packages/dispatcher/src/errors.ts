@@ -1,6 +1,6 @@
 /** Codes a {@link DispatcherError} can carry. */
 export type DispatcherErrorCode =
-  /** A certificate/key/CA file of an outbound `security` section could not be read (at `ready()`). */
+  /** A certificate/key/CA file of an outbound `security` section could not be read: logged at `ready()`, every request of that rule fails with it. */
   | 'DISPATCHER_TLS_FILES'
   /** A rule could not be prepared at `ready()`: a template does not compile or a custom converter does not load (the cause says which). */
   | 'DISPATCHER_RULE'

@@ -12,7 +12,7 @@ export interface Received {
   body: string
 }
 
-export type Handler = (req: Received, res: ServerResponse, raw: IncomingMessage) => void | Promise<void>
+export type Handler = (req: Received, res: ServerResponse, raw: IncomingMessage) => unknown
 
 export interface Target {
   /** `http://127.0.0.1:<port>` (or https). */
