@@ -46,6 +46,8 @@ export interface TestBroker {
   /** Publishes to subscribers (as ThingsBoard would). `payload` objects are sent as JSON. */
   publish(topic: string, payload: unknown): Promise<void>
   connectedClients(): number
+  /** Topic filters subscribed since the last (re)start. */
+  readonly subscribed: Set<string>
   /** Closes the listener and every connection; the port stays reserved for restart(). */
   stop(): Promise<void>
   restart(): Promise<void>
@@ -63,6 +65,7 @@ export async function startBroker(options: TestBrokerOptions = {}): Promise<Test
   let server: Server
   let port = 0
   const sockets = new Set<Socket>()
+  const subscribed = new Set<string>()
 
   async function listen(): Promise<void> {
     aedes = await Aedes.createBroker({
@@ -91,6 +94,10 @@ export async function startBroker(options: TestBrokerOptions = {}): Promise<Test
         if (hold) held.push(() => callback(null))
         else callback(null)
       },
+    })
+    subscribed.clear()
+    aedes.on('subscribe', (subs) => {
+      for (const sub of subs) subscribed.add(sub.topic)
     })
     const onConnection = (socket: Socket): void => {
       socket.setNoDelay(true)
@@ -165,6 +172,7 @@ export async function startBroker(options: TestBrokerOptions = {}): Promise<Test
       })
     },
     connectedClients: () => aedes.connectedClients,
+    subscribed,
     async stop() {
       if (!running) return
       running = false

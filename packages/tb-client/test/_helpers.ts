@@ -3,7 +3,7 @@ import { createTbClient } from '../src/client/client.ts'
 import type { TbClientOptions } from '../src/client/options.ts'
 import type { TbClient } from '../src/client/types.ts'
 import type { Logger } from '../src/logger.ts'
-import { startBroker, type TestBroker, type TestBrokerOptions } from './_broker.ts'
+import { startBroker, waitUntil, type TestBroker, type TestBrokerOptions } from './_broker.ts'
 
 export interface LogLine {
   level: 'debug' | 'info' | 'warn' | 'error'
@@ -71,3 +71,9 @@ export const connectedOnce = (c: TbClient): Promise<void> =>
       resolve()
     })
   })
+
+/** Connected, and the broker has the client's subscriptions (SUBACK follows CONNACK). */
+export async function subscribed(c: TbClient, b: TestBroker): Promise<void> {
+  await connectedOnce(c)
+  await waitUntil(() => b.subscribed.has('v1/gateway/rpc') && b.subscribed.has('v1/gateway/attributes/response'), 'the subscriptions')
+}

@@ -26,7 +26,7 @@ export function createEmitter<Events>(logger: Logger): Emitter<Events> {
     emit(event, payload) {
       const set = listeners.get(event)
       if (set === undefined) return
-      for (const listener of [...set]) {
+      for (const listener of Array.from(set)) {
         try {
           const result = (listener as (p: typeof payload) => unknown)(payload)
           if (result !== null && typeof result === 'object' && typeof (result as Promise<unknown>).then === 'function') {

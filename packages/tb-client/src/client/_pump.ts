@@ -91,7 +91,7 @@ export function createPump(d: PumpDeps): Pump {
   const drained = (): boolean => packs.length === 0 && d.storage.size() === 0
   function notifyDrained(): void {
     if (drainWaiters.size === 0 || !drained()) return
-    for (const w of [...drainWaiters]) w()
+    for (const w of drainWaiters) w()
   }
 
   async function rate(session: Session, telemetry: boolean, datapoints: number): Promise<void> {
@@ -197,7 +197,8 @@ export function createPump(d: PumpDeps): Pump {
   }
 
   async function loop(): Promise<void> {
-    while (!stopped) {
+    for (;;) {
+      if (stopped) return
       const session = d.current()
       if (session === undefined || packs.some((p) => p.session !== session) || packs.length >= d.maxPacksInFlight) {
         await sleep(undefined)

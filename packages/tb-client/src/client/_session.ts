@@ -59,7 +59,12 @@ export function createSession(client: MqttClient, id: number, connectedAt: numbe
   }
 
   function drain(): void {
-    while (!closed && queue.length > 0 && inflight < maxInflight) issue(queue.shift() as Item)
+    for (;;) {
+      const next = queue[0]
+      if (closed || next === undefined || inflight >= maxInflight) return
+      queue.shift()
+      issue(next)
+    }
   }
 
   function failAll(): void {

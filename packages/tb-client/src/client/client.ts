@@ -17,6 +17,8 @@ const SESSION_LIMITS_REQUEST = '{"method":"getSessionLimits","params":{"timeout"
 const noop = (): void => {}
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e))
 
+const emptyStats = (kind: string): StorageStats => ({ kind, size: 0, droppedOldest: 0, expired: 0, corruptSkipped: 0 })
+
 /** ThingsBoard Gateway API client with a bounded, acknowledged outbox. See README for guarantees. */
 export function createTbClient(options: TbClientOptions): TbClient {
   const o = resolveOptions(options, (path, text) => {
@@ -105,10 +107,6 @@ export function createTbClient(options: TbClientOptions): TbClient {
     } catch (error) {
       throw new TbClientError('STORAGE_IO', `outbox storage could not be opened: ${message(error)}`, { cause: error })
     }
-  }
-
-  function emptyStats(kind: string): StorageStats {
-    return { kind, size: 0, droppedOldest: 0, expired: 0, corruptSkipped: 0 }
   }
 
   return {

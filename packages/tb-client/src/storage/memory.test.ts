@@ -3,6 +3,8 @@ import { createMemoryStorage } from './memory.ts'
 import { testStorageBackend } from './conformance.ts'
 import type { StoredRecord } from './types.ts'
 
+const rec = (i: number): StoredRecord => ({ deviceName: 'd', deviceType: 't', attributes: { i }, receivedAt: 0 })
+
 testStorageBackend('memory', async (o) =>
   createMemoryStorage({ maxRecords: o.maxRecords, fullPolicy: o.fullPolicy, ttlMs: o.ttlMs, now: o.now }),
 )
@@ -20,7 +22,6 @@ describe('createMemoryStorage', () => {
 
   it('keeps order across many reads, releases and compactions', async () => {
     const s = createMemoryStorage({ maxRecords: 10_000 })
-    const rec = (i: number): StoredRecord => ({ deviceName: 'd', deviceType: 't', attributes: { i }, receivedAt: 0 })
     await s.put(Array.from({ length: 5000 }, (_, i) => rec(i)))
     const acked: number[] = []
     let reads = 0
