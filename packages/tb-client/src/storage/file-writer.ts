@@ -10,7 +10,10 @@ import { segmentName } from './file-format.ts'
 import { syncDir } from './file-acks.ts'
 
 export interface SegmentWriter {
-  /** Appends encoded lines; returns the segment seq of each line. Durable once resolved. */
+  /**
+   * Appends encoded lines; returns the segment seq of each line. Durable once resolved. The lines
+   * are counted in their segment's `live` from the moment they are written (undone on failure).
+   */
   append(lines: string[]): Promise<number[]>
   /** The segment new lines go to (undefined until the first write or after a seal). */
   activeSeq(): number | undefined
@@ -23,6 +26,8 @@ interface Touched {
   fh: FileHandle
   before: number
   beforeLines: number
+  /** Lines written to it by this append (already counted in `segment.live`). */
+  written: number
 }
 
 async function writeAll(fh: FileHandle, buf: Buffer): Promise<void> {
@@ -73,6 +78,7 @@ export function createSegmentWriter(dir: string, segments: Segment[], maxRecords
 
   async function rollback(touched: Touched[]): Promise<void> {
     for (const t of touched) {
+      t.segment.live -= t.written
       try {
         await t.fh.truncate(t.before)
         t.segment.bytes = t.before
@@ -97,8 +103,12 @@ export function createSegmentWriter(dir: string, segments: Segment[], maxRecords
           const { segment, fh: handle } = await ensureActive(created, handles)
           const take = Math.min(maxRecordsPerFile - segment.lines, lines.length - i)
           const buf = Buffer.from(lines.slice(i, i + take).join(''), 'utf8')
-          touched.push({ segment, fh: handle, before: segment.bytes, beforeLines: segment.lines })
+          const t: Touched = { segment, fh: handle, before: segment.bytes, beforeLines: segment.lines, written: 0 }
+          touched.push(t)
           handles.add(handle)
+          // counted as live before the write: a concurrent ack must never see this segment as drained
+          segment.live += take
+          t.written = take
           await writeAll(handle, buf)
           segment.bytes += buf.length
           segment.lines += take

@@ -221,8 +221,6 @@ export async function createFileStorage(options: FileStorageOptions): Promise<Fi
         it.jsons.forEach((json, j) => {
           const seq = seqs[k++] as number
           entries.set(id, { id, seq, json, receivedAt: it.receivedAts[j] as number, inFlight: false })
-          const seg = segments.find((s) => s.seq === seq)
-          if (seg !== undefined) seg.live++
           id++
         })
       }
