@@ -39,8 +39,8 @@ describe('parseBody (strict, JSON converter)', () => {
     // looks like JSON but is not: read as form fields, as the original does
     expect(parseBody(bytes('{bad'), ct('application/x-www-form-urlencoded'), true)).toEqual({ ok: true, value: { '{bad': '' } })
     expect(parseBody(bytes('{bad'), ct(null), true)).toEqual({ ok: true, value: { text: '{bad' } })
-    // a scalar is only JSON when declared so
-    expect(parseBody(bytes('42'), ct('text/plain'), true)).toEqual({ ok: true, value: { text: '42' } })
+    expect(parseBody(bytes('42 apples'), ct('text/plain'), true)).toEqual({ ok: true, value: { text: '42 apples' } })
+    expect(parseBody(bytes('true story'), ct('text/plain'), true)).toEqual({ ok: true, value: { text: 'true story' } })
   })
 
   test('a body declared JSON must be a JSON object or array', () => {
@@ -48,6 +48,14 @@ describe('parseBody (strict, JSON converter)', () => {
     expect(parseBody(bytes('42'), ct('application/json'), true)).toMatchObject({ ok: false, status: 400, code: 'BODY_SHAPE' })
     expect(parseBody(bytes('"x"'), ct('application/json'), true)).toMatchObject({ ok: false, code: 'BODY_SHAPE', message: expect.stringContaining('string') })
     expect(parseBody(bytes('null'), ct('application/json'), true)).toMatchObject({ ok: false, code: 'BODY_SHAPE' })
+  })
+
+  test('a JSON scalar is refused whatever the content type says (JSON first, as the original reads bodies)', () => {
+    for (const header of [null, 'application/x-www-form-urlencoded', 'text/plain']) {
+      for (const body of ['42', ' -1.5 ', '"x"', 'true', 'null']) {
+        expect(parseBody(bytes(body), ct(header), true)).toMatchObject({ ok: false, status: 400, code: 'BODY_SHAPE' })
+      }
+    }
   })
 
   test('invalid text encoding and unknown charsets', () => {
@@ -69,6 +77,7 @@ describe('parseBody (lenient, custom converters)', () => {
     expect(parseBody(new Uint8Array([0, 1, 2, 0xff]), ct('application/octet-stream'), false)).toEqual({ ok: true, value: undefined })
     expect(parseBody(bytes('{bad'), ct('application/json'), false)).toEqual({ ok: true, value: { text: '{bad' } })
     expect(parseBody(bytes('42'), ct('application/json'), false)).toEqual({ ok: true, value: { text: '42' } })
+    expect(parseBody(bytes('42'), ct('text/plain'), false)).toEqual({ ok: true, value: { text: '42' } })
     expect(parseBody(bytes('--x\r\nbroken'), ct('multipart/form-data; boundary=x'), false)).toEqual({ ok: true, value: undefined })
   })
 })

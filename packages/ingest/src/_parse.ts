@@ -37,13 +37,20 @@ function typeName(value: unknown): string {
   return value === null ? 'null' : Array.isArray(value) ? 'array' : typeof value
 }
 
-/** First character that is not JSON whitespace, or '' for none. */
-function firstSignificant(text: string): string {
+/** Whether `text` may be a JSON document (cheap check, so plain text and forms skip JSON.parse). */
+function mayBeJson(text: string): boolean {
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i)
-    if (c !== 0x20 && c !== 0x0a && c !== 0x0d && c !== 0x09) return text[i] as string
+    if (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) continue
+    // { [ " - 0-9
+    if (c === 0x7b || c === 0x5b || c === 0x22 || c === 0x2d || (c >= 0x30 && c <= 0x39)) return true
+    if (c === 0x74 || c === 0x66 || c === 0x6e) {
+      const word = text.trim()
+      return word === 'true' || word === 'false' || word === 'null'
+    }
+    return false
   }
-  return ''
+  return false
 }
 
 /** Reads `bytes` by the rules above; an empty body gives `undefined`. */
@@ -72,12 +79,17 @@ export function parseBody(bytes: Uint8Array, type: ContentType, strict: boolean)
       ? fail(400, 'BODY_SHAPE', `expected a JSON object or array as the body, got ${typeName(parsed)}`)
       : { ok: true, value: { text } }
   }
-  const first = firstSignificant(text)
-  if (first === '{' || first === '[') {
+  if (mayBeJson(text)) {
+    let parsed: unknown
+    let isJson = true
     try {
-      return { ok: true, value: JSON.parse(text) as JsonObject | unknown[] }
+      parsed = JSON.parse(text)
     } catch {
-      // not JSON after all: read as form fields or text below
+      isJson = false // not JSON after all: read as form fields or text below
+    }
+    if (isJson) {
+      if (typeof parsed === 'object' && parsed !== null) return { ok: true, value: parsed as JsonObject | unknown[] }
+      if (strict) return fail(400, 'BODY_SHAPE', `expected a JSON object or array as the body, got ${typeName(parsed)}`)
     }
   }
   if (type.kind === 'form') {

@@ -70,15 +70,23 @@ export function createIngestServer(options: IngestServerOptions): IngestServer {
         await Promise.all(mappings.map((m) => m.load()))
         const tls = await loadTls(config.server, dataDir, logger)
         const tlsSource = config.server.cert ? `${config.server.cert}, ${config.server.key}` : join(dataDir, 'tls')
-        server = createNodeServer(app, { tls, requestTimeoutMs, tlsSource })
-        const port = await listenOn(server, config.server.host, config.server.port)
+        if ((state as string) !== 'starting') throw new IngestError('INVALID_STATE', 'close() was called while listen() was starting')
+        const created = createNodeServer(app, { tls, requestTimeoutMs, tlsSource })
+        server = created
+        const port = await listenOn(created, config.server.host, config.server.port)
+        // after start-up, server errors (e.g. out of file descriptors on accept) are logged, never thrown
+        created.on('error', (error: Error) => logger.error('HTTP server error', { error: String(error) }))
+        if ((state as string) !== 'starting') {
+          await closeServer(created, 0)
+          throw new IngestError('INVALID_STATE', 'close() was called while listen() was starting')
+        }
         state = 'listening'
         rt.listening = true
         const url = urlOf(tls !== undefined, config.server.host, port)
         logger.info('listening', { url, endpoints: entries.length })
         return { url, port }
       } catch (error) {
-        state = 'idle'
+        if (state === 'starting') state = 'idle'
         server = undefined
         throw error
       }

@@ -133,6 +133,14 @@ describe('listen()', () => {
     expect(first.stats().listening).toBe(true)
   })
 
+  test('close() during listen() wins: listen rejects and nothing stays open', async () => {
+    const server = serve()
+    const listening = server.listen()
+    await server.close()
+    await expect(listening).rejects.toMatchObject({ name: 'IngestError', code: 'INVALID_STATE' })
+    expect(server.stats().listening).toBe(false)
+  })
+
   test('twice is an error', async () => {
     const server = serve()
     await server.listen()
