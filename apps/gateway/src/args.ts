@@ -10,6 +10,10 @@ export type Command =
 
 export class UsageError extends Error {
   override readonly name = 'UsageError'
+  readonly code = 'USAGE'
+  static is(error: unknown): error is UsageError {
+    return error instanceof Error && error.name === 'UsageError'
+  }
 }
 
 export const usage = `restgate: the ThingsBoard REST connector, in TypeScript

@@ -9,6 +9,11 @@ export interface Logger {
   error(msg: string, data?: Record<string, unknown>): void
 }
 
+/** A logger that can name sub-components (`gateway:rest:REST Connector`). */
+export interface GatewayLogger extends Logger {
+  child(name: string): GatewayLogger
+}
+
 const ranks: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 }
 
 const SECRET_KEY = /pass(word)?|token|secret|authorization|private.?key|credential/i
@@ -53,10 +58,10 @@ export interface ConsoleLoggerOptions {
 }
 
 /** A logger writing `2026-11-25T18:00:00.000Z INFO [name] message {json}` lines. */
-export function createConsoleLogger(options: ConsoleLoggerOptions = {}): Logger & { child(name: string): Logger } {
+export function createConsoleLogger(options: ConsoleLoggerOptions = {}): GatewayLogger {
   const min = ranks[options.level ?? 'info']
   const write = options.write ?? ((line: string) => process.stderr.write(line + '\n'))
-  const make = (name: string | undefined): Logger & { child(name: string): Logger } => {
+  const make = (name: string | undefined): GatewayLogger => {
     const emit = (level: Exclude<LogLevel, 'silent'>, msg: string, data?: Record<string, unknown>): void => {
       if (ranks[level] < min) return
       const tag = name ? ` [${name}]` : ''

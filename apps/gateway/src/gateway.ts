@@ -1,0 +1,140 @@
+/**
+ * Composition: one tb-client (outbox + MQTT), and per REST connector one ingest server and one
+ * dispatcher. The three packages never import each other; this file wires them through the sink
+ * (ingest → tb-client) and the event source / publisher (tb-client ↔ dispatcher).
+ */
+import { join } from 'node:path'
+import type { RestConnectorConfig } from '@restgate/config'
+import { createDispatcher, type Dispatcher } from '@restgate/dispatcher'
+import { createIngestServer, type IngestServer, type IngestSink } from '@restgate/ingest'
+import { createStorage, createTbClient, type TbClient } from '@restgate/tb-client'
+import { createAttributeWaiters } from './attribute-waiters.ts'
+import type { LoadedGateway } from './load-config.ts'
+import type { GatewayLogger } from './logger.ts'
+
+export interface GatewayOptions {
+  config: LoadedGateway
+  logger: GatewayLogger
+  /**
+   * Folder for files restgate generates (self-signed certificates).
+   * @default '<folder of tb_gateway.json>/data'
+   */
+  dataDir?: string
+}
+
+export interface GatewayEndpoint {
+  connector: string
+  url: string
+}
+
+export interface Gateway {
+  start(): Promise<{ endpoints: GatewayEndpoint[] }>
+  /** Stops accepting requests, flushes the outbox for up to `flushTimeoutMs`, disconnects. */
+  stop(options?: { flushTimeoutMs?: number }): Promise<void>
+  readonly tb: TbClient
+}
+
+interface Connector {
+  config: RestConnectorConfig
+  ingest: IngestServer
+  dispatcher: Dispatcher
+}
+
+export function createGateway(options: GatewayOptions): Gateway {
+  const { gateway, connectors: connectorConfigs } = options.config
+  const log = options.logger
+  const dataDir = options.dataDir ?? join(gateway.configDir, 'data')
+  const tbc = gateway.thingsboard
+  const storage = createStorage(gateway.storage, log.child('storage'))
+  const tb = createTbClient({
+    host: tbc.host,
+    port: tbc.port,
+    qos: tbc.qos,
+    keepAlive: tbc.keepAlive,
+    security: tbc.security,
+    tls: tbc.tls,
+    insecure: tbc.insecure,
+    maxPayloadSizeBytes: tbc.maxPayloadSizeBytes,
+    minPackSendDelayMS: tbc.minPackSendDelayMS,
+    readRecordsCount: gateway.storage.readRecordsCount,
+    storage,
+    logger: log.child('thingsboard'),
+  })
+  const waiters = createAttributeWaiters()
+  /** Which connector a device's data came from, so its RPCs go to that connector's rules first. */
+  const deviceOwner = new Map<string, Connector>()
+  const trackOwners = connectorConfigs.length > 1
+
+  const connectors: Connector[] = connectorConfigs.map((config) => {
+    const clog = log.child(`rest:${config.name}`)
+    const connector = {} as Connector
+    const sink: IngestSink = {
+      accept(records, meta) {
+        if (trackOwners) for (const r of records) deviceOwner.set(r.deviceName, connector)
+        return tb.send(records, { connectorName: meta.connectorName })
+      },
+      requestAttributes: (request, timeoutMs) => tb.requestAttributes(request, timeoutMs),
+      waitForAttribute: (device, key, timeoutMs, signal) => waiters.wait(device, key, timeoutMs, signal),
+    }
+    connector.config = config
+    connector.ingest = createIngestServer({ config, sink, dataDir, logger: clog, connectorName: config.name })
+    connector.dispatcher = createDispatcher({
+      config,
+      publisher: { replyRpc: (device, id, data) => tb.replyRpc(device, id, data) },
+      logger: clog.child('downlink'),
+    })
+    return connector
+  })
+
+  tb.on('attributeUpdate', (event) => {
+    waiters.deliver(event.device, event.data)
+    for (const c of connectors) {
+      c.dispatcher.onAttributeUpdate(event).catch((error: unknown) => {
+        log.error('attribute update failed', { connector: c.config.name, device: event.device, error: String(error) })
+      })
+    }
+  })
+
+  tb.on('rpc', (event) => {
+    const owner = deviceOwner.get(event.device)
+    const target =
+      (owner && owner.dispatcher.matchesRpc(event) ? owner : undefined) ??
+      connectors.find((c) => c.dispatcher.matchesRpc(event)) ??
+      owner ??
+      connectors[0]
+    if (!target) return
+    target.dispatcher.onRpc(event).catch((error: unknown) => {
+      log.error('rpc failed', { connector: target.config.name, device: event.device, error: String(error) })
+    })
+  })
+
+  let started = false
+  return {
+    tb,
+    async start() {
+      if (started) throw new Error('gateway already started')
+      started = true
+      await Promise.all(connectors.map((c) => c.dispatcher.ready()))
+      tb.start()
+      const endpoints: GatewayEndpoint[] = []
+      try {
+        for (const c of connectors) {
+          const { url } = await c.ingest.listen()
+          endpoints.push({ connector: c.config.name, url })
+        }
+      } catch (error) {
+        await Promise.allSettled(connectors.map((c) => c.ingest.close()))
+        await tb.stop({ flushTimeoutMs: 0 })
+        throw error
+      }
+      return { endpoints }
+    },
+    async stop(opts = {}) {
+      const flushTimeoutMs = opts.flushTimeoutMs ?? 5_000
+      await Promise.allSettled(connectors.map((c) => c.ingest.close()))
+      waiters.cancelAll('gateway stopping')
+      await Promise.allSettled(connectors.map((c) => c.dispatcher.close()))
+      await tb.stop({ flushTimeoutMs })
+    },
+  }
+}
