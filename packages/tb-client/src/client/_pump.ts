@@ -97,9 +97,10 @@ export function createPump(d: PumpDeps): Pump {
   async function rate(session: Session, telemetry: boolean, datapoints: number): Promise<void> {
     for (;;) {
       const wait = rateDelay(d.limits(), telemetry, datapoints, Date.now())
-      if (wait === 0 || session.closed) return
+      if (wait === 0 || session.closed || stopped) return
       d.logger.debug('rate limit reached: delaying a publish', { waitMs: wait })
-      await delay(wait)
+      // re-check at least every second, so a closed session or stop() is not held up by a long window
+      await delay(Math.min(wait, 1000))
     }
   }
 
@@ -209,7 +210,7 @@ export function createPump(d: PumpDeps): Pump {
         entries = await d.storage.read(d.readRecordsCount)
       } catch (error) {
         d.logger.error('storage read failed; retrying', { error: error instanceof Error ? error.message : String(error) })
-        await delay(1000)
+        await sleep(1000)
         continue
       }
       if (entries.length === 0) {
