@@ -1,5 +1,16 @@
 /** Messages between the sqlite facade (main thread) and its database worker thread. */
+import type BetterSqlite3 from 'better-sqlite3'
+import type { MessagePort } from 'node:worker_threads'
 import type { FullPolicy, StoredRecord } from './types.ts'
+
+/** What the worker's bootstrap hands the (self-contained) worker functions. */
+export interface WorkerEnv {
+  port: MessagePort
+  init: WorkerInit
+  Database: typeof BetterSqlite3
+  fs: typeof import('node:fs')
+  path: typeof import('node:path')
+}
 
 export interface WorkerInit {
   /** Absolute path of the better-sqlite3 entry module (required inside the worker). */

@@ -12,6 +12,7 @@ import { createGroupCommit, type GroupCommitOutcome } from './file-group-commit.
 import { positiveInt } from './file-util.ts'
 import type { PutRows, WorkerCounters, WorkerInit, WorkerReply, WorkerRequest } from './sqlite-protocol.ts'
 import { sqliteWorkerMain } from './sqlite-worker.ts'
+import { sqliteWorkerFiles } from './sqlite-worker-files.ts'
 import type { FullPolicy, SqliteStorageOptions, StorageBackend, StorageStats, StoredEntry, StoredRecord } from './types.ts'
 
 export type { SqliteStorageOptions } from './types.ts'
@@ -45,7 +46,8 @@ const MB = 1024 * 1024
 const workerSource = (): string =>
   'var __name = (fn) => fn;\n' +
   "const { parentPort, workerData } = require('node:worker_threads');\n" +
-  `(${sqliteWorkerMain.toString()})({ port: parentPort, init: workerData, Database: require(workerData.driverPath), fs: require('node:fs'), path: require('node:path') });`
+  "const env = { port: parentPort, init: workerData, Database: require(workerData.driverPath), fs: require('node:fs'), path: require('node:path') };\n" +
+  `(${sqliteWorkerMain.toString()})(env, ${sqliteWorkerFiles.toString()});`
 
 /** Opens (creating when missing) the sqlite store at `options.path` and starts its database thread. */
 export async function createSqliteStorage(options: SqliteStorageOptions): Promise<SqliteStorage> {

@@ -1,0 +1,208 @@
+/**
+ * The sqlite worker's database files: discovery, opening (WAL, synchronous=FULL, writability
+ * probe), id allocation, per-file transactions, row deletion, rotation and removal of drained files.
+ *
+ * `sqliteWorkerFiles` runs inside the worker from its own source text (see sqlite-worker.ts), so it
+ * must stay SELF-CONTAINED: only its parameter and globals, no module bindings (type imports are fine).
+ */
+import type BetterSqlite3 from 'better-sqlite3'
+import type { WorkerEnv } from './sqlite-protocol.ts'
+
+export interface DbFile {
+  seq: number
+  path: string
+  db: BetterSqlite3.Database
+  /** Lowest id this file can hold (ids grow across files). */
+  startId: number
+  rows: number
+  bytes: number
+  insert: BetterSqlite3.Statement<[number, number, string]>
+  del: BetterSqlite3.Statement<[number], { n: number }>
+  getOne: BetterSqlite3.Statement<[number], { r: number; p: string }>
+  after: BetterSqlite3.Statement<[number, number], { id: number; r: number; p: string }>
+  expireAfter: BetterSqlite3.Statement<[number, number], { id: number; n: number }>
+  totals: BetterSqlite3.Statement<[], { n: number; b: number }>
+}
+
+export interface DbFiles {
+  /** Oldest first; the last one is written to. */
+  files: DbFile[]
+  /** Bytes counted per row beyond its payload. */
+  rowOverhead: number
+  /** Hands out the next id (never reused: AUTOINCREMENT's sqlite_sequence survives deletes). */
+  takeId(): number
+  readonly transactions: number
+  fileFor(id: number): DbFile | undefined
+  /** Opens a transaction on `f` for the current operation (once). */
+  begin(f: DbFile): void
+  isTouched(f: DbFile): boolean
+  /** Counts a change made outside a transaction (an autocommit statement). */
+  countAutocommit(): void
+  commitAll(): void
+  rollbackAll(): void
+  /** Deletes one row; returns its counted bytes, or -1 when it is not there. */
+  deleteRow(id: number): number
+  /** The file to insert `bytes` more into, starting a new one at the size limit while allowed. */
+  writeFile(bytes: number): DbFile
+  /** Re-reads every file's row count and bytes (after a rollback). */
+  reloadTotals(): void
+  /** Deletes old files with no rows left (the newest stays); returns warnings. */
+  dropEmptyFiles(): string[]
+  closeAll(): void
+}
+
+export function sqliteWorkerFiles(env: WorkerEnv): DbFiles {
+  const { init, Database, fs, path } = env
+  const ROW_OVERHEAD = 48
+  const size = 'length(CAST(payload AS BLOB)) + ' + ROW_OVERHEAD
+  const files: DbFile[] = []
+  const touched = new Set<DbFile>()
+  let nextId = 1
+  let transactions = 0
+
+  const fileName = (seq: number): string => (seq === 1 ? `${init.stem}.db` : `${init.stem}_${seq}.db`)
+
+  function openFile(seq: number, file: string): DbFile {
+    const db = new Database(file)
+    try {
+      db.pragma('journal_mode = WAL')
+      db.pragma('synchronous = FULL')
+      db.exec(
+        'CREATE TABLE IF NOT EXISTS messages (id INTEGER PRIMARY KEY AUTOINCREMENT, received_at INTEGER NOT NULL, payload TEXT NOT NULL);' +
+          'CREATE INDEX IF NOT EXISTS messages_received_at ON messages (received_at);',
+      )
+      // fail now, not at the first put, when the folder or file is not writable
+      db.exec('BEGIN IMMEDIATE; COMMIT;')
+      const totals = db.prepare<[], { n: number; b: number }>('SELECT COUNT(*) AS n, COALESCE(SUM(' + size + '), 0) AS b FROM messages')
+      const t = totals.get() as { n: number; b: number }
+      const lo = db.prepare('SELECT MIN(id) AS lo FROM messages').get() as { lo: number | null }
+      const s = db.prepare("SELECT seq FROM sqlite_sequence WHERE name = 'messages'").get() as { seq: number } | undefined
+      if (s !== undefined && s.seq >= nextId) nextId = s.seq + 1
+      return {
+        seq,
+        path: file,
+        db,
+        startId: lo.lo ?? nextId,
+        rows: t.n,
+        bytes: t.b,
+        insert: db.prepare('INSERT INTO messages (id, received_at, payload) VALUES (?, ?, ?)'),
+        del: db.prepare('DELETE FROM messages WHERE id = ? RETURNING ' + size + ' AS n'),
+        getOne: db.prepare('SELECT received_at AS r, payload AS p FROM messages WHERE id = ?'),
+        after: db.prepare('SELECT id, received_at AS r, payload AS p FROM messages WHERE id > ? ORDER BY id LIMIT ?'),
+        expireAfter: db.prepare('DELETE FROM messages WHERE id > ? AND received_at < ? RETURNING id, ' + size + ' AS n'),
+        totals,
+      }
+    } catch (error) {
+      db.close()
+      ;(error as { file?: string }).file = file
+      throw error
+    }
+  }
+
+  // discovery: <stem>.db, <stem>_<n>.db in sequence order
+  fs.mkdirSync(init.dir, { recursive: true })
+  const re = new RegExp('^' + init.stem.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') + '(?:_(\\d+))?\\.db$')
+  const found = fs
+    .readdirSync(init.dir)
+    .map((name) => ({ name, m: re.exec(name) }))
+    .filter((x) => x.m !== null)
+    .map((x) => ({ name: x.name, seq: x.m?.[1] === undefined ? 1 : Number(x.m[1]) }))
+    .toSorted((a, b) => a.seq - b.seq)
+  try {
+    for (const { name, seq } of found) files.push(openFile(seq, path.join(init.dir, name)))
+    if (files.length === 0) files.push(openFile(1, path.join(init.dir, fileName(1))))
+  } catch (error) {
+    for (const f of files) f.db.close()
+    throw error
+  }
+
+  return {
+    files,
+    rowOverhead: ROW_OVERHEAD,
+    takeId: () => nextId++,
+    get transactions(): number {
+      return transactions
+    },
+    fileFor(id: number): DbFile | undefined {
+      for (let i = files.length - 1; i >= 0; i--) {
+        const f = files[i] as DbFile
+        if (id >= f.startId) return f
+      }
+      return files[0]
+    },
+    begin(f: DbFile): void {
+      if (touched.has(f)) return
+      f.db.exec('BEGIN IMMEDIATE')
+      touched.add(f)
+    },
+    isTouched: (f: DbFile): boolean => touched.has(f),
+    countAutocommit(): void {
+      transactions++
+    },
+    commitAll(): void {
+      for (const f of touched) {
+        f.db.exec('COMMIT')
+        transactions++
+      }
+      touched.clear()
+    },
+    rollbackAll(): void {
+      for (const f of touched) if (f.db.inTransaction) f.db.exec('ROLLBACK')
+      touched.clear()
+    },
+    deleteRow(id: number): number {
+      const f = this.fileFor(id)
+      if (f === undefined) return -1
+      this.begin(f)
+      const row = f.del.get(id)
+      if (row === undefined) return -1
+      f.rows--
+      f.bytes -= row.n
+      return row.n
+    },
+    writeFile(bytes: number): DbFile {
+      let w = files[files.length - 1] as DbFile
+      if (w.rows > 0 && w.bytes + bytes > init.sizeLimitBytes && files.length < init.maxDbAmount) {
+        const seq = w.seq + 1
+        w = openFile(seq, path.join(init.dir, fileName(seq)))
+        w.startId = nextId
+        files.push(w)
+      }
+      return w
+    },
+    reloadTotals(): void {
+      for (const f of files) {
+        try {
+          const t = f.totals.get() as { n: number; b: number }
+          f.rows = t.n
+          f.bytes = t.b
+        } catch {
+          // keep the estimate; the next successful operation corrects it
+        }
+      }
+    },
+    dropEmptyFiles(): string[] {
+      const warnings: string[] = []
+      for (let i = 0; i < files.length - 1; ) {
+        const f = files[i] as DbFile
+        if (f.rows > 0) {
+          i++
+          continue
+        }
+        f.db.close()
+        for (const suffix of ['', '-wal', '-shm']) {
+          try {
+            fs.unlinkSync(f.path + suffix)
+          } catch (error) {
+            if ((error as { code?: string }).code !== 'ENOENT') warnings.push(`sqlite storage: cannot delete drained ${f.path + suffix}: ${String(error)}`)
+          }
+        }
+        files.splice(i, 1)
+      }
+      return warnings
+    },
+    closeAll(): void {
+      for (const f of files) if (f.db.open) f.db.close()
+    },
+  }
+}
