@@ -1,7 +1,7 @@
 /** The `restgate` command: `main(argv)` resolves to the process exit code. */
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
-import { formatIssues, readConfig, type ConfigIssue } from '@restgate/config'
+import { ConfigError, formatIssues, readConfig, type ConfigIssue } from '@restgate/config'
 import { createSandbox, type Sandbox } from '@restgate/sandbox'
 import { parseCommand, usage, UsageError, type Command } from './args.ts'
 import { createGateway } from './gateway.ts'
@@ -130,11 +130,16 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stdout.write(`restgate ${pkg.version}\n`)
       return 0
     }
-    case 'validate':
-      return validate(cmd.config)
     case 'sandbox':
       return runSandbox(cmd)
+    case 'validate':
     case 'run':
-      return run(cmd)
+      try {
+        return await (cmd.kind === 'run' ? run(cmd) : validate(cmd.config))
+      } catch (error) {
+        if (!ConfigError.is(error)) throw error
+        process.stderr.write(`restgate: ${error.message}\n`)
+        return 2
+      }
   }
 }
