@@ -11,7 +11,8 @@ import type { FileStorageOptions, FullPolicy, StorageBackend, StorageStats, Stor
 import { toRanges, writeAckState, type AckState } from './file-acks.ts'
 import { encodeLine } from './file-format.ts'
 import { createGroupCommit } from './file-group-commit.ts'
-import { loadFolder, type FileEntry } from './file-load.ts'
+import { createBacklog } from './file-backlog.ts'
+import { loadFolder } from './file-load.ts'
 import { createSegmentWriter } from './file-writer.ts'
 import { describeIoError, positiveInt } from './file-util.ts'
 
@@ -69,14 +70,13 @@ export async function createFileStorage(options: FileStorageOptions): Promise<Fi
     throw new TbClientError('STORAGE_IO', `file storage: cannot read the data folder ${dir}: ${describeIoError(error)}`, { cause: error })
   }
 
-  const entries = new Map<number, FileEntry>(loaded.entries.map((e) => [e.id, e]))
   const segments = loaded.segments
   const acked = new Set<number>(loaded.ackedOnDisk)
+  const backlog = createBacklog(loaded.entries, segments, acked)
   let ackedBelowFloor = loaded.ackedBelow
   let nextId = loaded.nextId
   let writingFrom: number | undefined
   let reserved = 0
-  let inFlight = 0
   let closed = false
   let flushes = 0
   let droppedOldest = 0
@@ -85,11 +85,7 @@ export async function createFileStorage(options: FileStorageOptions): Promise<Fi
   const corruptSkipped = loaded.corrupt
 
   function ackState(): AckState {
-    let floor = nextId
-    for (const id of entries.keys()) {
-      floor = id
-      break
-    }
+    let floor = backlog.firstId() ?? nextId
     if (writingFrom !== undefined && writingFrom < floor) floor = writingFrom
     floor = Math.max(floor, ackedBelowFloor)
     return { nextId, ackedBelow: floor, ranges: toRanges(acked, floor) }
@@ -147,26 +143,11 @@ export async function createFileStorage(options: FileStorageOptions): Promise<Fi
   }
   const writer = createSegmentWriter(dir, segments, maxRecordsPerFile)
   await deleteDrained()
-  if (entries.size > 0) logger.info(`file storage: loaded ${entries.size} un-acked record(s) from ${dir}`)
-
-  function remove(e: FileEntry): void {
-    entries.delete(e.id)
-    if (e.inFlight) inFlight--
-    acked.add(e.id)
-    const seg = segments.find((s) => s.seq === e.seq)
-    if (seg !== undefined) seg.live--
-  }
+  if (backlog.size > 0) logger.info(`file storage: loaded ${backlog.size} un-acked record(s) from ${dir}`)
 
   function expireHead(): void {
     if (ttlMs === undefined) return
-    const limit = now() - ttlMs
-    let n = 0
-    for (const e of entries.values()) {
-      if (e.inFlight) continue
-      if (e.receivedAt >= limit) break
-      remove(e)
-      n++
-    }
+    const n = backlog.expireHead(now() - ttlMs)
     if (n > 0) {
       expired += n
       void persistAcks()
@@ -174,22 +155,15 @@ export async function createFileStorage(options: FileStorageOptions): Promise<Fi
   }
 
   function makeRoom(n: number): void {
-    const overflow = entries.size + reserved + n - capacity
+    const overflow = backlog.size + reserved + n - capacity
     if (overflow <= 0) return
-    const pending = entries.size - inFlight
-    if (fullPolicy === 'reject' || overflow > pending) {
+    if (fullPolicy === 'reject' || overflow > backlog.pending) {
       throw new StorageFullError(
-        `file storage is full: ${entries.size + reserved} of ${capacity} records stored in ${dir}, ${n} more do not fit`,
+        `file storage is full: ${backlog.size + reserved} of ${capacity} records stored in ${dir}, ${n} more do not fit`,
         capacity,
       )
     }
-    let left = overflow
-    for (const e of entries.values()) {
-      if (left === 0) break
-      if (e.inFlight) continue
-      remove(e)
-      left--
-    }
+    backlog.dropOldest(overflow)
     droppedOldest += overflow
     const t = Date.now()
     if (t - lastDropLog >= 10_000) {
@@ -220,7 +194,7 @@ export async function createFileStorage(options: FileStorageOptions): Promise<Fi
       for (const it of items) {
         it.jsons.forEach((json, j) => {
           const seq = seqs[k++] as number
-          entries.set(id, { id, seq, json, receivedAt: it.receivedAts[j] as number, inFlight: false })
+          backlog.add({ id, seq, json, receivedAt: it.receivedAts[j] as number, inFlight: false })
           id++
         })
       }
@@ -257,58 +231,32 @@ export async function createFileStorage(options: FileStorageOptions): Promise<Fi
     async read(max: number): Promise<StoredEntry[]> {
       assertOpen('read')
       const want = Math.max(0, Math.floor(max))
-      const out: StoredEntry[] = []
-      if (want === 0) return out
-      const limit = ttlMs === undefined ? undefined : now() - ttlMs
-      let expiredNow = 0
-      for (const e of entries.values()) {
-        if (out.length >= want) break
-        if (e.inFlight) continue
-        if (limit !== undefined && e.receivedAt < limit) {
-          remove(e)
-          expiredNow++
-          continue
-        }
-        e.inFlight = true
-        inFlight++
-        out.push({ id: e.id, record: JSON.parse(e.json) as StoredRecord })
-      }
-      if (expiredNow > 0) {
-        expired += expiredNow
+      if (want === 0) return []
+      const taken = backlog.take(want, ttlMs === undefined ? undefined : now() - ttlMs)
+      if (taken.expired > 0) {
+        expired += taken.expired
         void persistAcks()
       }
-      return out
+      return taken.entries
     },
 
     async ack(ids: readonly number[]): Promise<void> {
       if (closed) return
-      let removed = 0
-      for (const id of ids) {
-        const e = entries.get(id)
-        if (e === undefined) continue
-        remove(e)
-        removed++
-      }
-      if (removed > 0) await persistAcks()
+      if (backlog.ack(ids) > 0) await persistAcks()
     },
 
     release(ids: readonly number[]): void {
-      for (const id of ids) {
-        const e = entries.get(id)
-        if (e === undefined || !e.inFlight) continue
-        e.inFlight = false
-        inFlight--
-      }
+      backlog.release(ids)
     },
 
     size(): number {
-      return entries.size
+      return backlog.size
     },
 
     stats(): FileStorageStats {
       return {
         kind: 'file',
-        size: entries.size,
+        size: backlog.size,
         droppedOldest,
         expired,
         corruptSkipped,
