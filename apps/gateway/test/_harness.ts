@@ -14,8 +14,8 @@ import { loadGatewayFiles } from '../src/load-config.ts'
 import { createConsoleLogger } from '../src/logger.ts'
 
 const here = dirname(fileURLToPath(import.meta.url))
-export const repoRoot = join(here, '../../..')
-export const quickstartDir = join(repoRoot, 'examples/quickstart')
+export const repoRoot: string = join(here, '../../..')
+export const quickstartDir: string = join(repoRoot, 'examples/quickstart')
 export const TOKEN = 'e2e-token'
 
 export function freePort(): Promise<number> {

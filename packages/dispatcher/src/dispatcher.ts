@@ -201,6 +201,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     },
     onAttributeUpdate: (event) => track(() => handleAttributeUpdate(event)),
     onRpc: (event) => track(() => handleRpc(event)),
+    matchesRpc(event: RpcEvent): boolean {
+      const method = typeof event.data?.method === 'string' ? event.data.method : undefined
+      if (method === undefined || typeof event.device !== 'string') return false
+      if (reservedRpcMethodOf(method) !== undefined) return true
+      return options.config.serverSideRpc.some((rule) => rule.deviceNameFilter.test(event.device) && rule.methodFilter.test(method))
+    },
     close(): Promise<void> {
       closePromise ??= (async () => {
         const all = Promise.allSettled(pending)

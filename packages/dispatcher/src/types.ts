@@ -116,6 +116,12 @@ export interface Dispatcher {
   onAttributeUpdate(event: AttributeUpdateEvent): Promise<DispatchReport>
   /** Reserved `get`/`set`, else the first matching `serverSideRpc` rule; replies per the rule's `responseTimeout`. */
   onRpc(event: RpcEvent): Promise<DispatchReport>
+  /**
+   * Whether this dispatcher has something for the RPC (a reserved `get`/`set` method or a
+   * `serverSideRpc` rule matching device and method), so a gateway with several connectors can
+   * route it to the one that handles it. Cheap: no I/O, regexes compiled at load.
+   */
+  matchesRpc(event: RpcEvent): boolean
   /** Stops taking events, lets requests in flight finish for `closeGraceMs`, aborts the rest, closes connections. */
   close(): Promise<void>
   stats(): DispatcherStats
