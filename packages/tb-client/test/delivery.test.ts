@@ -148,6 +148,15 @@ describe('acknowledged delivery', () => {
     expect(await c.flush(5000)).toBe(true)
   })
 
+  it('stop() while offline says how many records were not delivered', async () => {
+    const b = await broker()
+    await b.stop()
+    const c = client(b)
+    await c.send([rec('A', 1), rec('A', 2)])
+    await c.stop()
+    expect(c.log.find('warn', 'stop: 2 record(s) not delivered to ThingsBoard are lost (memory storage)')).toHaveLength(1)
+  })
+
   it('rejects malformed records with INVALID_RECORD naming the field, and stores nothing', async () => {
     const b = await broker()
     const storage = createMemoryStorage()

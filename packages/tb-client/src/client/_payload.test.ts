@@ -14,6 +14,8 @@ const ctx = (over: Partial<PlanContext> = {}): PlanContext => ({
 const entries = (records: Array<Partial<StoredRecord> & { deviceName: string }>): StoredEntry[] =>
   records.map((r, i) => ({ id: i + 1, record: { deviceType: 'default', receivedAt: 0, ...r } }))
 
+/** Compared after a JSON round trip (-0 is sent as 0). */
+const json = (v: unknown): unknown => JSON.parse(JSON.stringify(v))
 const byDevice = (list: Array<[string, ...unknown[]]>, d: string): unknown[] => list.filter((x) => x[0] === d)
 
 describe('planPack', () => {
@@ -109,8 +111,6 @@ describe('planPack', () => {
             }
           }
         }
-        // compared after a JSON round trip (-0 is sent as 0)
-        const json = (v: unknown): unknown => JSON.parse(JSON.stringify(v))
         const wantTelemetry = records.flatMap((r) => r.telemetry.flatMap((e) => Object.entries(e.values).map(([k, v]) => [r.deviceName, e.ts, k, json(v)])))
         for (const d of new Set(records.map((r) => r.deviceName))) {
           expect(byDevice(gotTelemetry, d)).toEqual(byDevice(wantTelemetry as Array<[string, ...unknown[]]>, d))

@@ -194,6 +194,11 @@ export function createTbClient(options: TbClientOptions): TbClient {
         rpcReplies.failAll('client stopped')
         await pump?.stop()
         const s = await storageReady.catch(() => undefined)
+        const left = s?.size() ?? 0
+        if (s !== undefined && left > 0) {
+          const fate = s.kind === 'memory' ? 'are lost (memory storage)' : `stay in ${s.kind} storage for the next start`
+          logger.warn(`stop: ${left} record(s) not delivered to ThingsBoard ${fate}`)
+        }
         await s?.close()
       })()
       return stopPromise
