@@ -116,6 +116,12 @@ export function createGateway(options: GatewayOptions): Gateway {
       started = true
       await Promise.all(connectors.map((c) => c.dispatcher.ready()))
       tb.start()
+      try {
+        await tb.ready() // the storage opened (a durable one may fail: unwritable folder, ...)
+      } catch (error) {
+        await tb.stop({ flushTimeoutMs: 0 })
+        throw error
+      }
       const endpoints: GatewayEndpoint[] = []
       try {
         for (const c of connectors) {

@@ -75,12 +75,15 @@ export interface RunningGateway {
 }
 
 /** Loads the folder's tb_gateway.json and starts the composed gateway in this process. */
-export async function startGateway(file: string): Promise<RunningGateway> {
+export async function startGateway(file: string, options: { waitForConnection?: boolean } = {}): Promise<RunningGateway> {
   const loaded = await loadGatewayFiles(file)
   if (!loaded.ok) throw new Error('invalid test config:\n' + loaded.issues.map((i) => i.message).join('\n'))
   const logs: string[] = []
   const gateway = createGateway({ config: loaded.value, logger: quietLogger(logs) })
+  const connected = new Promise<void>((resolve) => gateway.tb.on('connect', () => resolve()))
   const { endpoints } = await gateway.start()
+  // ThingsBoard sends downlink only to a connected, subscribed gateway: wait for that session.
+  if (options.waitForConnection !== false) await Promise.race([connected, new Promise((r) => setTimeout(r, 5_000))])
   return { gateway, urls: endpoints.map((e) => e.url), logs, stop: () => gateway.stop({ flushTimeoutMs: 2_000 }) }
 }
 

@@ -127,7 +127,7 @@ describe('delivery', () => {
       connectors: { 'rest.json': { port: await freePort(), mapping: [anonMapping] } },
     })
     cleanups.push(folder.cleanup)
-    const gw = await startGateway(folder.file)
+    const gw = await startGateway(folder.file, { waitForConnection: false })
     cleanups.push(gw.stop)
     const statuses: number[] = []
     for (let n = 0; n < 5; n++) {

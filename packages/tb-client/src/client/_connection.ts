@@ -103,13 +103,16 @@ export function createConnection(o: ResolvedOptions, handlers: ConnectionHandler
       const topics: Record<string, { qos: 1 }> = {}
       for (const t of SUBSCRIPTIONS) topics[t] = { qos: 1 }
       if (o.requestSessionLimits) topics['v1/devices/me/rpc/response/+'] = { qos: 1 }
+      // The session starts once the subscriptions are acknowledged, so an attribute update or RPC
+      // that ThingsBoard sends right after `connect` is never missed.
+      const current = mine
       mc.subscribe(topics, (error, granted) => {
         if (error) logger.warn(`subscribing to ThingsBoard topics failed: ${error.message}`)
         for (const g of granted ?? []) {
           if (g.qos === 128) logger.warn(`ThingsBoard refused the subscription to ${g.topic}`)
         }
+        if (!done && !stopped && session === current) handlers.onSession(current)
       })
-      handlers.onSession(mine)
     })
     mc.on('error', (error) => {
       failure = describeConnectError(error)

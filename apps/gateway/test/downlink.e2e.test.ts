@@ -1,0 +1,159 @@
+/**
+ * Downlink end to end: the sandbox plays ThingsBoard (shared-attribute updates, RPC, attribute
+ * requests), the real gateway runs the original's shipped rest.json, and real HTTP targets on
+ * 127.0.0.1 record what arrives.
+ */
+import { readFileSync } from 'node:fs'
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Sandbox } from '@restgate/sandbox'
+import { freePort, repoRoot, startGateway, startSandbox, writeConfigFolder, type RunningGateway } from './_harness.ts'
+
+interface Hit {
+  method: string
+  url: string
+  headers: IncomingMessage['headers']
+  body: string
+}
+
+/** The docs' Flask test server, as a Node server: records every request, answers per path. */
+function startTarget(): Promise<{ server: Server; port: number; hits: Hit[] }> {
+  const hits: Hit[] = []
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    let body = ''
+    req.on('data', (d: Buffer) => (body += d.toString()))
+    req.on('end', () => {
+      hits.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body })
+      if (req.url === '/slow') return // never answers
+      if (req.url?.startsWith('/text')) return res.writeHead(200, { 'content-type': 'text/plain' }).end('plain ok')
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ path: req.url, echo: body }))
+    })
+  })
+  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, port: (server.address() as { port: number }).port, hits })))
+}
+
+/** The original gateway's shipped rest.json, pointed at our ports (its /anon2 names a Python-only converter). */
+function originalConfig(gatewayPort: number, targetPort: number): Record<string, unknown> {
+  const text = readFileSync(join(repoRoot, 'packages/config/test/fixtures/original-rest.json'), 'utf8')
+    .replaceAll('127.0.0.1:5001', `127.0.0.1:${targetPort}`)
+    .replaceAll('127.0.0.1:5000', `127.0.0.1:${gatewayPort}`)
+  const config = JSON.parse(text) as { server: Record<string, unknown>; mapping: Array<{ endpoint: string }>; requestsMapping: { serverSideRpc: unknown[] } }
+  config.server = { host: '127.0.0.1', port: String(gatewayPort), SSL: false }
+  config.mapping = config.mapping.filter((m) => m.endpoint !== '/anon2')
+  config.mapping.push({
+    endpoint: '/rr',
+    HTTPMethods: ['POST'],
+    response: { responseExpected: true, timeout: 2, responseAttribute: 'result', unsuccessfulResponse: 'TIMEOUT' },
+    converter: { type: 'json', deviceInfo: { deviceNameExpression: '${name}', deviceProfileExpression: 'rr', deviceProfileExpressionSource: 'constant' }, timeseries: [{ type: 'int', key: 't', value: '${t}' }] },
+  } as never)
+  config.requestsMapping.serverSideRpc.push(
+    { deviceNameFilter: '.*', methodFilter: 'text', requestUrlExpression: `http://127.0.0.1:${targetPort}/text/\${deviceName}`, responseTimeout: 2, HTTPMethod: 'POST', valueExpression: '${params}' },
+    { deviceNameFilter: '.*', methodFilter: 'slow', requestUrlExpression: `http://127.0.0.1:${targetPort}/slow`, responseTimeout: 1, timeout: 0.3, tries: 2, HTTPMethod: 'POST', valueExpression: '${params}' },
+  )
+  return config
+}
+
+describe('downlink on the original shipped rest.json', () => {
+  let sandbox: Sandbox & { port: number }
+  let gw: RunningGateway
+  let target: Awaited<ReturnType<typeof startTarget>>
+  let folder: ReturnType<typeof writeConfigFolder>
+  let base: string
+
+  beforeAll(async () => {
+    sandbox = await startSandbox()
+    target = await startTarget()
+    const port = await freePort()
+    folder = writeConfigFolder({ brokerPort: sandbox.port, connectors: { 'rest.json': originalConfig(port, target.port) } })
+    gw = await startGateway(folder.file)
+    base = gw.urls[0]!
+  })
+  afterAll(async () => {
+    await gw?.stop()
+    await sandbox?.stop()
+    target?.server.close()
+    folder?.cleanup()
+  })
+
+  it("a shared-attribute update reaches the docs' test server as JSON, one request per key", async () => {
+    await sandbox.sendAttributeUpdate('SN-001', { FirmwareVersion: 1.1, mode: 'eco "quoted"/1' })
+    await expect.poll(() => target.hits.filter((h) => h.url === '/').length).toBe(2)
+    const bodies = target.hits.filter((h) => h.url === '/').map((h) => JSON.parse(h.body) as Record<string, unknown>)
+    expect(bodies).toEqual(
+      expect.arrayContaining([
+        { deviceName: 'SN-001', FirmwareVersion: '1.1' },
+        { deviceName: 'SN-001', mode: 'eco "quoted"/1' },
+      ]),
+    )
+    expect(target.hits.find((h) => h.url === '/')!.headers['content-type']).toMatch(/application\/json/)
+    // XX devices match no rule: nothing is sent
+    await sandbox.sendAttributeUpdate('XX-1', { a: 1 })
+    await new Promise((r) => setTimeout(r, 200))
+    expect(target.hits.filter((h) => h.url === '/')).toHaveLength(2)
+  })
+
+  it('echo RPC: GET to the device URL, the JSON answer comes back as the result', async () => {
+    const reply = await sandbox.sendRpc('SN 001/é', 'echo', { x: 1, flag: true }, { timeoutMs: 5_000 })
+    expect(reply).toEqual({ result: { path: '/SN%20001%2F%C3%A9', echo: '' } })
+    expect(target.hits.at(-1)).toMatchObject({ method: 'GET', url: '/SN%20001%2F%C3%A9' })
+  })
+
+  it('a text answer is replied as text; an unmatched method gets an error naming device and method', async () => {
+    expect(await sandbox.sendRpc('SN-001', 'text', { a: 1 }, { timeoutMs: 5_000 })).toEqual({ result: 'plain ok' })
+    const none = await sandbox.sendRpc('SN-001', 'unknown', {}, { timeoutMs: 5_000 })
+    expect(none).toEqual({ error: expect.stringMatching(/SN-001.*unknown/), code: 404 })
+  })
+
+  it('post_attributes makes the gateway post to its own /my_devices, and the telemetry arrives', async () => {
+    const reply = await sandbox.sendRpc('SN-001', 'post_attributes', { sensorModel: 'T3000', certificateNumber: '11112233445', hum: 12, temp: 23 }, { timeoutMs: 10_000 })
+    expect(reply).toMatchObject({ result: { status: 'ok', devices: 1 } })
+    const d = await sandbox.waitFor((s) => (s.devices.get('SN-001')?.latest.temperature?.value === 23 ? s.devices.get('SN-001') : undefined))
+    expect(d.latest.humidity?.value).toBe(12)
+    expect(d.attributes).toMatchObject({ model: 'T3000', certificateNumber: '11112233445' })
+  })
+
+  it('no-reply (a URL without host) publishes no reply and logs a clear error', async () => {
+    const before = sandbox.messages({ kind: 'rpcReply' }).length
+    await expect(sandbox.sendRpc('SN-001', 'no-reply', { a: 1 }, { timeoutMs: 700 })).rejects.toThrow()
+    expect(sandbox.messages({ kind: 'rpcReply' })).toHaveLength(before)
+  })
+
+  it('a target that never answers times out with a 408 reply while other RPCs complete meanwhile', async () => {
+    const slow = sandbox.sendRpc('SN-001', 'slow', {}, { timeoutMs: 5_000 })
+    const t0 = Date.now()
+    const fast = await Promise.all(Array.from({ length: 5 }, (_, i) => sandbox.sendRpc(`SN-${i}`, 'echo', {}, { timeoutMs: 5_000 })))
+    expect(Date.now() - t0).toBeLessThan(900) // the slow target's deadline is 1 s; the others did not wait for it
+    expect(fast.every((r) => (r as { result?: unknown }).result !== undefined)).toBe(true)
+    expect(await slow).toEqual({ error: expect.stringMatching(/timeout/i), code: 408 })
+  })
+
+  it('100 concurrent RPCs are each answered with their own id', async () => {
+    const replies = await Promise.all(Array.from({ length: 100 }, (_, i) => sandbox.sendRpc(`SN-${i}`, 'echo', { i }, { timeoutMs: 10_000 })))
+    replies.forEach((r, i) => expect(r).toEqual({ result: { path: `/SN-${i}`, echo: '' } }))
+  })
+
+  it('attribute request endpoint answers with ThingsBoard’s reply for that device', async () => {
+    sandbox.setAttributes('SN-001', { shared: { model: 'T1000', fw: '1.0' } })
+    const one = await fetch(`${base}/sharedAttributes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"deviceName":"SN-001","attribute":"model"}' })
+    expect(one.status).toBe(200)
+    expect(await one.json()).toMatchObject({ device: 'SN-001', value: 'T1000' })
+    const two = await fetch(`${base}/sharedAttributes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"deviceName":"SN-001","attribute":"model","attribute1":"fw"}' })
+    expect(await two.json()).toMatchObject({ device: 'SN-001', values: { model: 'T1000', fw: '1.0' } })
+    const req = sandbox.messages({ kind: 'attributeRequest' }).at(-1)!
+    expect(JSON.parse(req.raw)).toEqual({ id: expect.any(Number), device: 'SN-001', client: false, keys: ['model', 'fw'] })
+  })
+
+  it('responseExpected holds the request until an update for THAT device carries the attribute', async () => {
+    const held = fetch(`${base}/rr`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"RR","t":1}' })
+    await sandbox.waitFor((s) => s.devices.get('RR')?.telemetry.length)
+    await sandbox.sendAttributeUpdate('OTHER-DEVICE', { result: 'not yours' })
+    await sandbox.sendAttributeUpdate('RR', { result: { ok: true } })
+    const res = await held
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual({ ok: true })
+    const timeout = await fetch(`${base}/rr`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"RR2","t":1}' })
+    expect(timeout.status).toBe(408)
+    expect(await timeout.text()).toBe('TIMEOUT')
+  })
+})
