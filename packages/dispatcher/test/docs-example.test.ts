@@ -117,7 +117,7 @@ describe('docs: the example rest.json, loaded by @restgate/config', () => {
         res.end('Success')
       } else sendJson(res, 200, { path: req.url })
     })
-    const text = await readFile(new URL('../../../../shared/spec/examples/docs-rest.json', import.meta.url), 'utf8')
+    const text = await readFile(new URL('../../../examples/quickstart/rest.json', import.meta.url), 'utf8')
     const validated = validateConfig(JSON.parse(text.replaceAll('127.0.0.1:5001', `127.0.0.1:${target.port}`)), { configDir: process.cwd() })
     if (!validated.ok) throw new Error(JSON.stringify(validated.issues))
     const publisher = recordingPublisher()
