@@ -25,7 +25,7 @@ const W3_DEVICES = Number(process.env.BENCH_W3_DEVICES ?? 100_000)
 const WARMUP = Math.min(3, DURATION)
 
 const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b)
+  const s = xs.toSorted((a, b) => a - b)
   const m = s.length >> 1
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2
 }

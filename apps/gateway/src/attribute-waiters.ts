@@ -25,10 +25,11 @@ export interface AttributeWaiters {
   cancelAll(reason: string): void
 }
 
+const keyOf = (device: string, key: string): string => `${device}\u0000${key}`
+
 export function createAttributeWaiters(): AttributeWaiters {
   const waiting = new Map<string, Set<Waiter>>()
   let count = 0
-  const keyOf = (device: string, key: string): string => `${device}\u0000${key}`
 
   const remove = (id: string, waiter: Waiter): void => {
     const set = waiting.get(id)
@@ -76,7 +77,7 @@ export function createAttributeWaiters(): AttributeWaiters {
       for (const [key, value] of Object.entries(data)) {
         const set = waiting.get(keyOf(device, key))
         if (!set) continue
-        for (const waiter of [...set]) {
+        for (const waiter of set) {
           waiter.resolve(value)
           answered++
         }
@@ -85,7 +86,7 @@ export function createAttributeWaiters(): AttributeWaiters {
     },
     size: () => count,
     cancelAll(reason) {
-      for (const set of [...waiting.values()]) for (const w of [...set]) w.reject(new Error(reason))
+      for (const set of waiting.values()) for (const w of set) w.reject(new Error(reason))
     },
   }
 }

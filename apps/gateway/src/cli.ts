@@ -16,15 +16,16 @@ function report(file: string, result: { issues: readonly ConfigIssue[]; warnings
   if (text) process.stderr.write(text + '\n')
 }
 
+const exitNow = (): never => process.exit(130)
+
 /** Resolves once SIGINT or SIGTERM arrives; a second signal exits at once. */
 function untilSignal(): Promise<NodeJS.Signals> {
   return new Promise((resolve) => {
     const onSignal = (signal: NodeJS.Signals): void => {
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)
-      const again = (): never => process.exit(130)
-      process.once('SIGINT', again)
-      process.once('SIGTERM', again)
+      process.once('SIGINT', exitNow)
+      process.once('SIGTERM', exitNow)
       resolve(signal)
     }
     process.on('SIGINT', onSignal)

@@ -105,7 +105,7 @@ export function runCli(args: string[], env: Record<string, string> = {}): CliPro
   const listeners = new Set<() => void>()
   const onData = (d: Buffer): void => {
     out += d.toString()
-    for (const l of [...listeners]) l()
+    for (const l of listeners) l()
   }
   child.stdout!.on('data', onData)
   child.stderr!.on('data', onData)

@@ -12,7 +12,7 @@ import { basicAuth, docsConfig, freePort, runCli, startGateway, startSandbox, wr
 
 const cleanups: Array<() => Promise<void> | void> = []
 afterEach(async () => {
-  for (const c of cleanups.splice(0).reverse()) await c()
+  for (const c of cleanups.splice(0).toReversed()) await c()
 })
 
 function httpsPost(url: string, ca: string, body: string): Promise<{ status: number; body: string }> {
@@ -113,7 +113,7 @@ describe('delivery', () => {
     // per device, the values arrived in the order they were sent (duplicates allowed only as resends)
     for (const d of sandbox.state.devices.values()) {
       const ns = d.telemetry.filter((t) => !t.duplicate).map((t) => Number(t.values.n))
-      expect(ns).toEqual([...ns].sort((a, b) => a - b))
+      expect(ns).toEqual(ns.toSorted((a, b) => a - b))
     }
   })
 

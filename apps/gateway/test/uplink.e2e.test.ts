@@ -91,9 +91,9 @@ describe('uplink on the docs example config', () => {
     expect(res.status).toBe(200)
     expect(await res.json()).toMatchObject({ devices: 2 })
     const [a, b] = await sandbox.waitFor((s) => {
-      const a = s.devices.get('SN-A')
-      const b = s.devices.get('SN-B')
-      return a?.telemetry.length && b?.telemetry.length ? [a, b] : undefined
+      const first = s.devices.get('SN-A')
+      const second = s.devices.get('SN-B')
+      return first?.telemetry.length && second?.telemetry.length ? [first, second] : undefined
     })
     expect(a!.type).toBe('Thermometer')
     expect(b!.type).toBe('Hygrometer')
