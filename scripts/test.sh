@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
-# Installs everything (scripts/setup.sh) and runs every test of the workspace once with vitest.
-# Ends with one plain line `N passed, N failed`; exits non-zero on any failure or when no test ran.
+# Installs everything (scripts/setup.sh), checks types and lint, and runs every test of the workspace
+# once with vitest. Ends with one plain line `N passed, N failed`; exits non-zero on any failure,
+# when no test ran, or when the typecheck or lint failed.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh || { echo "setup failed"; echo "0 passed, 1 failed"; exit 1; }
+checks=0
+pnpm exec turbo run typecheck --output-logs=errors-only || { echo "typecheck failed"; checks=$((checks + 1)); }
+pnpm exec oxlint . --quiet || { echo "lint failed"; checks=$((checks + 1)); }
 rm -f test-results.json
 pnpm exec vitest run --reporter=default --reporter=json --outputFile.json=test-results.json
 code=$?
-node scripts/summarise-tests.mjs test-results.json "$code"
+node scripts/summarise-tests.mjs test-results.json "$code" "$checks"
