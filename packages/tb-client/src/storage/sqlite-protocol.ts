@@ -1,6 +1,7 @@
 /** Messages between the sqlite facade (main thread) and its database worker thread. */
 import type BetterSqlite3 from 'better-sqlite3'
 import type { MessagePort } from 'node:worker_threads'
+import type { SalvageResult, SalvageTarget } from './sqlite-worker-salvage.ts'
 import type { FullPolicy, StoredRecord } from './types.ts'
 
 /** What the worker's bootstrap hands the (self-contained) worker functions. */
@@ -10,6 +11,8 @@ export interface WorkerEnv {
   Database: typeof BetterSqlite3
   fs: typeof import('node:fs')
   path: typeof import('node:path')
+  /** `sqliteWorkerSalvage` (sqlite-worker-salvage.ts). */
+  salvage: (env: WorkerEnv, file: string, openFresh: () => SalvageTarget) => SalvageResult
 }
 
 export interface WorkerInit {

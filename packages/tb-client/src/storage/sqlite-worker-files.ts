@@ -27,6 +27,10 @@ export interface DbFile {
 export interface DbFiles {
   /** Oldest first; the last one is written to. */
   files: DbFile[]
+  /** What opening found and repaired (torn WAL tails, damaged files moved aside), to log. */
+  openWarnings: string[]
+  /** Records known (at most) lost in damaged files at open. */
+  corruptAtOpen: number
   /** Bytes counted per row beyond its payload. */
   rowOverhead: number
   /** Hands out the next id (never reused: AUTOINCREMENT's sqlite_sequence survives deletes). */
@@ -99,6 +103,85 @@ export function sqliteWorkerFiles(env: WorkerEnv): DbFiles {
     }
   }
 
+  const openWarnings: string[] = []
+  let corruptAtOpen = 0
+
+  /** A WAL that is not a whole number of frames ends in a write cut short (SQLite ignores it). */
+  function checkWalTail(file: string): void {
+    let walBytes: number
+    const head = Buffer.alloc(32)
+    try {
+      const fd = fs.openSync(file + '-wal', 'r')
+      try {
+        walBytes = fs.fstatSync(fd).size
+        fs.readSync(fd, head, 0, 32, 0)
+      } finally {
+        fs.closeSync(fd)
+      }
+    } catch {
+      return
+    }
+    if (walBytes === 0) return
+    const pageSize = walBytes >= 32 ? head.readUInt32BE(8) : 0
+    const torn = pageSize >= 512 ? (walBytes - 32) % (pageSize + 24) : walBytes
+    if (torn === 0) return
+    openWarnings.push(
+      `sqlite storage: ${file}-wal ends with ${torn} byte(s) of an unfinished write (a crash or a damaged disk); ` +
+        'SQLite discards them with the transaction they belonged to, whose put() had not completed; every committed record is kept',
+    )
+  }
+
+  /** Opens a file; one SQLite rejects as damaged is moved aside and what is readable in it carried over. */
+  function openOrSalvage(seq: number, file: string): DbFile {
+    checkWalTail(file)
+    try {
+      return openFile(seq, file)
+    } catch (error) {
+      const e = error as { code?: string; message?: string }
+      if (e.code !== 'SQLITE_NOTADB' && !String(e.code).startsWith('SQLITE_CORRUPT')) throw error
+      let fresh: DbFile | undefined
+      let r: ReturnType<WorkerEnv['salvage']>
+      try {
+        r = env.salvage(env, file, () => {
+          fresh = openFile(seq, file)
+          return fresh
+        })
+      } catch (salvageError) {
+        fresh?.db.close()
+        throw salvageError
+      }
+      const f = fresh as DbFile
+      const t = f.totals.get() as { n: number; b: number }
+      f.rows = t.n
+      f.bytes = t.b
+      if (r.minCopied !== undefined) f.startId = r.minCopied
+      const top = Math.max(r.maxId ?? 0, r.maxCopied ?? 0)
+      if (top >= nextId) nextId = top + 1
+      let lost = 0
+      let known = r.unopenable === undefined
+      const parts: string[] = []
+      for (const [from, to] of r.unreadable) {
+        const end = to ?? r.maxId
+        if (end !== undefined && end < from) continue // cut after the last record: nothing lost there
+        if (end === undefined) known = false
+        else lost += end - from + 1
+        parts.push(`ids ${from}–${end ?? 'end'}`)
+      }
+      corruptAtOpen += known ? lost : Math.max(lost, 1)
+      const unread =
+        r.unopenable !== undefined
+          ? '; nothing in it could be read'
+          : parts.length > 0
+            ? `; ${parts.length} part(s) could not be read (${parts.join(', ')}): ${known ? `at most ${lost}` : 'an unknown number of'} record(s) lost`
+            : ''
+      openWarnings.push(
+        `sqlite storage: ${file} is damaged (${e.code}: ${e.message}); moved it to ${r.movedTo} and started a new database there; ` +
+          `recovered ${r.recovered} record(s)${unread}`,
+      )
+      return f
+    }
+  }
+
   // discovery: <stem>.db, <stem>_<n>.db in sequence order
   fs.mkdirSync(init.dir, { recursive: true })
   const re = new RegExp('^' + init.stem.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') + '(?:_(\\d+))?\\.db$')
@@ -109,7 +192,7 @@ export function sqliteWorkerFiles(env: WorkerEnv): DbFiles {
     .map((x) => ({ name: x.name, seq: x.m?.[1] === undefined ? 1 : Number(x.m[1]) }))
     .toSorted((a, b) => a.seq - b.seq)
   try {
-    for (const { name, seq } of found) files.push(openFile(seq, path.join(init.dir, name)))
+    for (const { name, seq } of found) files.push(openOrSalvage(seq, path.join(init.dir, name)))
     if (files.length === 0) files.push(openFile(1, path.join(init.dir, fileName(1))))
   } catch (error) {
     for (const f of files) f.db.close()
@@ -118,6 +201,8 @@ export function sqliteWorkerFiles(env: WorkerEnv): DbFiles {
 
   return {
     files,
+    openWarnings,
+    corruptAtOpen,
     rowOverhead: ROW_OVERHEAD,
     takeId: () => nextId++,
     get transactions(): number {

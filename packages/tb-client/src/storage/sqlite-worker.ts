@@ -242,6 +242,8 @@ export function sqliteWorkerMain(env: WorkerEnv, openFiles: (env: WorkerEnv) => 
     port.close()
     return
   }
+  warnings.push(...db.openWarnings)
+  c.corruptSkipped += db.corruptAtOpen
   try {
     if (init.expireBefore !== undefined) expirePending(init.expireBefore)
     db.commitAll()

@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3'
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises'
+import { appendFile, mkdtemp, open as openFile, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
@@ -24,11 +24,23 @@ testStorageBackend(
 )
 
 const quiet: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} }
+function capture(): Logger & { warnings: string[] } {
+  const warnings: string[] = []
+  return { ...quiet, warn: (m: string) => void warnings.push(m), warnings }
+}
 /** Records of identical byte size (for the size-limit tests). */
 const uniform = (i: number): StoredRecord => ({ deviceName: 'd', deviceType: 't', telemetry: [{ ts: 1, values: { seq: i, pad: i < 10 ? 'x' : '' } }], receivedAt: 1 })
 const uniformBytes = Buffer.byteLength(JSON.stringify(uniform(0))) + 48
 const big = (i: number): StoredRecord => sampleRecord(i, { attributes: { blob: 'x'.repeat(2000) } })
 const seqOf = (e: { record: { telemetry?: Array<{ values: Record<string, unknown> }> } }): unknown => e.record.telemetry?.[0]?.values['seq']
+
+/** 600 records of ~200 bytes, then closed: everything is checkpointed into data.db (about 40 pages). */
+async function filled(dir: string, make: (path: string) => Promise<SqliteStorage>): Promise<string> {
+  const s = await make(dir)
+  for (let i = 0; i < 600; i += 50) await s.put(Array.from({ length: 50 }, (_, k) => sampleRecord(i + k)))
+  await s.close()
+  return join(dir, 'data.db')
+}
 
 describe('createSqliteStorage', () => {
   const dirs: string[] = []
@@ -226,5 +238,71 @@ describe('createSqliteStorage', () => {
     } finally {
       await fs.unmount()
     }
+  })
+  describe('damaged files at open', () => {
+    it('a damaged page in the middle: the file is moved aside, the records before and after it are kept, the lost ones are counted', async () => {
+      const dir = await tempDir()
+      const file = await filled(dir, (p) => make(p))
+      const fh = await openFile(file, 'r+')
+      await fh.write(Buffer.alloc(4096, 0xee), 0, 4096, 4096 * 12) // one table page overwritten
+      await fh.close()
+      const log = capture()
+      const s = await make(dir, { logger: log })
+      const seqs = (await s.read(1000)).map(seqOf) as number[]
+      const lost = Array.from({ length: 600 }, (_, i) => i).filter((i) => !seqs.includes(i))
+      expect(lost.length).toBeGreaterThan(0)
+      expect(lost.length).toBeLessThan(60)
+      // what is missing is one stretch; everything after it was recovered
+      expect(lost).toEqual(Array.from({ length: lost.length }, (_, k) => lost[0]! + k))
+      expect(seqs).toEqual(seqs.toSorted((a, b) => a - b))
+      expect(s.stats().corruptSkipped).toBe(lost.length)
+      expect(log.warnings.join('\n')).toMatch(
+        new RegExp(`data\\.db is damaged \\(SQLITE_CORRUPT.*moved it to .*data\\.db\\.corrupt-.*recovered ${600 - lost.length} record\\(s\\); 1 part\\(s\\) could not be read \\(ids \\d+–\\d+\\): at most ${lost.length} record\\(s\\) lost`),
+      )
+      expect((await readdir(dir)).some((f) => f.startsWith('data.db.corrupt-'))).toBe(true)
+      // the new database works and holds the recovered records with their ids
+      await s.put([sampleRecord(1000)])
+      await s.close()
+      const log2 = capture()
+      const again = await make(dir, { logger: log2 })
+      expect((await again.read(1000)).map(seqOf)).toEqual([...seqs, 1000])
+      expect(log2.warnings).toEqual([])
+    })
+
+    it('a truncated file keeps its readable oldest part; a file that is not a database is replaced by an empty one', async () => {
+      const dir = await tempDir()
+      const file = await filled(dir, (p) => make(p))
+      await truncate(file, Math.floor(((await stat(file)).size * 0.5) / 4096) * 4096)
+      const log = capture()
+      const s = await make(dir, { logger: log })
+      const seqs = (await s.read(1000)).map(seqOf) as number[]
+      expect(seqs.length).toBeGreaterThan(100)
+      expect(seqs).toEqual(Array.from({ length: seqs.length }, (_, i) => i))
+      expect(log.warnings.join('\n')).toContain(`at most ${600 - seqs.length} record(s) lost`)
+      await s.close()
+
+      await writeFile(file, Buffer.alloc(8192, 0xa5))
+      const log2 = capture()
+      const fresh = await make(dir, { logger: log2 })
+      expect(log2.warnings.join('\n')).toMatch(/data\.db is damaged \(SQLITE_NOTADB.*recovered 0 record\(s\); nothing in it could be read/)
+      expect(fresh.size()).toBe(0)
+      await fresh.put([sampleRecord(7)])
+      expect((await fresh.read(10)).map(seqOf)).toEqual([7])
+    })
+
+    it('bytes after the last whole WAL frame (a torn write) are reported; every committed record is kept', async () => {
+      const dir = await tempDir()
+      const s = await make(dir)
+      for (let i = 0; i < 20; i++) await s.put([sampleRecord(i)])
+      // copy the database with its WAL as a crash would leave it (the WAL is not checkpointed)
+      const crashed = await tempDir()
+      for (const f of await readdir(dir)) await writeFile(join(crashed, f), await readFile(join(dir, f)))
+      await appendFile(join(crashed, 'data.db-wal'), Buffer.alloc(700, 0x5a))
+      const log = capture()
+      const again = await make(crashed, { logger: log })
+      expect((await again.read(100)).map(seqOf)).toEqual(Array.from({ length: 20 }, (_, i) => i))
+      expect(log.warnings.join('\n')).toMatch(/data\.db-wal ends with 700 byte\(s\) of an unfinished write/)
+      expect(again.stats().corruptSkipped).toBe(0)
+    })
   })
 })

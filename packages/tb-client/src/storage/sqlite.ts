@@ -13,6 +13,7 @@ import { positiveInt } from './file-util.ts'
 import type { PutRows, WorkerCounters, WorkerInit, WorkerReply, WorkerRequest } from './sqlite-protocol.ts'
 import { sqliteWorkerMain } from './sqlite-worker.ts'
 import { sqliteWorkerFiles } from './sqlite-worker-files.ts'
+import { sqliteWorkerSalvage } from './sqlite-worker-salvage.ts'
 import type { FullPolicy, SqliteStorageOptions, StorageBackend, StorageStats, StoredEntry, StoredRecord } from './types.ts'
 
 export type { SqliteStorageOptions } from './types.ts'
@@ -47,6 +48,7 @@ const workerSource = (): string =>
   'var __name = (fn) => fn;\n' +
   "const { parentPort, workerData } = require('node:worker_threads');\n" +
   "const env = { port: parentPort, init: workerData, Database: require(workerData.driverPath), fs: require('node:fs'), path: require('node:path') };\n" +
+  `env.salvage = (${sqliteWorkerSalvage.toString()});\n` +
   `(${sqliteWorkerMain.toString()})(env, ${sqliteWorkerFiles.toString()});`
 
 /** Opens (creating when missing) the sqlite store at `options.path` and starts its database thread. */
