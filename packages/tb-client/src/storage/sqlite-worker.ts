@@ -19,6 +19,12 @@ export function sqliteWorkerMain(env: WorkerEnv, openFiles: (env: WorkerEnv) => 
   const inFlight = new Map<number, number>() // id -> counted bytes
   let inFlightBytes = 0
   let released: number[] = [] // sorted ids back to pending, all <= cursor
+  // Acked ids whose rows could not be deleted yet (the disk refused the write): never read again,
+  // not counted, deleted by the next write that succeeds.
+  const acked = new Map<number, number>() // id -> counted bytes
+  let ackedBytes = 0
+  let lastAckWarning = 0
+  let ackWarningsSuppressed = 0
   let cursor = 0
   const c: WorkerCounters = { rows: 0, bytes: 0, files: 0, droppedOldest: 0, expired: 0, corruptSkipped: 0, transactions: 0 }
   let warnings: string[] = []
@@ -33,8 +39,8 @@ export function sqliteWorkerMain(env: WorkerEnv, openFiles: (env: WorkerEnv) => 
       rows += f.rows
       bytes += f.bytes
     }
-    c.rows = rows
-    c.bytes = bytes
+    c.rows = rows - acked.size
+    c.bytes = bytes - ackedBytes
     c.files = db.files.length
     c.transactions = db.transactions
   }
@@ -123,6 +129,7 @@ export function sqliteWorkerMain(env: WorkerEnv, openFiles: (env: WorkerEnv) => 
   }
 
   function take(id: number, p: string, out: Entries): void {
+    if (acked.has(id)) return
     let record: unknown
     try {
       record = JSON.parse(p)
@@ -186,6 +193,61 @@ export function sqliteWorkerMain(env: WorkerEnv, openFiles: (env: WorkerEnv) => 
       back.push(id)
     }
     if (back.length > 0) released = released.concat(back).toSorted((a, b) => a - b)
+  }
+
+  /** Acks that could not be written: the ids leave the outbox now, their rows are deleted later. */
+  function ackInMemory(ids: number[]): void {
+    for (const id of ids) {
+      if (acked.has(id)) continue
+      let n = inFlight.get(id)
+      if (n !== undefined) {
+        inFlight.delete(id)
+        inFlightBytes -= n
+      } else {
+        const i = released.indexOf(id)
+        if (i !== -1) released.splice(i, 1)
+        let row: { p: string } | undefined
+        try {
+          row = db.fileFor(id)?.getOne.get(id)
+        } catch {
+          row = undefined
+        }
+        if (row === undefined) continue
+        n = rowBytes(row.p)
+      }
+      acked.set(id, n)
+      ackedBytes += n
+    }
+  }
+
+  /** Deletes the rows of acks that could not be written before, in a transaction of their own. */
+  function purgeAcked(): void {
+    if (acked.size === 0) return
+    try {
+      for (const id of acked.keys()) db.deleteRow(id)
+      db.commitAll()
+      acked.clear()
+      ackedBytes = 0
+    } catch {
+      db.rollbackAll()
+      db.reloadTotals()
+    }
+  }
+
+  function warnAckKept(count: number, error: unknown): void {
+    const now = Date.now()
+    if (now - lastAckWarning < 10_000) {
+      ackWarningsSuppressed++
+      return
+    }
+    const e = error as { code?: string; message?: string }
+    const more = ackWarningsSuppressed > 0 ? ` (${ackWarningsSuppressed} more such failure(s) since the last warning)` : ''
+    warnings.push(
+      `sqlite storage: cannot delete ${count} acked record(s) from ${init.dir} yet (${e.code ?? 'error'}: ${e.message ?? String(error)})${more}; ` +
+        'they are not sent again and are deleted once the disk accepts writes (a restart before that may send them again)',
+    )
+    lastAckWarning = now
+    ackWarningsSuppressed = 0
   }
 
   /** Memory state before an operation, put back when its transaction rolls back. */
@@ -266,6 +328,7 @@ export function sqliteWorkerMain(env: WorkerEnv, openFiles: (env: WorkerEnv) => 
     try {
       switch (msg.op) {
         case 'put': {
+          purgeAcked()
           if (msg.expireBefore !== undefined) expirePending(msg.expireBefore)
           const outcomes = put(msg.items)
           db.commitAll()
@@ -280,8 +343,17 @@ export function sqliteWorkerMain(env: WorkerEnv, openFiles: (env: WorkerEnv) => 
           break
         }
         case 'ack':
-          ack(msg.ids)
-          db.commitAll()
+          purgeAcked()
+          try {
+            ack(msg.ids)
+            db.commitAll()
+          } catch (error) {
+            // a full or failing disk must not make delivered records be sent again and again
+            db.rollbackAll()
+            restore(snap)
+            ackInMemory(msg.ids)
+            warnAckKept(msg.ids.length, error)
+          }
           warnings.push(...db.dropEmptyFiles())
           reply({ rid: msg.rid, ok: true })
           break

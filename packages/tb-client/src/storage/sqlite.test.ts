@@ -239,6 +239,46 @@ describe('createSqliteStorage', () => {
       await fs.unmount()
     }
   })
+  it('acks on a full disk take effect at once (the records are not read again) and are written once there is space', async (ctx) => {
+    const fs = await mountTmpfs(512)
+    if ('unavailable' in fs) {
+      console.warn(`skipped the disk-full ack check: ${fs.unavailable}`)
+      return ctx.skip(fs.unavailable)
+    }
+    try {
+      const filler = join(fs.dir, 'filler.bin')
+      await writeFile(filler, Buffer.alloc(64 * 1024))
+      const log = capture()
+      const s = await createSqliteStorage({ path: join(fs.dir, 'db'), maxRecords: 100_000, logger: log })
+      let stored = 0
+      for (let i = 0; i < 2000; i++) {
+        try {
+          await s.put([big(i)])
+          stored++
+        } catch {
+          break
+        }
+      }
+      expect(stored).toBeGreaterThanOrEqual(15)
+      const first = await s.read(10)
+      await s.ack(first.map((e) => e.id)) // resolves although the rows cannot be deleted now
+      expect(s.size()).toBe(stored - 10)
+      expect(log.warnings.join('\n')).toMatch(/cannot delete 10 acked record\(s\) .* yet \(SQLITE_FULL/)
+      const next = await s.read(5)
+      expect(next.map(seqOf)).toEqual([10, 11, 12, 13, 14])
+      s.release(next.map((e) => e.id))
+      await rm(filler) // space again: the next write deletes the acked rows for good
+      await s.put([big(stored)])
+      expect(s.size()).toBe(stored - 10 + 1)
+      await s.close()
+      const again = await createSqliteStorage({ path: join(fs.dir, 'db'), maxRecords: 100_000, logger: quiet })
+      expect((await again.read(100_000)).map(seqOf)).toEqual(Array.from({ length: stored - 10 + 1 }, (_, i) => 10 + i))
+      await again.close()
+    } finally {
+      await fs.unmount()
+    }
+  })
+
   describe('damaged files at open', () => {
     it('a damaged page in the middle: the file is moved aside, the records before and after it are kept, the lost ones are counted', async () => {
       const dir = await tempDir()
