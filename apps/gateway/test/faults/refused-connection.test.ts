@@ -1,0 +1,74 @@
+/**
+ * Fault: ThingsBoard refuses the gateway's connection (CONNACK 5, not authorized: the access token
+ * is not accepted). The gateway is the real CLI process. Checked: the log says clearly what was
+ * refused (and never shows the token); the gateway retries with a growing backoff (a handful of
+ * attempts in a few seconds, counted by the broker, not a busy loop); HTTP requests are still
+ * answered 200 while the outbox has room; once ThingsBoard accepts the token, every one of them
+ * arrives, each device `connect`ed first.
+ */
+import { describe, expect, it } from 'vitest'
+import { TOKEN } from '../_harness.ts'
+import { configFolder, gatewayProcess, isIncreasing, post, report, sandbox, sleep, waitForArrivals } from './_faults.ts'
+
+/** Observed from the gateway's start until this long after it listens. */
+const WINDOW_MS = 3_000
+
+describe('ThingsBoard refuses the connection (bad token)', () => {
+  it('logs the refusal without the token, backs off, keeps answering 200, delivers once the token is accepted', async () => {
+    const refusing = await sandbox({ accessToken: 'some-other-token' })
+    const port = refusing.port
+    const prefix = 'BT'
+    const folder = await configFolder(port, { type: 'memory', max_records_count: 10_000 })
+    const gw = await gatewayProcess(folder)
+    const started = Date.now()
+
+    // requests during the window are stored and answered although nothing can be sent
+    const ok: number[] = []
+    let n = 0
+    while (Date.now() - started < WINDOW_MS) {
+      const r = await post(folder.url, `${prefix}-${n % 3}`, n)
+      expect(r.status, `#${n}`).toBe(200)
+      ok.push(n++)
+      await sleep(50)
+    }
+    const attempts = refusing.state.refusedConnections
+    const output = gw.output()
+    await refusing.stop()
+
+    // a clear line per attempt, naming the refusal and what to check; the token never appears
+    const lines = output.split('\n').filter((l) => l.includes('cannot connect to ThingsBoard'))
+    expect(lines.length).toBeGreaterThanOrEqual(2)
+    for (const l of lines) {
+      expect(l).toMatch(new RegExp(`cannot connect to ThingsBoard 127\\.0\\.0\\.1:${port} \\(attempt \\d+\\): ThingsBoard refused the connection: Not authorized \\[CONNACK 5\\]`))
+      expect(l).toContain('check the access token')
+    }
+    expect(output).not.toContain(TOKEN)
+    // backoff: a handful of attempts in the window, each wait at least as long as the one before
+    expect(attempts).toBeGreaterThanOrEqual(2)
+    expect(attempts).toBeLessThanOrEqual(6)
+    const waits = lines.map((l) => Number(/retrying in (\d+) ms/.exec(l)?.[1]))
+    expect(waits.every((w, i) => i === 0 || w >= waits[i - 1]!), `waits ${waits.join(', ')}`).toBe(true)
+    expect(waits.at(-1)!).toBeGreaterThan(waits[0]!)
+
+    // ThingsBoard now accepts the token (same port): the next attempt connects and delivers everything
+    const accepting = await sandbox({ port, accessToken: TOKEN })
+    const got = await waitForArrivals(accepting, prefix, ok, 15_000, gw.output)
+    expect(got.size).toBe(ok.length)
+    for (const d of accepting.state.devices.values()) {
+      expect(d.dataBeforeConnect, d.name).toBe(0)
+      expect(d.autoCreated, d.name).toBe(false)
+    }
+    for (let k = 0; k < 3; k++) {
+      const device = accepting.state.devices.get(`${prefix}-${k}`)!
+      expect(isIncreasing(device.telemetry.map((t) => Number(t.values.n)))).toBe(true)
+    }
+    report('refused connection', {
+      refusedAttempts: attempts,
+      loggedWaitsMs: waits,
+      answered200WhileRefused: ok.length,
+      delivered: got.size,
+      deliveredAfterMs: Date.now() - started - WINDOW_MS,
+    })
+    expect(await gw.terminate()).toBe(0)
+  })
+})
