@@ -1,9 +1,15 @@
 // A plain aedes MQTT broker in its own process (so its CPU is not billed to the process measured).
-// Prints `{"port":N}` on stdout once listening. TCP_NODELAY on every socket.
+// Prints `{"port":N}` on stdout once listening. TCP_NODELAY on every socket. Like ThingsBoard (and
+// the sandbox), it never echoes a message back to the client that published it: the gateway both
+// publishes and subscribes v1/gateway/attributes.
 import { createServer } from 'node:net'
 import { Aedes } from 'aedes'
 
-const broker = await Aedes.createBroker()
+const broker = await Aedes.createBroker({
+  authorizeForward(client, packet) {
+    return packet.clientId !== undefined && packet.clientId === client.id ? null : packet
+  },
+})
 const server = createServer((socket) => {
   socket.setNoDelay(true)
   broker.handle(socket)
