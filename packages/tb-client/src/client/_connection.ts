@@ -96,7 +96,7 @@ export function createConnection(o: ResolvedOptions, handlers: ConnectionHandler
     mc.on('connect', () => {
       if (done || stopped) return
       sessions++
-      mine = createSession(mc, sessions, Date.now())
+      mine = createSession(mc, sessions, Date.now(), o.maxKnownDevices)
       session = mine
       lastError = undefined
       logger.info(`connected to ThingsBoard ${target}`, { session: sessions, tls: transport.tls })

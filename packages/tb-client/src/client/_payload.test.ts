@@ -18,6 +18,12 @@ const entries = (records: Array<Partial<StoredRecord> & { deviceName: string }>)
 const json = (v: unknown): unknown => JSON.parse(JSON.stringify(v))
 const byDevice = (list: Array<[string, ...unknown[]]>, d: string): unknown[] => list.filter((x) => x[0] === d)
 
+/**
+ * An undefined value is absent from JSON either way, but forces the per-datapoint path (added to
+ * non-empty objects only: an empty object means "no attributes").
+ */
+const slow = <T extends object>(o: T): T => (Object.keys(o).length === 0 ? o : { ...o, zzSlowPath: undefined })
+
 describe('planPack', () => {
   it('connects each unconnected device once, with its first type ("" → default)', () => {
     const plan = planPack(
@@ -119,6 +125,28 @@ describe('planPack', () => {
         }
       }),
       { numRuns: 300 },
+    )
+  })
+
+  it('sends whole objects exactly as the per-datapoint path would, splits included (property)', () => {
+    const value = fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.string({ maxLength: 30 }), fc.boolean(), fc.constant(null), fc.array(fc.integer(), { maxLength: 3 }))
+    const record = fc.record({
+      deviceName: fc.constantFrom('A', 'B', 'Gerät "Ü"', 'D'.repeat(30)),
+      attributes: fc.option(fc.dictionary(fc.string({ maxLength: 8 }), value, { maxKeys: 5 }), { nil: undefined }),
+      telemetry: fc.array(fc.record({ ts: fc.integer({ min: 0 }), values: fc.dictionary(fc.string({ maxLength: 8 }), value, { maxKeys: 5 }) }), { maxLength: 3 }),
+    })
+    fc.assert(
+      fc.property(fc.array(record, { maxLength: 10 }), fc.integer({ min: 40, max: 400 }), fc.boolean(), (records, limit, described) => {
+        const c = ctx({ isConnected: () => true, maxPayloadBytes: limit, needsDescription: () => described })
+        const fast = planPack(entries(records), c)
+        const slowRecords = records.map((r) => ({
+          ...r,
+          ...(r.attributes === undefined ? {} : { attributes: slow(r.attributes) }),
+          telemetry: r.telemetry.map((e) => ({ ts: e.ts, values: slow(e.values) })),
+        }))
+        expect(fast).toEqual(planPack(entries(slowRecords), c))
+      }),
+      { numRuns: 400 },
     )
   })
 })

@@ -41,6 +41,8 @@ interface Piece {
   text: string
   bytes: number
   datapoints: number
+  /** A whole object sent as one piece: its single datapoints, for when it has to be split. */
+  expand?: () => Piece[]
 }
 
 interface Group {
@@ -70,6 +72,26 @@ function datapoint(device: string, key: string, value: unknown, plan: PackPlan):
   return { key, text, bytes: bytesOf(text), datapoints: 1 }
 }
 
+/**
+ * `values` as JSON without its braces and its number of keys, when every value is plainly JSON
+ * (so one JSON.stringify gives exactly the per-datapoint texts joined by commas); else undefined.
+ */
+function wholeJson(values: Record<string, unknown>): { inner: string; count: number } | undefined {
+  const keys = Object.keys(values)
+  if (keys.length === 0) return undefined
+  for (const k of keys) {
+    const t = typeof values[k]
+    if (t !== 'number' && t !== 'string' && t !== 'boolean' && t !== 'object') return undefined
+  }
+  let json: string
+  try {
+    json = JSON.stringify(values)
+  } catch {
+    return undefined // something inside is not serialisable: the per-datapoint path says which
+  }
+  return { inner: json.slice(1, -1), count: keys.length }
+}
+
 function keyOf(device: string): { key: string; keyBytes: number } {
   const key = JSON.stringify(device)
   return { key, keyBytes: bytesOf(key) }
@@ -95,12 +117,22 @@ function assemble(groups: Group[], open: string, close: string, limit: number, t
     datapoints = 0
   }
   for (const group of groups) {
-    for (const piece of group.pieces) {
+    const pieces = group.pieces
+    for (let i = 0; i < pieces.length; i++) {
+      const piece = pieces[i] as Piece
       const startsGroup = current !== group.key
       const add = startsGroup
         ? (parts.length > 0 || current !== undefined ? 1 : 0) + group.keyBytes + 3 + piece.bytes
         : 1 + piece.bytes
-      if (size + add > limit && (current !== undefined || parts.length > 0)) flush()
+      if (size + add > limit && (current !== undefined || parts.length > 0)) {
+        if (piece.expand !== undefined) {
+          // split where the per-datapoint pieces would have split
+          pieces.splice(i, 1, ...piece.expand())
+          i--
+          continue
+        }
+        flush()
+      }
       if (current !== group.key) {
         const sep = parts.length > 0 || current !== undefined ? 1 : 0
         closeGroup()
@@ -119,6 +151,16 @@ function assemble(groups: Group[], open: string, close: string, limit: number, t
 
 /** Telemetry entry pieces; an entry too big for one payload is split into entries with the same ts. */
 function telemetryPieces(group: Group, ts: number, values: Record<string, unknown>, limit: number, plan: PackPlan): void {
+  const whole = wholeJson(values)
+  if (whole !== undefined) {
+    const text = `{"ts":${JSON.stringify(ts)},"values":{${whole.inner}}}`
+    const bytes = bytesOf(text)
+    // fits in one entry: exactly what the per-datapoint path below would build
+    if (bytes <= limit - (group.keyBytes + 5)) {
+      group.pieces.push({ key: '', text, bytes, datapoints: whole.count })
+      return
+    }
+  }
   const points: Piece[] = []
   for (const k of Object.keys(values)) {
     const p = datapoint(group.device, k, values[k], plan)
@@ -151,6 +193,23 @@ function telemetryPieces(group: Group, ts: number, values: Record<string, unknow
 
 function attributePieces(group: Group, attrs: Record<string, unknown>, limit: number, plan: PackPlan): void {
   const budget = limit - (group.keyBytes + 5)
+  const whole = wholeJson(attrs)
+  if (whole !== undefined) {
+    const bytes = bytesOf(whole.inner)
+    if (bytes <= budget) {
+      const expand = (): Piece[] => {
+        const single: Group = { ...group, pieces: [] }
+        singleAttributePieces(single, attrs, budget, plan)
+        return single.pieces
+      }
+      group.pieces.push({ key: '', text: whole.inner, bytes, datapoints: whole.count, expand })
+      return
+    }
+  }
+  singleAttributePieces(group, attrs, budget, plan)
+}
+
+function singleAttributePieces(group: Group, attrs: Record<string, unknown>, budget: number, plan: PackPlan): void {
   for (const k of Object.keys(attrs)) {
     const p = datapoint(group.device, k, attrs[k], plan)
     if (p === undefined) continue
@@ -163,6 +222,7 @@ export function planPack(entries: readonly StoredEntry[], ctx: PlanContext): Pac
   const plan: PackPlan = { connects: [], messages: [], described: [], dropped: [], oversize: [] }
   const limit = ctx.maxPayloadBytes
   const connecting = new Set<string>()
+  const describing = new Set<string>()
   const rounds: Array<Map<string, Record<string, unknown>>> = []
   const attrRound = new Map<string, number>()
   const telemetry = new Map<string, Group>()
@@ -175,7 +235,8 @@ export function planPack(entries: readonly StoredEntry[], ctx: PlanContext): Pac
       plan.connects.push({ device, payload: `{"device":${JSON.stringify(device)},"type":${JSON.stringify(type)}}` })
     }
     let attrs = record.attributes !== undefined && Object.keys(record.attributes).length > 0 ? record.attributes : undefined
-    if (ctx.needsDescription(device) && !plan.described.includes(device)) {
+    if (!describing.has(device) && ctx.needsDescription(device)) {
+      describing.add(device)
       plan.described.push(device)
       const description = { connectorType: ctx.connectorType, connectorName: record.connectorName ?? ctx.connectorName }
       attrs = { ...description, ...attrs }

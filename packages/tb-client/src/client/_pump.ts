@@ -3,9 +3,15 @@
  * session), and acks a pack in storage only when every publish of it was confirmed. Up to
  * `maxPacksInFlight` packs are pipelined on one connection; packs settle strictly in order and a
  * failed pack fails every later pack of its session, so per-device order survives reconnects.
+ *
+ * Packing under load works like Nagle's algorithm: with nothing in flight, whatever is stored goes
+ * out at once; while a pack is in flight, the next one waits until it is full (`readRecordsCount`)
+ * or the in-flight packs are confirmed. So a quiet gateway sends each record immediately and a busy
+ * one sends few, full messages (the HTTP answer never waits for this: it follows the storage put).
  */
 import type { Logger } from '../logger.ts'
 import type { StorageBackend, StoredEntry } from '../storage/types.ts'
+import { DeviceLru } from './_device-lru.ts'
 import { planPack, TOPIC_CONNECT, TOPIC_TELEMETRY } from './_payload.ts'
 import { rateDelay, type SessionLimits } from './_limits.ts'
 import type { Session } from './_session.ts'
@@ -17,6 +23,8 @@ export interface PumpDeps {
   readRecordsCount: number
   minPackSendDelayMS: number
   maxPacksInFlight: number
+  /** Bound of the set of devices whose connector description was sent (LRU). */
+  maxKnownDevices: number
   ackTimeoutMs: number
   connectorType: string
   connectorName: string
@@ -56,9 +64,11 @@ export function createPump(d: PumpDeps): Pump {
   const c: PumpCounters = { published: 0, acked: 0, resent: 0, droppedDatapoints: 0 }
   const packs: Pack[] = []
   const broken = new WeakSet<Session>()
-  const described = new Set<string>()
+  const described = new DeviceLru(d.maxKnownDevices)
   const drainWaiters = new Set<() => void>()
   let chain: Promise<void> = Promise.resolve()
+  /** Records in the packs of `packs`. */
+  let inFlightRecords = 0
   let stopped = false
   let loopDone: Promise<void> | undefined
   let woken = false
@@ -94,7 +104,14 @@ export function createPump(d: PumpDeps): Pump {
     for (const w of drainWaiters) w()
   }
 
-  async function rate(session: Session, telemetry: boolean, datapoints: number): Promise<void> {
+  /** Undefined when a publish may go now (no promise, no tick), else a promise that resolves when it may. */
+  function rate(session: Session, telemetry: boolean, datapoints: number): Promise<void> | undefined {
+    const limits = d.limits()
+    if (limits === undefined || rateDelay(limits, telemetry, datapoints, Date.now()) === 0) return undefined
+    return rateWait(session, telemetry, datapoints)
+  }
+
+  async function rateWait(session: Session, telemetry: boolean, datapoints: number): Promise<void> {
     for (;;) {
       const wait = rateDelay(d.limits(), telemetry, datapoints, Date.now())
       if (wait === 0 || session.closed || stopped) return
@@ -136,7 +153,8 @@ export function createPump(d: PumpDeps): Pump {
       if (plan.connects.length > 0) {
         const connects: Array<Promise<void>> = []
         for (const x of plan.connects) {
-          await rate(session, false, 0)
+          const wait = rate(session, false, 0)
+          if (wait !== undefined) await wait
           connects.push(session.publish(TOPIC_CONNECT, x.payload, d.qos))
           session.connectedDevices.add(x.device)
         }
@@ -145,7 +163,8 @@ export function createPump(d: PumpDeps): Pump {
       }
       const confirmations: Array<Promise<void>> = []
       for (const m of plan.messages) {
-        await rate(session, m.topic === TOPIC_TELEMETRY, m.datapoints)
+        const wait = rate(session, m.topic === TOPIC_TELEMETRY, m.datapoints)
+        if (wait !== undefined) await wait
         pack.dataIssued = true
         confirmations.push(session.publish(m.topic, m.payload, d.qos))
       }
@@ -193,6 +212,7 @@ export function createPump(d: PumpDeps): Pump {
       if (pack.dataIssued) c.resent += ids.length
     }
     packs.splice(packs.indexOf(pack), 1)
+    inFlightRecords -= pack.entries.length
     notifyDrained()
     wake()
   }
@@ -202,6 +222,11 @@ export function createPump(d: PumpDeps): Pump {
       if (stopped) return
       const session = d.current()
       if (session === undefined || packs.some((p) => p.session !== session) || packs.length >= d.maxPacksInFlight) {
+        await sleep(undefined)
+        continue
+      }
+      // Nagle: while a pack is in flight, only a full pack goes out (woken by send() and by settle())
+      if (packs.length > 0 && d.storage.size() - inFlightRecords < d.readRecordsCount) {
         await sleep(undefined)
         continue
       }
@@ -224,6 +249,7 @@ export function createPump(d: PumpDeps): Pump {
       }
       const pack: Pack = { entries, session, described: [], dataIssued: false, result: Promise.resolve(false) }
       packs.push(pack)
+      inFlightRecords += entries.length
       await publishPack(pack)
       chain = chain
         .then(() => settle(pack))
@@ -244,7 +270,7 @@ export function createPump(d: PumpDeps): Pump {
       await loopDone
       await chain
     },
-    inFlight: () => packs.reduce((n, p) => n + p.entries.length, 0),
+    inFlight: () => inFlightRecords,
     counters: () => ({ ...c }),
     whenDrained(timeoutMs) {
       if (drained()) return Promise.resolve(true)

@@ -5,6 +5,7 @@
  */
 import type { MqttClient } from 'mqtt'
 import { TbClientError } from '../errors.ts'
+import { DeviceLru } from './_device-lru.ts'
 
 interface Item {
   topic: string
@@ -17,8 +18,8 @@ interface Item {
 export interface Session {
   readonly id: number
   readonly connectedAt: number
-  /** Devices `connect`ed in this session (forgotten with the session). */
-  readonly connectedDevices: Set<string>
+  /** Devices `connect`ed in this session (forgotten with the session; the least recently used beyond the bound too). */
+  readonly connectedDevices: DeviceLru
   readonly closed: boolean
   readonly closeReason: string | undefined
   /** Publishes in call order; resolves on PUBACK (QoS 1) or once written (QoS 0); rejects NOT_CONNECTED when the connection ends first. */
@@ -32,7 +33,7 @@ export interface Session {
 
 const noop = (): void => {}
 
-export function createSession(client: MqttClient, id: number, connectedAt: number): Session {
+export function createSession(client: MqttClient, id: number, connectedAt: number, maxKnownDevices: number): Session {
   const pending = new Set<Item>()
   const queue: Item[] = []
   let inflight = 0
@@ -77,7 +78,7 @@ export function createSession(client: MqttClient, id: number, connectedAt: numbe
   return {
     id,
     connectedAt,
-    connectedDevices: new Set(),
+    connectedDevices: new DeviceLru(maxKnownDevices),
     get closed() {
       return closed
     },

@@ -125,6 +125,7 @@ export function createTbClient(options: TbClientOptions): TbClient {
             readRecordsCount: o.readRecordsCount,
             minPackSendDelayMS: o.minPackSendDelayMS,
             maxPacksInFlight: o.maxPacksInFlight,
+            maxKnownDevices: o.maxKnownDevices,
             ackTimeoutMs: o.ackTimeoutMs,
             connectorType: o.connectorType,
             connectorName: o.connectorName,

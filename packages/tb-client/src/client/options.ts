@@ -33,6 +33,13 @@ export interface TbClientOptions {
   minPackSendDelayMS?: number
   /** Packs published before the oldest is confirmed (order per device is kept). @default 2 */
   maxPacksInFlight?: number
+  /**
+   * Devices remembered as `connect`ed (per connection) and as described (`connectorType`/`connectorName`
+   * sent). Beyond this many, the least recently seen are forgotten and simply get `connect` (and the
+   * description) again when they next send, so per-device memory stays bounded (about 150 bytes per
+   * remembered device). @default 10000
+   */
+  maxKnownDevices?: number
   /** Connector name sent once per device as the `connectorName` attribute when a record names none. @default 'REST Connector' */
   connectorName?: string
   /** Sent once per device as the `connectorType` attribute. @default 'rest' */
@@ -69,6 +76,7 @@ export const tbClientDefaults: Omit<Resolved, 'now'> = {
   readRecordsCount: 100,
   minPackSendDelayMS: 50,
   maxPacksInFlight: 2,
+  maxKnownDevices: 10_000,
   connectorName: 'REST Connector',
   connectorType: 'rest',
   protocolVersion: 4,
@@ -103,6 +111,7 @@ export function resolveOptions(options: TbClientOptions, fail: (path: string, me
     readRecordsCount: options.readRecordsCount ?? d.readRecordsCount,
     minPackSendDelayMS: options.minPackSendDelayMS ?? d.minPackSendDelayMS,
     maxPacksInFlight: options.maxPacksInFlight ?? d.maxPacksInFlight,
+    maxKnownDevices: options.maxKnownDevices ?? d.maxKnownDevices,
     connectorName: options.connectorName ?? d.connectorName,
     connectorType: options.connectorType ?? d.connectorType,
     protocolVersion: options.protocolVersion ?? d.protocolVersion,
@@ -124,6 +133,7 @@ export function resolveOptions(options: TbClientOptions, fail: (path: string, me
     ['maxPayloadSizeBytes', r.maxPayloadSizeBytes],
     ['readRecordsCount', r.readRecordsCount],
     ['maxPacksInFlight', r.maxPacksInFlight],
+    ['maxKnownDevices', r.maxKnownDevices],
     ['reconnect.initialMs', r.reconnect.initialMs],
     ['reconnect.maxMs', r.reconnect.maxMs],
     ['connectTimeoutMs', r.connectTimeoutMs],
