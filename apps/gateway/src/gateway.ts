@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import type { RestConnectorConfig } from '@restgate/config'
 import { createDispatcher, type Dispatcher } from '@restgate/dispatcher'
 import { createIngestServer, type IngestServer, type IngestSink } from '@restgate/ingest'
-import { createStorage, createTbClient, type TbClient } from '@restgate/tb-client'
+import { createStorage, createTbClient, tbClientDefaults, type TbClient } from '@restgate/tb-client'
 import { createAttributeWaiters } from './attribute-waiters.ts'
 import type { LoadedGateway } from './load-config.ts'
 import type { GatewayLogger } from './logger.ts'
@@ -61,17 +61,27 @@ export function createGateway(options: GatewayOptions): Gateway {
     logger: log.child('thingsboard'),
   })
   const waiters = createAttributeWaiters()
-  /** Which connector a device's data came from, so its RPCs go to that connector's rules first. */
+  /**
+   * Which connector a device's data came from, so its RPCs go to that connector's rules first.
+   * Bounded like the tb-client's device state (least recently seen forgotten first): a forgotten
+   * device's RPC goes to the first connector whose rules match it, as for a device never seen.
+   */
   const deviceOwner = new Map<string, Connector>()
+  const maxOwners = tbClientDefaults.maxKnownDevices
   const trackOwners = connectorConfigs.length > 1
+  const own = (device: string, connector: Connector): void => {
+    deviceOwner.delete(device)
+    deviceOwner.set(device, connector)
+    if (deviceOwner.size > maxOwners) deviceOwner.delete(deviceOwner.keys().next().value as string)
+  }
 
   const connectors: Connector[] = connectorConfigs.map((config) => {
     const clog = log.child(`rest:${config.name}`)
     const connector = {} as Connector
     const sink: IngestSink = {
       accept(records, meta) {
-        if (trackOwners) for (const r of records) deviceOwner.set(r.deviceName, connector)
-        return tb.send(records, { connectorName: meta.connectorName })
+        if (trackOwners) for (const r of records) own(r.deviceName, connector)
+        return tb.send(records, meta)
       },
       requestAttributes: (request, timeoutMs) => tb.requestAttributes(request, timeoutMs),
       waitForAttribute: (device, key, timeoutMs, signal) => waiters.wait(device, key, timeoutMs, signal),

@@ -4,10 +4,10 @@
  */
 import type { AttributeRequestConfig } from '@restgate/config'
 import { compileTemplate, resolvePath, type Template } from '@restgate/templater'
-import { type H3Event, HTTPResponse } from 'h3'
 import { EndpointRoute } from './_endpoint-route.ts'
 import { isObject, type JsonObject } from './_parse.ts'
-import { jsonResponse } from './_respond.ts'
+import type { RequestView } from './_request-view.ts'
+import { jsonResponse, Reply } from './_respond.ts'
 import { codeOf, type IngestRuntime, retryAfterOf } from './_runtime.ts'
 import { IngestError } from './errors.ts'
 
@@ -54,9 +54,9 @@ export class AttributeRequestRoute extends EndpointRoute {
     return [...keys]
   }
 
-  protected async process(event: H3Event): Promise<HTTPResponse> {
-    const incoming = await this.receive(event)
-    if (incoming instanceof HTTPResponse) return incoming
+  protected async process(req: RequestView): Promise<Reply> {
+    const incoming = await this.receive(req)
+    if (incoming instanceof Reply) return incoming
     const data = incoming.data
     if (!isObject(data)) return this.fail(400, 'BODY_SHAPE', 'an attribute request takes one JSON object, not an array')
     const name = this.#device.render(data, 'text')

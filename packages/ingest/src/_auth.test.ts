@@ -43,6 +43,19 @@ describe('basic authentication', () => {
     expect(auth.check(`Basic ${b64('no-colon')}`)).toBe('malformed')
   })
 
+  test('a user name with a colon matches only as the header decodes (split at the first colon), as without the one-hash path', () => {
+    const colon = compileAuth({ type: 'basic', users: [{ username: 'a:b', password: 'c' }] })
+    expect(colon?.check(`Basic ${b64('a:b:c')}`)).toBe('invalid')
+  })
+
+  test('the one-hash path and the decoding path accept the same credentials', () => {
+    // canonical header (one hash) and spellings only the decoding path reads
+    expect(auth.check(`Basic ${b64('user:password')}`)).toBeUndefined()
+    expect(auth.check(`Basic  ${b64('user:password')}`)).toBeUndefined()
+    expect(auth.check(`Basic ${b64('user:password')} `)).toBeUndefined()
+    expect(auth.check(`Basic ${b64('user:password').replace(/=+$/, '')}`)).toBeUndefined()
+  })
+
   test('the challenge names Basic', () => {
     expect(auth.challenge).toMatch(/^Basic realm="/)
     expect(describeAuthFailure('scheme', auth.challenge)).toContain('Basic')

@@ -1,15 +1,17 @@
 /**
  * What every endpoint does before its own work: authenticate (before touching the body), check the
  * content type, read the body within the limit, and build the converter data (path params, body,
- * query; query wins). Each route compiles this once; a request only runs it.
+ * query; query wins). Each route compiles this once; a request only runs it. A route serves h3
+ * events (`handle`) and Node requests routed by the fast path (`handleNode`) with the same code.
  */
+import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { EndpointConfig } from '@restgate/config'
 import type { H3Event, HTTPResponse } from 'h3'
 import { type Authenticator, compileAuth, describeAuthFailure } from './_auth.ts'
 import { type ContentType, parseContentType } from './_content-type.ts'
 import { type JsonObject, mergeData, parseBody } from './_parse.ts'
-import { readBody } from './_read-body.ts'
-import { errorResponse, type PreparedBody } from './_respond.ts'
+import { H3View, NodeView, type RequestView } from './_request-view.ts'
+import { errorResponse, type PreparedBody, type Reply, toHttpResponse, writeReply } from './_respond.ts'
 import type { IngestRuntime } from './_runtime.ts'
 
 /** A request that passed the common checks. */
@@ -24,16 +26,25 @@ export interface IncomingData {
   receivedAt: number
 }
 
+/** A Node request routed by the fast path: the path split from its query, and the router params. */
+export type NodeRouteHandler = (
+  req: IncomingMessage,
+  res: ServerResponse,
+  pathname: string,
+  search: string,
+  params: Readonly<Record<string, string>> | undefined,
+) => void
+
 const NO_BYTES = new Uint8Array(0)
 const CLOSE = { connection: 'close' } as const
 
 function hasKeys(o: object): boolean {
-  return Object.keys(o).length > 0
+  for (const _ in o) return true
+  return false
 }
 
 /** Path parameters, percent-decoded (a malformed escape is kept as sent). */
-function paramsOf(event: H3Event): Record<string, string> {
-  const raw = event.context.params
+function paramsOf(raw: Readonly<Record<string, string>> | undefined): Record<string, string> {
   if (!raw) return {}
   const out: Record<string, string> = {}
   for (const name in raw) {
@@ -48,21 +59,21 @@ function paramsOf(event: H3Event): Record<string, string> {
 }
 
 /** Query parameters as strings; a repeated name keeps its last value. */
-function queryOf(event: H3Event): Record<string, string> {
-  const search = event.url.search
+function queryOf(search: string): Record<string, string> {
   return search.length > 1 ? Object.fromEntries(new URLSearchParams(search)) : {}
 }
 
 /** `Connection: close` when the client sent a body we did not read (it is not worth draining). */
-function closeIfBodyPending(event: H3Event): Record<string, string> | undefined {
-  const headers = event.req.headers
-  const length = headers.get('content-length')
-  return (length !== null && length !== '0') || headers.has('transfer-encoding') ? CLOSE : undefined
+function closeIfBodyPending(req: RequestView): Record<string, string> | undefined {
+  const length = req.header('content-length')
+  return (length !== null && length !== '0') || req.header('transfer-encoding') !== null ? CLOSE : undefined
 }
 
 export abstract class EndpointRoute {
   /** The h3 handler of this route (bound once). */
   readonly handle: (event: H3Event) => Promise<HTTPResponse>
+  /** The Node fast-path handler of this route (bound once). */
+  readonly handleNode: NodeRouteHandler
   protected readonly rt: IngestRuntime
   protected readonly endpoint: EndpointConfig
   protected readonly auth: Authenticator | undefined
@@ -79,17 +90,27 @@ export abstract class EndpointRoute {
     this.bodyLimit = bodyLimit
     this.strict = strict
     this.failureBody = failureBody
-    this.handle = (event) => this.#run(event)
+    this.handle = (event) => this.#run(new H3View(event)).then(toHttpResponse)
+    this.handleNode = (req, res, pathname, search, params) => {
+      this.#run(new NodeView(req, res, pathname, search, params)).then(
+        (reply) => writeReply(res, reply),
+        (error: unknown) => {
+          // #run answers every failure itself; this is a failure to write the answer
+          rt.logger.error('writing the answer failed', { endpoint: endpoint.endpoint, error: String(error) })
+          res.destroy()
+        },
+      )
+    }
   }
 
-  protected abstract process(event: H3Event): Promise<HTTPResponse>
+  protected abstract process(req: RequestView): Promise<Reply>
 
-  async #run(event: H3Event): Promise<HTTPResponse> {
+  async #run(req: RequestView): Promise<Reply> {
     const rt = this.rt
     rt.requests++
     rt.inFlight++
     try {
-      return rt.finish(await this.process(event))
+      return rt.finish(await this.process(req))
     } catch (error) {
       rt.logger.error('request failed unexpectedly', { endpoint: this.endpoint.endpoint, path: this.endpoint.path, error: String(error) })
       return rt.finish(this.fail(500, 'INTERNAL_ERROR', 'the request could not be handled; the gateway log has the details'))
@@ -99,26 +120,25 @@ export abstract class EndpointRoute {
   }
 
   /** An error answer: the configured `unsuccessfulResponse` when given, else the JSON error body. */
-  protected fail(status: number, code: string, message: string, headers?: Record<string, string>): HTTPResponse {
+  protected fail(status: number, code: string, message: string, headers?: Record<string, string>): Reply {
     return errorResponse(status, code, message, headers, this.failureBody)
   }
 
-  /** Runs the common checks; an `HTTPResponse` means the request ends here. */
-  protected async receive(event: H3Event): Promise<IncomingData | HTTPResponse> {
+  /** Runs the common checks; a `Reply` means the request ends here. */
+  protected async receive(req: RequestView): Promise<IncomingData | Reply> {
     const receivedAt = Date.now()
-    const headers = event.req.headers
     if (this.auth) {
-      const failure = this.auth.check(headers.get('authorization'))
+      const failure = this.auth.check(req.header('authorization'))
       if (failure) {
         this.rt.logger.debug('request refused: authentication failed', { endpoint: this.endpoint.endpoint, reason: failure })
-        const extra = closeIfBodyPending(event)
+        const extra = closeIfBodyPending(req)
         const challenge = { 'www-authenticate': this.auth.challenge }
         return this.fail(401, 'UNAUTHORIZED', describeAuthFailure(failure, this.auth.challenge), extra ? { ...challenge, ...extra } : challenge)
       }
     }
-    const contentTypeHeader = headers.get('content-type')
+    const contentTypeHeader = req.header('content-type')
     const type = parseContentType(contentTypeHeader)
-    const method = event.req.method
+    const method = req.method
     let bytes: Uint8Array = NO_BYTES
     if (method !== 'GET' && method !== 'HEAD') {
       if (this.strict && type.kind === 'other') {
@@ -126,11 +146,12 @@ export abstract class EndpointRoute {
           415,
           'UNSUPPORTED_MEDIA_TYPE',
           `content type "${type.media}" is not supported here; send JSON, form fields, multipart, text or octet-stream`,
-          closeIfBodyPending(event),
+          closeIfBodyPending(req),
         )
       }
-      const lengthHeader = headers.get('content-length')
-      const read = await readBody(event, this.bodyLimit, lengthHeader === null ? undefined : Number(lengthHeader))
+      const lengthHeader = req.header('content-length')
+      const pending = req.readBody(this.bodyLimit, lengthHeader === null ? undefined : Number(lengthHeader))
+      const read = pending instanceof Promise ? await pending : pending
       if (!read.ok) {
         if (read.reason === 'too-large') {
           return this.fail(413, 'BODY_TOO_LARGE', `the body is larger than the limit of ${this.bodyLimit} bytes`, CLOSE)
@@ -140,8 +161,8 @@ export abstract class EndpointRoute {
       }
       bytes = read.bytes
     }
-    const params = paramsOf(event)
-    const query = queryOf(event)
+    const params = paramsOf(req.params)
+    const query = queryOf(req.search)
     if (bytes.byteLength === 0 && !hasKeys(params) && !hasKeys(query)) {
       return this.fail(415, 'NO_DATA', 'the request carries no data: no body, no query string and no path parameters')
     }

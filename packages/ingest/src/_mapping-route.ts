@@ -5,11 +5,11 @@
  */
 import type { MappingConfig } from '@restgate/config'
 import { ConverterError, loadConverter, type ConvertResult, type UplinkConverter } from '@restgate/converters'
-import { type H3Event, HTTPResponse } from 'h3'
 import { EndpointRoute } from './_endpoint-route.ts'
 import { droppedForResponse, isConvertResult, summariseRecords } from './_records.ts'
 import { IncomingRequest } from './_request-info.ts'
-import { jsonResponse, type PreparedBody, prepareBody, preparedResponse } from './_respond.ts'
+import type { RequestView } from './_request-view.ts'
+import { jsonResponse, type PreparedBody, prepareBody, preparedResponse, Reply } from './_respond.ts'
 import { codeOf, type IngestRuntime, retryAfterOf } from './_runtime.ts'
 import { IngestError } from './errors.ts'
 
@@ -63,9 +63,9 @@ export class MappingRoute extends EndpointRoute {
     return this.#loading
   }
 
-  protected async process(event: H3Event): Promise<HTTPResponse> {
-    const incoming = await this.receive(event)
-    if (incoming instanceof HTTPResponse) return incoming
+  protected async process(req: RequestView): Promise<Reply> {
+    const incoming = await this.receive(req)
+    if (incoming instanceof Reply) return incoming
     let converter = this.#converter
     if (!converter) {
       try {
@@ -77,7 +77,7 @@ export class MappingRoute extends EndpointRoute {
     }
     let result: ConvertResult
     try {
-      const out = converter.convert(incoming.data, new IncomingRequest(event, incoming))
+      const out = converter.convert(incoming.data, new IncomingRequest(req, incoming))
       result = isThenable(out) ? await out : out
     } catch (error) {
       return this.#conversionFailed(error)
@@ -88,12 +88,12 @@ export class MappingRoute extends EndpointRoute {
     const records = result.records
     if (records.length > 0) {
       try {
-        await this.rt.sink.accept(records, { connectorName: this.rt.connectorName })
+        await this.rt.sink.accept(records, this.rt.acceptMeta)
       } catch (error) {
         return this.#sinkFailed(error)
       }
       this.rt.records += records.length
-      if (this.#waitKey !== undefined) return this.#awaitAnswer(event, (records[0] as { deviceName: string }).deviceName, this.#waitKey)
+      if (this.#waitKey !== undefined) return this.#awaitAnswer(req, (records[0] as { deviceName: string }).deviceName, this.#waitKey)
     }
     if (this.#successBody) return preparedResponse(200, this.#successBody)
     const { dropped, warnings } = droppedForResponse(result.dropped)
@@ -102,7 +102,7 @@ export class MappingRoute extends EndpointRoute {
     return jsonResponse(200, JSON.stringify(body))
   }
 
-  #conversionFailed(error: unknown): HTTPResponse {
+  #conversionFailed(error: unknown): Reply {
     if (ConverterError.is(error) && CLIENT_ERRORS.has(error.code)) return this.fail(400, error.code, error.message)
     const cause = (error as { cause?: unknown } | null)?.cause
     this.rt.logger.error('converter failed', {
@@ -115,12 +115,12 @@ export class MappingRoute extends EndpointRoute {
     return this.fail(500, code, `the converter of ${this.mapping.converter.path} failed; the gateway log has the details`)
   }
 
-  #badResult(problem: string): HTTPResponse {
+  #badResult(problem: string): Reply {
     this.rt.logger.error('converter returned an invalid result', { path: this.mapping.converter.path, problem })
     return this.fail(500, 'CONVERTER_RESULT', `the converter of ${this.mapping.converter.path} returned an invalid result: ${problem}`)
   }
 
-  #sinkFailed(error: unknown): HTTPResponse {
+  #sinkFailed(error: unknown): Reply {
     const retryAfter = { 'retry-after': retryAfterOf(error, this.rt.retryAfterSeconds) }
     if (codeOf(error) === 'OUTBOX_FULL') {
       this.rt.logger.warn('data refused: the outbox is full', { endpoint: this.mapping.endpoint })
@@ -130,8 +130,8 @@ export class MappingRoute extends EndpointRoute {
     return this.fail(503, 'SINK_FAILED', 'the data could not be stored; nothing was accepted, retry later', retryAfter)
   }
 
-  async #awaitAnswer(event: H3Event, device: string, key: string): Promise<HTTPResponse> {
-    const signal = event.req.signal
+  async #awaitAnswer(req: RequestView, device: string, key: string): Promise<Reply> {
+    const signal = req.signal
     this.rt.waiting++
     try {
       const value = await (this.rt.sink.waitForAttribute as NonNullable<typeof this.rt.sink.waitForAttribute>)(device, key, this.#waitMs, signal)

@@ -105,13 +105,20 @@ export function parseBody(bytes: Uint8Array, type: ContentType, strict: boolean)
  */
 export function mergeData(params: JsonObject, body: BodyValue, query: JsonObject, strict: boolean): DataResult {
   if (body === undefined) return { ok: true, data: { ...params, ...query } }
-  if (!Array.isArray(body)) return { ok: true, data: { ...params, ...body, ...query } }
+  // nothing to merge (the usual POST): the freshly parsed body is the data, no copy
+  const plain = isEmpty(params) && isEmpty(query)
+  if (!Array.isArray(body)) return { ok: true, data: plain ? body : { ...params, ...body, ...query } }
   const out: unknown[] = []
   for (let i = 0; i < body.length; i++) {
     const element: unknown = body[i]
-    if (isObject(element)) out.push({ ...params, ...element, ...query })
+    if (isObject(element)) out.push(plain ? element : { ...params, ...element, ...query })
     else if (strict) return fail(400, 'BODY_SHAPE', `expected an array of JSON objects as the body; element [${i}] is ${typeName(element)}`)
     else out.push(element)
   }
   return { ok: true, data: out }
+}
+
+function isEmpty(o: JsonObject): boolean {
+  for (const _ in o) return false
+  return true
 }

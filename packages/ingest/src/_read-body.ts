@@ -3,12 +3,11 @@
  * limit and without destroying the connection on overflow (so a 413 can still be answered).
  */
 import type { IncomingMessage } from 'node:http'
-import type { H3Event } from 'h3'
 
 export type ReadResult = { ok: true; bytes: Uint8Array } | { ok: false; reason: 'too-large' | 'aborted' }
 
-const EMPTY_BODY: ReadResult = { ok: true, bytes: new Uint8Array(0) }
-const TOO_LARGE: ReadResult = { ok: false, reason: 'too-large' }
+export const EMPTY_BODY: ReadResult = { ok: true, bytes: new Uint8Array(0) }
+export const TOO_LARGE: ReadResult = { ok: false, reason: 'too-large' }
 const ABORTED: ReadResult = { ok: false, reason: 'aborted' }
 
 function finish(chunks: Uint8Array[], total: number): ReadResult {
@@ -16,23 +15,48 @@ function finish(chunks: Uint8Array[], total: number): ReadResult {
   return { ok: true, bytes: Buffer.concat(chunks, total) }
 }
 
-async function readNode(req: IncomingMessage, limit: number): Promise<ReadResult> {
-  const chunks: Uint8Array[] = []
-  let total = 0
-  try {
-    // destroyOnReturn: false keeps the socket usable for the 413 answer when we stop early.
-    for await (const chunk of req.iterator({ destroyOnReturn: false }) as AsyncIterable<Buffer>) {
-      total += chunk.byteLength
-      if (total > limit) return TOO_LARGE
-      chunks.push(chunk)
-    }
-  } catch {
-    return ABORTED
-  }
-  return total === 0 ? EMPTY_BODY : finish(chunks, total)
+/** A Content-Length over the limit is refused before reading anything; 0 is an empty body. */
+export function checkLength(limit: number, contentLength: number | undefined): ReadResult | undefined {
+  if (contentLength === undefined) return undefined
+  if (contentLength > limit) return TOO_LARGE
+  return contentLength === 0 ? EMPTY_BODY : undefined
 }
 
-async function readWeb(stream: ReadableStream<Uint8Array>, limit: number): Promise<ReadResult> {
+/**
+ * Node's request stream, read with 'data'/'end' listeners (one promise, no async iterator). Over
+ * the limit the stream is paused, not destroyed, so the 413 can still be written.
+ */
+export function readNodeBody(req: IncomingMessage, limit: number): Promise<ReadResult> | ReadResult {
+  if (req.readableEnded) return EMPTY_BODY
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = []
+    let total = 0
+    const done = (result: ReadResult): void => {
+      req.off('data', onData)
+      req.off('end', onEnd)
+      req.off('error', onAbort)
+      req.off('close', onAbort)
+      resolve(result)
+    }
+    const onData = (chunk: Buffer): void => {
+      total += chunk.byteLength
+      if (total > limit) {
+        req.pause()
+        done(TOO_LARGE)
+      } else chunks.push(chunk)
+    }
+    const onEnd = (): void => done(total === 0 ? EMPTY_BODY : finish(chunks, total))
+    // an error, or a close before the end: the client went away mid-body
+    const onAbort = (): void => done(ABORTED)
+    req.on('data', onData)
+    req.on('end', onEnd)
+    req.on('error', onAbort)
+    req.on('close', onAbort)
+  })
+}
+
+/** A web stream (h3 outside Node, e.g. `app.request()` in tests). */
+export async function readWebBody(stream: ReadableStream<Uint8Array>, limit: number): Promise<ReadResult> {
   const reader = stream.getReader()
   const chunks: Uint8Array[] = []
   let total = 0
@@ -51,19 +75,4 @@ async function readWeb(stream: ReadableStream<Uint8Array>, limit: number): Promi
     return ABORTED
   }
   return total === 0 ? EMPTY_BODY : finish(chunks, total)
-}
-
-/**
- * Reads the body of `event` (Node's request stream when served by Node, else the web stream).
- * A Content-Length over the limit is refused before reading anything.
- */
-export function readBody(event: H3Event, limit: number, contentLength: number | undefined): Promise<ReadResult> | ReadResult {
-  if (contentLength !== undefined) {
-    if (contentLength > limit) return TOO_LARGE
-    if (contentLength === 0) return EMPTY_BODY
-  }
-  const node = event.runtime?.node?.req as IncomingMessage | undefined
-  if (node) return node.readableEnded ? EMPTY_BODY : readNode(node, limit)
-  const stream = event.req.body
-  return stream ? readWeb(stream, limit) : EMPTY_BODY
 }

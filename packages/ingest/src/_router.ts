@@ -1,10 +1,12 @@
 /**
  * Registers one h3 route per (endpoint, method), plus per path a method-less fallback answering
  * 405 with `Allow`, and a catch-all 404. h3's radix router (rou3) makes lookup cost independent of
- * the number of mappings.
+ * the number of mappings. A route's Node fast-path handler rides in the route's meta, so the Node
+ * listener finds it with h3's own lookup.
  */
 import type { H3, H3Event, HTTPResponse } from 'h3'
-import { errorResponse } from './_respond.ts'
+import type { NodeRouteHandler } from './_endpoint-route.ts'
+import { errorResponse, toHttpResponse } from './_respond.ts'
 import type { IngestRuntime } from './_runtime.ts'
 import { IngestError } from './errors.ts'
 
@@ -12,9 +14,14 @@ export interface RouteEntry {
   endpoint: string
   methods: readonly string[]
   handle: (event: H3Event) => Promise<HTTPResponse>
+  /** The same handler for Node requests (the fast path); absent → such requests go through h3. */
+  node?: NodeRouteHandler
   /** Config path of the endpoint, for error messages. */
   path: string
 }
+
+/** Key of the Node fast-path handler in an h3 route's `meta`. */
+export const NODE_HANDLER = 'restgate:node'
 
 const BRACE_PARAM = /\{([^}:]+)(?::[^}]*)?\}/g
 const NAMED_PARAM = /:[^/]+/g
@@ -53,7 +60,7 @@ export function registerRoutes(app: H3, entries: readonly RouteEntry[], rt: Inge
         )
       }
       group.methods.set(upper, entry)
-      app.on(upper as 'GET', pattern, entry.handle)
+      app.on(upper as 'GET', pattern, entry.handle, entry.node ? { meta: { [NODE_HANDLER]: entry.node } } : undefined)
     }
   }
   for (const group of byShape.values()) {
@@ -61,12 +68,12 @@ export function registerRoutes(app: H3, entries: readonly RouteEntry[], rt: Inge
     const message = `allowed methods: ${allow}`
     app.on('', group.pattern, (event: H3Event) => {
       rt.requests++
-      return rt.finish(errorResponse(405, 'METHOD_NOT_ALLOWED', `${event.req.method} is not allowed on this endpoint; ${message}`, { allow }))
+      return toHttpResponse(rt.finish(errorResponse(405, 'METHOD_NOT_ALLOWED', `${event.req.method} is not allowed on this endpoint; ${message}`, { allow })))
     })
   }
   const notFound = (event: H3Event): HTTPResponse => {
     rt.requests++
-    return rt.finish(errorResponse(404, 'NOT_FOUND', `no endpoint is configured at ${event.url.pathname}`))
+    return toHttpResponse(rt.finish(errorResponse(404, 'NOT_FOUND', `no endpoint is configured at ${event.url.pathname}`)))
   }
   app.all('/**', notFound)
   if (!byShape.has('/')) app.all('/', notFound)

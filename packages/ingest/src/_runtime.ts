@@ -1,5 +1,5 @@
 /** State shared by every route of one ingest server: the sink, the logger and the counters. */
-import type { HTTPResponse } from 'h3'
+import type { Reply } from './_respond.ts'
 import type { Logger } from './logger.ts'
 import type { IngestSink, IngestStats } from './types.ts'
 
@@ -7,6 +7,8 @@ export class IngestRuntime {
   readonly sink: IngestSink
   readonly logger: Logger
   readonly connectorName: string
+  /** The `meta` of every `sink.accept` (one frozen object, not one per request). */
+  readonly acceptMeta: { readonly connectorName: string }
   readonly retryAfterSeconds: number
   /** Set by `close()`: answers then carry `Connection: close`. */
   closing = false
@@ -21,15 +23,16 @@ export class IngestRuntime {
     this.sink = sink
     this.logger = logger
     this.connectorName = connectorName
+    this.acceptMeta = Object.freeze({ connectorName })
     this.retryAfterSeconds = retryAfterSeconds
   }
 
   /** Counts an answer on its way out. */
-  finish(response: HTTPResponse): HTTPResponse {
-    const status = response.status ?? 200
+  finish(reply: Reply): Reply {
+    const status = reply.status
     this.byStatus[status] = (this.byStatus[status] ?? 0) + 1
-    if (this.closing) response.headers.set('connection', 'close')
-    return response
+    if (this.closing) reply.headers = { ...reply.headers, connection: 'close' }
+    return reply
   }
 
   stats(): IngestStats {

@@ -2,10 +2,9 @@
  * The Node HTTP(S) server around the h3 app: listen with clear errors (no SO_REUSEPORT), graceful
  * close (stop accepting, let in-flight requests finish within a bound, drop idle keep-alive sockets).
  */
-import { createServer as createHttpServer, type Server } from 'node:http'
+import { createServer as createHttpServer, type RequestListener, type Server } from 'node:http'
 import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
-import { type H3, toNodeHandler } from 'h3'
 import { IngestError } from './errors.ts'
 import type { TlsOptions } from './_tls.ts'
 
@@ -16,9 +15,8 @@ export interface NodeServerOptions {
   tlsSource: string
 }
 
-/** Creates (but does not start) the server. */
-export function createNodeServer(app: H3, options: NodeServerOptions): Server {
-  const handler = toNodeHandler(app)
+/** Creates (but does not start) the server around `handler` (the ingest's Node listener). */
+export function createNodeServer(handler: RequestListener, options: NodeServerOptions): Server {
   const timeouts = {
     requestTimeout: options.requestTimeoutMs,
     headersTimeout: Math.min(options.requestTimeoutMs, 60_000),

@@ -8,7 +8,6 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { isIP } from 'node:net'
 import { join } from 'node:path'
 import type { ServerConfig } from '@restgate/config'
-import { generate } from 'selfsigned'
 import { IngestError } from './errors.ts'
 import type { Logger } from './logger.ts'
 
@@ -91,6 +90,8 @@ async function createCertificate(dir: string, host: string, logger: Logger): Pro
   }
   try {
     const notBeforeDate = new Date(Date.now() - 60_000)
+    // loaded only when a certificate is generated: most gateways never need it (and it is large)
+    const { generate } = await import('selfsigned')
     const pems = await generate([{ name: 'commonName', value: host || 'localhost' }, { name: 'organizationName', value: 'restgate' }], {
       keyType: 'rsa',
       keySize: 2048,

@@ -8,9 +8,10 @@ import { join } from 'node:path'
 import { H3, type H3Event, type HTTPError } from 'h3'
 import { AttributeRequestRoute } from './_attribute-request-route.ts'
 import { MappingRoute } from './_mapping-route.ts'
-import { errorResponse } from './_respond.ts'
+import { errorResponse, toHttpResponse } from './_respond.ts'
 import { IngestRuntime } from './_runtime.ts'
 import { registerRoutes, type RouteEntry } from './_router.ts'
+import { createNodeListener } from './_node-listener.ts'
 import { closeServer, createNodeServer, hostPort, listenOn } from './_server.ts'
 import { loadTls } from './_tls.ts'
 import { IngestError } from './errors.ts'
@@ -36,8 +37,8 @@ export function createIngestServer(options: IngestServerOptions): IngestServer {
   const mappings = config.mapping.map((m) => new MappingRoute(rt, m, bodyLimit, config.configDir, options.converters?.get(m)))
   const attributeRequests = config.attributeRequests.map((a) => new AttributeRequestRoute(rt, a, bodyLimit))
   const entries: RouteEntry[] = [
-    ...mappings.map((r) => ({ endpoint: r.mapping.endpoint, methods: r.mapping.methods, handle: r.handle, path: r.mapping.path })),
-    ...attributeRequests.map((r) => ({ endpoint: r.config.endpoint, methods: r.config.methods, handle: r.handle, path: r.config.path })),
+    ...mappings.map((r) => ({ endpoint: r.mapping.endpoint, methods: r.mapping.methods, handle: r.handle, node: r.handleNode, path: r.mapping.path })),
+    ...attributeRequests.map((r) => ({ endpoint: r.config.endpoint, methods: r.config.methods, handle: r.handle, node: r.handleNode, path: r.config.path })),
   ]
 
   const app = new H3({
@@ -53,7 +54,7 @@ export function createIngestServer(options: IngestServerOptions): IngestServer {
           : error.message === 'Bad Request'
             ? 'the request URL is malformed (invalid percent-encoding)'
             : error.message
-      return rt.finish(errorResponse(status, status === 500 ? 'INTERNAL_ERROR' : 'BAD_REQUEST', message))
+      return toHttpResponse(rt.finish(errorResponse(status, status === 500 ? 'INTERNAL_ERROR' : 'BAD_REQUEST', message)))
     },
   })
   registerRoutes(app, entries, rt)
@@ -71,7 +72,7 @@ export function createIngestServer(options: IngestServerOptions): IngestServer {
         const tls = await loadTls(config.server, dataDir, logger)
         const tlsSource = config.server.cert ? `${config.server.cert}, ${config.server.key}` : join(dataDir, 'tls')
         if ((state as string) !== 'starting') throw new IngestError('INVALID_STATE', 'close() was called while listen() was starting')
-        const created = createNodeServer(app, { tls, requestTimeoutMs, tlsSource })
+        const created = createNodeServer(createNodeListener(app), { tls, requestTimeoutMs, tlsSource })
         server = created
         const port = await listenOn(created, config.server.host, config.server.port)
         // after start-up, server errors (e.g. out of file descriptors on accept) are logged, never thrown

@@ -1,0 +1,53 @@
+/**
+ * The Node request listener of the ingest server. h3 routes every request (its `~findRoute`: the
+ * same radix router and the same route table as `app.fetch`); when the matched route has a Node
+ * fast-path handler and the request target is plain, the route serves Node's request and response
+ * directly, without the web `Request`/`Response` objects srvx builds per request. Everything else
+ * (404, 405, HEAD, targets h3 normalises: percent escapes, dot segments, absolute form, ...) goes
+ * through h3's own Node handler, unchanged.
+ */
+import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
+import { type H3, type H3Event, toNodeHandler } from 'h3'
+import type { NodeRouteHandler } from './_endpoint-route.ts'
+import { NODE_HANDLER } from './_router.ts'
+
+/**
+ * An origin-form target that h3 (srvx's URL) takes as it is: path and query of unreserved and
+ * sub-delimiter characters only (no `%`, `\`, `#`, quotes, spaces or non-ASCII), not starting `//`.
+ */
+const PLAIN_TARGET = /^\/(?!\/)[A-Za-z0-9\-._~!$&()*+,;=:@/?]*$/
+
+/** Whether `target` may skip h3's URL handling (no dot segment either: h3 would resolve it). */
+export function isPlainTarget(target: string): boolean {
+  return PLAIN_TARGET.test(target) && !target.includes('/.')
+}
+
+/** The `{ req.method, url.pathname }` that h3's route lookup reads, reused (the lookup is synchronous). */
+interface RouteProbe {
+  req: { method: string }
+  url: { pathname: string }
+}
+
+export function createNodeListener(app: H3): RequestListener {
+  const viaH3 = toNodeHandler(app)
+  const probe: RouteProbe = { req: { method: '' }, url: { pathname: '' } }
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    const target = req.url ?? ''
+    const method = req.method ?? ''
+    if (method === 'HEAD' || !isPlainTarget(target)) {
+      void viaH3(req, res)
+      return
+    }
+    const q = target.indexOf('?')
+    const pathname = q < 0 ? target : target.slice(0, q)
+    probe.req.method = method
+    probe.url.pathname = pathname
+    const match = app['~findRoute'](probe as unknown as H3Event)
+    const node = match?.data.meta?.[NODE_HANDLER] as NodeRouteHandler | undefined
+    if (match === undefined || node === undefined) {
+      void viaH3(req, res)
+      return
+    }
+    node(req, res, pathname, q < 0 || q === target.length - 1 ? '' : target.slice(q), match.params)
+  }
+}
