@@ -125,13 +125,15 @@ export function createGateway(options: GatewayOptions): Gateway {
       if (started) throw new Error('gateway already started')
       started = true
       await Promise.all(connectors.map((c) => c.dispatcher.ready()))
-      tb.start()
+      // The storage first (a durable one may fail: unwritable folder, ...): a gateway that cannot
+      // store anything must not connect to ThingsBoard at all.
       try {
-        await tb.ready() // the storage opened (a durable one may fail: unwritable folder, ...)
+        await tb.ready()
       } catch (error) {
         await tb.stop({ flushTimeoutMs: 0 })
         throw error
       }
+      tb.start()
       const endpoints: GatewayEndpoint[] = []
       try {
         for (const c of connectors) {

@@ -3,7 +3,7 @@
  * load of numbered requests, what the sandbox received per sequence number, and tmpfs mounts for
  * disk faults. Every helper registers its own cleanup, which runs after each test even when it fails.
  */
-import { execFile } from 'node:child_process'
+import { execFile, execFileSync, type ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -22,6 +22,21 @@ const cleanups: Array<() => Promise<void> | void> = []
 export function onCleanup(fn: () => Promise<void> | void): void {
   cleanups.push(fn)
 }
+
+// Last resort when the test worker exits without running the cleanups (a crash, a timeout kill):
+// no gateway process or mount is left behind.
+const liveChildren = new Set<ChildProcess>()
+const liveMounts = new Set<string>()
+process.once('exit', () => {
+  for (const child of liveChildren) child.kill('SIGKILL')
+  for (const dir of liveMounts) {
+    try {
+      execFileSync('umount', ['-l', dir], { timeout: 5_000 })
+    } catch {
+      // already gone
+    }
+  }
+})
 
 afterEach(async () => {
   const errors: unknown[] = []
@@ -88,7 +103,11 @@ export interface GatewayProcess {
 export async function gatewayProcess(folder: FaultFolder): Promise<GatewayProcess> {
   const cli = runCli(['--config', folder.file])
   let gone = false
-  void cli.exited.then(() => (gone = true))
+  liveChildren.add(cli.child)
+  void cli.exited.then(() => {
+    gone = true
+    liveChildren.delete(cli.child)
+  })
   const kill9 = async (): Promise<void> => {
     if (!gone) cli.child.kill('SIGKILL')
     await cli.exited
@@ -113,6 +132,8 @@ export async function gatewayProcess(folder: FaultFolder): Promise<GatewayProces
 /** Starts the CLI and resolves with its exit code and output (for start-up failures). */
 export async function gatewayExit(folder: FaultFolder, timeoutMs = 20_000): Promise<{ code: number | null; output: string }> {
   const cli = runCli(['--config', folder.file])
+  liveChildren.add(cli.child)
+  void cli.exited.then(() => liveChildren.delete(cli.child))
   onCleanup(async () => {
     cli.child.kill('SIGKILL')
     await cli.exited
@@ -350,8 +371,10 @@ export async function tmpfs(sizeKb: number): Promise<Tmpfs | { unavailable: stri
     rmSync(dir, { recursive: true, force: true })
     return { unavailable: `mount -t tmpfs is not permitted here: ${(error as Error).message.trim()}` }
   }
+  liveMounts.add(dir)
   onCleanup(async () => {
     await run('umount', [dir], { timeout: 10_000 }).catch(() => run('umount', ['-l', dir], { timeout: 10_000 }))
+    liveMounts.delete(dir)
     rmSync(dir, { recursive: true, force: true })
   })
   return {

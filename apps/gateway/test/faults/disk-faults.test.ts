@@ -109,13 +109,17 @@ describe('read-only data folder', () => {
     const disk = await mountOrSkip(ctx, 1024)
     mkdirSync(join(disk.dir, 'data'))
     await disk.readOnly()
-    const folder = await configFolder(1, storage(join(disk.dir, 'data')))
+    const sb = await sandbox()
+    const folder = await configFolder(sb.port, storage(join(disk.dir, 'data')))
     const { code, output } = await gatewayExit(folder)
     expect(code).toBe(1)
     expect(output).toMatch(/cannot start: /)
     expect(output).toContain(join(disk.dir, 'data'))
     expect(output).toMatch(/EROFS|SQLITE_READONLY|SQLITE_CANTOPEN/)
     expect(output).not.toMatch(/listening on/)
+    // a gateway that cannot store anything does not show up at ThingsBoard at all
+    expect(output).not.toMatch(/connected to ThingsBoard/)
+    expect(sb.state.messageCount).toBe(0)
     report(`read-only folder at start (${name})`, { exitCode: code, message: /cannot start: .*/.exec(output)?.[0] })
   })
 
