@@ -7,18 +7,8 @@
  * in the order it was sent and only after the device's `connect` in the current session.
  */
 import { describe, expect, it } from 'vitest'
-import {
-  arrivals,
-  configFolder,
-  firstArrivalOrder,
-  gatewayProcess,
-  isIncreasing,
-  report,
-  sandbox,
-  sleep,
-  startLoad,
-  waitForArrivals,
-} from './_faults.ts'
+import { configFolder, gatewayProcess, sandbox } from './_faults.ts'
+import { arrivals, firstArrivalOrder, isIncreasing, report, sleep, startLoad, waitForArrivals } from './_traffic.ts'
 
 const TOTAL = 600
 const SENDERS = 4

@@ -16,7 +16,8 @@
 import { appendFileSync, existsSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { configFolder, gatewayProcess, post, report, sandbox, sleep, waitForArrivals, arrivals, type FaultFolder, type TestSandbox } from './_faults.ts'
+import { configFolder, type FaultFolder, gatewayProcess, sandbox, type TestSandbox } from './_faults.ts'
+import { arrivals, post, report, sleep, waitForArrivals } from './_traffic.ts'
 
 /** Stores `count` messages (sequentially: storage order = n order) with ThingsBoard down, then stops the gateway. */
 async function storeBacklog(sb: TestSandbox, storage: Record<string, unknown>, prefix: string, count: number, stop: 'SIGTERM' | 'SIGKILL'): Promise<FaultFolder> {

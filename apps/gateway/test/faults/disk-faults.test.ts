@@ -12,20 +12,8 @@
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it, type TestContext } from 'vitest'
-import {
-  arrivals,
-  configFolder,
-  gatewayExit,
-  gatewayProcess,
-  post,
-  report,
-  sandbox,
-  sleep,
-  startLoad,
-  tmpfs,
-  waitForArrivals,
-  type Tmpfs,
-} from './_faults.ts'
+import { configFolder, gatewayExit, gatewayProcess, sandbox, tmpfs, type Tmpfs } from './_faults.ts'
+import { arrivals, post, report, sleep, startLoad, waitForArrivals } from './_traffic.ts'
 
 async function mountOrSkip(ctx: TestContext, sizeKb: number): Promise<Tmpfs> {
   const fs = await tmpfs(sizeKb)

@@ -7,18 +7,8 @@
  * twice only when a kill or the outage fell between its two copies.
  */
 import { describe, expect, it } from 'vitest'
-import {
-  arrivals,
-  configFolder,
-  firstArrivalOrder,
-  gatewayProcess,
-  isIncreasing,
-  report,
-  sandbox,
-  startLoad,
-  waitForArrivals,
-  type GatewayProcess,
-} from './_faults.ts'
+import { configFolder, gatewayProcess, type GatewayProcess, sandbox } from './_faults.ts'
+import { arrivals, firstArrivalOrder, isIncreasing, report, startLoad, waitForArrivals } from './_traffic.ts'
 
 const TOTAL = 600
 const SENDERS = 4

@@ -8,7 +8,8 @@
  */
 import { describe, expect, it } from 'vitest'
 import { TOKEN } from '../_harness.ts'
-import { configFolder, gatewayProcess, isIncreasing, post, report, sandbox, sleep, waitForArrivals } from './_faults.ts'
+import { configFolder, gatewayProcess, sandbox } from './_faults.ts'
+import { isIncreasing, post, report, sleep, waitForArrivals } from './_traffic.ts'
 
 /** Observed from the gateway's start until this long after it listens. */
 const WINDOW_MS = 3_000
