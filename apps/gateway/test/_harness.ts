@@ -129,7 +129,15 @@ export function runCli(args: string[], env: Record<string, string> = {}): CliPro
           reject(new Error(`no output matching ${re} within ${timeoutMs} ms; got:\n${out.slice(-3000)}`))
         }, timeoutMs)
         listeners.add(check)
-        void exited.then(() => setTimeout(check, 10))
+        void exited.then((code) =>
+          setTimeout(() => {
+            check()
+            if (!listeners.has(check)) return
+            listeners.delete(check)
+            clearTimeout(timer)
+            reject(new Error(`the process exited (code ${code}) without output matching ${re}; got:\n${out.slice(-3000)}`))
+          }, 10),
+        )
         check()
       })
     },
