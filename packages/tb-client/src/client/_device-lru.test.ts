@@ -21,6 +21,17 @@ describe('DeviceLru', () => {
     expect(lru.has('A')).toBe(true)
   })
 
+  it('keeps a device used within the last epoch (max/8 moves) when older ones go', () => {
+    const lru = new DeviceLru(80) // epochs of 10 moves
+    for (let i = 0; i < 80; i++) lru.add(`d${i}`)
+    // d0 is the oldest; a hit moves it (it was placed in an earlier epoch)
+    expect(lru.has('d0')).toBe(true)
+    for (let i = 80; i < 159; i++) lru.add(`d${i}`)
+    expect(lru.has('d0')).toBe(true)
+    expect(lru.has('d1')).toBe(false)
+    expect(lru.size).toBe(80)
+  })
+
   it('stays at its bound however many names arrive', () => {
     const lru = new DeviceLru(100)
     for (let i = 0; i < 10_000; i++) lru.add(`device-${i}`)

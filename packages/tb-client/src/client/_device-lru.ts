@@ -3,37 +3,52 @@
  * Holds the per-device state of the client (devices `connect`ed in a session, devices whose
  * connector description was sent), so memory stays bounded however many device names arrive.
  * Forgetting a device is harmless: it is `connect`ed (and described) again when it next sends.
+ *
+ * Recency is kept in epochs of max/8 moves: a hit moves a device to the most recent end only when
+ * it was last moved in an earlier epoch, so a hot device costs one map lookup, and the order is
+ * exact up to one epoch (exact LRU for max < 16).
  */
 export class DeviceLru {
   readonly max: number
-  readonly #set = new Set<string>()
+  /** Device → epoch of its last move; iteration order is recency order (oldest first). */
+  readonly #map = new Map<string, number>()
+  readonly #epochSize: number
+  #epoch = 0
+  #moves = 0
 
   constructor(max: number) {
     this.max = max
+    this.#epochSize = Math.max(1, Math.floor(max / 8))
   }
 
   get size(): number {
-    return this.#set.size
+    return this.#map.size
   }
 
-  /** Whether `device` is known; a hit makes it the most recently used. */
+  /** Whether `device` is known; a hit makes it (one of) the most recently used. */
   has(device: string): boolean {
-    const set = this.#set
-    if (!set.has(device)) return false
-    set.delete(device)
-    set.add(device)
+    const epoch = this.#map.get(device)
+    if (epoch === undefined) return false
+    if (epoch !== this.#epoch) this.#moveToEnd(device)
     return true
   }
 
   /** Adds `device` as the most recently used; forgets the least recently used beyond `max`. */
   add(device: string): void {
-    const set = this.#set
-    set.delete(device)
-    set.add(device)
-    if (set.size > this.max) set.delete(set.values().next().value as string)
+    this.#moveToEnd(device)
+    if (this.#map.size > this.max) this.#map.delete(this.#map.keys().next().value as string)
   }
 
   clear(): void {
-    this.#set.clear()
+    this.#map.clear()
+  }
+
+  #moveToEnd(device: string): void {
+    this.#map.delete(device)
+    this.#map.set(device, this.#epoch)
+    if (++this.#moves >= this.#epochSize) {
+      this.#moves = 0
+      this.#epoch++
+    }
   }
 }

@@ -3,6 +3,10 @@
  * connected in this session, then `v1/gateway/attributes` (one round per attribute record of a device,
  * so a later value never merges over an earlier one out of order), then `v1/gateway/telemetry`.
  * Every payload is compact JSON split to the byte limit at datapoint granularity.
+ *
+ * Hot path (once per record): a telemetry entry or an attribute object whose values are plain JSON
+ * is serialised with one JSON.stringify (the same bytes as joining its datapoints one by one); the
+ * per-datapoint path runs only for values that need it or for objects too big for one payload.
  */
 import type { StoredEntry } from '../storage/types.ts'
 
@@ -37,14 +41,14 @@ export interface PlanContext {
 }
 
 interface Piece {
-  key: string
   text: string
   bytes: number
   datapoints: number
-  /** A whole object sent as one piece: its single datapoints, for when it has to be split. */
-  expand?: () => Piece[]
+  /** A whole attribute object sent as one piece: split into its datapoints when it has to be. */
+  attrs?: Record<string, unknown>
 }
 
+/** One device of the pack: its JSON key, and the pieces of the group being assembled. */
 interface Group {
   device: string
   key: string
@@ -52,10 +56,17 @@ interface Group {
   pieces: Piece[]
 }
 
+interface DeviceState extends Group {
+  /** Attribute rounds this device has so far. */
+  rounds: number
+  /** Telemetry entries (the telemetry group's pieces), once it has some. */
+  telemetry: Piece[] | undefined
+}
+
 const bytesOf = (s: string): number => Buffer.byteLength(s, 'utf8')
 
 /** Serialises one datapoint; undefined values are absent (JSON semantics), others that fail are dropped. */
-function datapoint(device: string, key: string, value: unknown, plan: PackPlan): Piece | undefined {
+function datapoint(device: string, key: string, value: unknown, plan: PackPlan): (Piece & { key: string }) | undefined {
   if (value === undefined) return undefined
   let json: string | undefined
   try {
@@ -72,46 +83,41 @@ function datapoint(device: string, key: string, value: unknown, plan: PackPlan):
   return { key, text, bytes: bytesOf(text), datapoints: 1 }
 }
 
-/**
- * `values` as JSON without its braces and its number of keys, when every value is plainly JSON
- * (so one JSON.stringify gives exactly the per-datapoint texts joined by commas); else undefined.
- */
-function wholeJson(values: Record<string, unknown>): { inner: string; count: number } | undefined {
-  const keys = Object.keys(values)
-  if (keys.length === 0) return undefined
-  for (const k of keys) {
+/** Keys of `values` when every value is plainly JSON (one JSON.stringify serialises it exactly), else -1; 0 for none. */
+function plainKeys(values: Record<string, unknown>): number {
+  let count = 0
+  for (const k in values) {
+    if (!Object.hasOwn(values, k)) continue
     const t = typeof values[k]
-    if (t !== 'number' && t !== 'string' && t !== 'boolean' && t !== 'object') return undefined
+    if (t !== 'number' && t !== 'string' && t !== 'boolean' && t !== 'object') return -1
+    count++
   }
-  let json: string
-  try {
-    json = JSON.stringify(values)
-  } catch {
-    return undefined // something inside is not serialisable: the per-datapoint path says which
-  }
-  return { inner: json.slice(1, -1), count: keys.length }
+  return count
 }
 
-function keyOf(device: string): { key: string; keyBytes: number } {
-  const key = JSON.stringify(device)
-  return { key, keyBytes: bytesOf(key) }
+/** `values` as JSON without its braces, or undefined when something inside cannot be serialised. */
+function innerJson(values: Record<string, unknown>): string | undefined {
+  try {
+    return JSON.stringify(values).slice(1, -1)
+  } catch {
+    return undefined // the per-datapoint path says which datapoint
+  }
 }
 
 /** Packs groups into payloads `{"D1":<open>pieces<close>,...}` of at most `limit` bytes. */
-function assemble(groups: Group[], open: string, close: string, limit: number, topic: string, out: PlannedMessage[]): void {
+function assemble(groups: readonly Group[], open: string, close: string, limit: number, topic: string, plan: PackPlan): void {
+  // parts of the message being built, joined once per message
   let parts: string[] = []
   let size = 2
   let datapoints = 0
   let current: string | undefined
-  let groupPieces: string[] = []
   const closeGroup = (): void => {
-    if (current !== undefined) parts.push(`${current}:${open}${groupPieces.join(',')}${close}`)
+    if (current !== undefined) parts.push(close)
     current = undefined
-    groupPieces = []
   }
   const flush = (): void => {
     closeGroup()
-    if (parts.length > 0) out.push({ topic, payload: `{${parts.join(',')}}`, datapoints })
+    if (parts.length > 0) plan.messages.push({ topic, payload: `{${parts.join('')}}`, datapoints })
     parts = []
     size = 2
     datapoints = 0
@@ -121,27 +127,27 @@ function assemble(groups: Group[], open: string, close: string, limit: number, t
     for (let i = 0; i < pieces.length; i++) {
       const piece = pieces[i] as Piece
       const startsGroup = current !== group.key
-      const add = startsGroup
-        ? (parts.length > 0 || current !== undefined ? 1 : 0) + group.keyBytes + 3 + piece.bytes
-        : 1 + piece.bytes
-      if (size + add > limit && (current !== undefined || parts.length > 0)) {
-        if (piece.expand !== undefined) {
+      const sep = parts.length > 0 ? 1 : 0
+      const add = startsGroup ? sep + group.keyBytes + 3 + piece.bytes : 1 + piece.bytes
+      if (size + add > limit && parts.length > 0) {
+        if (piece.attrs !== undefined) {
           // split where the per-datapoint pieces would have split
-          pieces.splice(i, 1, ...piece.expand())
+          pieces.splice(i, 1, ...singleAttributePieces(group, piece.attrs, limit - (group.keyBytes + 5), plan))
           i--
           continue
         }
         flush()
       }
       if (current !== group.key) {
-        const sep = parts.length > 0 || current !== undefined ? 1 : 0
         closeGroup()
-        size += sep + group.keyBytes + 3 + piece.bytes
+        if (parts.length > 0) parts.push(',')
+        size += (parts.length > 0 ? 1 : 0) + group.keyBytes + 3 + piece.bytes
+        parts.push(group.key, ':', open, piece.text)
         current = group.key
       } else {
         size += 1 + piece.bytes
+        parts.push(',', piece.text)
       }
-      groupPieces.push(piece.text)
       datapoints += piece.datapoints
     }
     closeGroup()
@@ -150,24 +156,27 @@ function assemble(groups: Group[], open: string, close: string, limit: number, t
 }
 
 /** Telemetry entry pieces; an entry too big for one payload is split into entries with the same ts. */
-function telemetryPieces(group: Group, ts: number, values: Record<string, unknown>, limit: number, plan: PackPlan): void {
-  const whole = wholeJson(values)
-  if (whole !== undefined) {
-    const text = `{"ts":${JSON.stringify(ts)},"values":{${whole.inner}}}`
-    const bytes = bytesOf(text)
-    // fits in one entry: exactly what the per-datapoint path below would build
-    if (bytes <= limit - (group.keyBytes + 5)) {
-      group.pieces.push({ key: '', text, bytes, datapoints: whole.count })
-      return
+function telemetryPieces(group: Group, pieces: Piece[], ts: number, values: Record<string, unknown>, limit: number, plan: PackPlan): void {
+  const head = `{"ts":${JSON.stringify(ts)},"values":{`
+  const count = plainKeys(values)
+  if (count === 0) return
+  if (count > 0) {
+    const inner = innerJson(values)
+    if (inner !== undefined) {
+      const bytes = bytesOf(head) + bytesOf(inner) + 2
+      // fits in one entry: exactly what the per-datapoint path below would build
+      if (bytes <= limit - (group.keyBytes + 5)) {
+        pieces.push({ text: `${head}${inner}}}`, bytes, datapoints: count })
+        return
+      }
     }
   }
-  const points: Piece[] = []
+  const points: Array<Piece & { key: string }> = []
   for (const k of Object.keys(values)) {
     const p = datapoint(group.device, k, values[k], plan)
     if (p !== undefined) points.push(p)
   }
   if (points.length === 0) return
-  const head = `{"ts":${JSON.stringify(ts)},"values":{`
   const frame = bytesOf(head) + 2
   const budget = limit - (group.keyBytes + 5) - frame
   let chunk: Piece[] = []
@@ -175,7 +184,7 @@ function telemetryPieces(group: Group, ts: number, values: Record<string, unknow
   const emit = (): void => {
     if (chunk.length === 0) return
     const text = `${head}${chunk.map((p) => p.text).join(',')}}}`
-    group.pieces.push({ key: '', text, bytes: frame + chunkBytes, datapoints: chunk.length })
+    pieces.push({ text, bytes: frame + chunkBytes, datapoints: chunk.length })
     chunk = []
     chunkBytes = 0
   }
@@ -191,79 +200,90 @@ function telemetryPieces(group: Group, ts: number, values: Record<string, unknow
   emit()
 }
 
-function attributePieces(group: Group, attrs: Record<string, unknown>, limit: number, plan: PackPlan): void {
+/** The pieces of one attribute object: one whole piece when it is plain JSON and fits, else one per datapoint. */
+function attributePieces(group: Group, attrs: Record<string, unknown>, limit: number, plan: PackPlan): Piece[] {
   const budget = limit - (group.keyBytes + 5)
-  const whole = wholeJson(attrs)
-  if (whole !== undefined) {
-    const bytes = bytesOf(whole.inner)
-    if (bytes <= budget) {
-      const expand = (): Piece[] => {
-        const single: Group = { ...group, pieces: [] }
-        singleAttributePieces(single, attrs, budget, plan)
-        return single.pieces
-      }
-      group.pieces.push({ key: '', text: whole.inner, bytes, datapoints: whole.count, expand })
-      return
+  const count = plainKeys(attrs)
+  if (count > 0) {
+    const inner = innerJson(attrs)
+    if (inner !== undefined) {
+      const bytes = bytesOf(inner)
+      if (bytes <= budget) return [{ text: inner, bytes, datapoints: count, attrs }]
     }
   }
-  singleAttributePieces(group, attrs, budget, plan)
+  return singleAttributePieces(group, attrs, budget, plan)
 }
 
-function singleAttributePieces(group: Group, attrs: Record<string, unknown>, budget: number, plan: PackPlan): void {
+function singleAttributePieces(group: Group, attrs: Record<string, unknown>, budget: number, plan: PackPlan): Piece[] {
+  const pieces: Piece[] = []
   for (const k of Object.keys(attrs)) {
     const p = datapoint(group.device, k, attrs[k], plan)
     if (p === undefined) continue
     if (p.bytes > budget) plan.oversize.push({ device: group.device, key: k, bytes: p.bytes })
-    group.pieces.push(p)
+    pieces.push(p)
   }
+  return pieces
+}
+
+function hasKeys(o: object): boolean {
+  for (const k in o) if (Object.hasOwn(o, k)) return true
+  return false
 }
 
 export function planPack(entries: readonly StoredEntry[], ctx: PlanContext): PackPlan {
   const plan: PackPlan = { connects: [], messages: [], described: [], dropped: [], oversize: [] }
   const limit = ctx.maxPayloadBytes
-  const connecting = new Set<string>()
-  const describing = new Set<string>()
-  const rounds: Array<Map<string, Record<string, unknown>>> = []
-  const attrRound = new Map<string, number>()
-  const telemetry = new Map<string, Group>()
+  const devices = new Map<string, DeviceState>()
+  /** Per attribute round, the devices with an attribute record in it (in order) and their attributes. */
+  const rounds: Array<{ states: DeviceState[]; attrs: Array<Record<string, unknown>> }> = []
+  const withTelemetry: DeviceState[] = []
 
   for (const { record } of entries) {
     const device = record.deviceName
-    if (!connecting.has(device) && !ctx.isConnected(device)) {
-      connecting.add(device)
-      const type = record.deviceType === '' ? 'default' : record.deviceType
-      plan.connects.push({ device, payload: `{"device":${JSON.stringify(device)},"type":${JSON.stringify(type)}}` })
-    }
-    let attrs = record.attributes !== undefined && Object.keys(record.attributes).length > 0 ? record.attributes : undefined
-    if (!describing.has(device) && ctx.needsDescription(device)) {
-      describing.add(device)
-      plan.described.push(device)
-      const description = { connectorType: ctx.connectorType, connectorName: record.connectorName ?? ctx.connectorName }
-      attrs = { ...description, ...attrs }
+    let st = devices.get(device)
+    let attrs = record.attributes !== undefined && hasKeys(record.attributes) ? record.attributes : undefined
+    if (st === undefined) {
+      const key = JSON.stringify(device)
+      st = { device, key, keyBytes: bytesOf(key), pieces: [], rounds: 0, telemetry: undefined }
+      devices.set(device, st)
+      if (!ctx.isConnected(device)) {
+        const type = record.deviceType === '' ? 'default' : record.deviceType
+        plan.connects.push({ device, payload: `{"device":${key},"type":${JSON.stringify(type)}}` })
+      }
+      if (ctx.needsDescription(device)) {
+        plan.described.push(device)
+        const description = { connectorType: ctx.connectorType, connectorName: record.connectorName ?? ctx.connectorName }
+        attrs = { ...description, ...attrs }
+      }
     }
     if (attrs !== undefined) {
-      const round = attrRound.get(device) ?? 0
-      attrRound.set(device, round + 1)
-      let map = rounds[round]
-      if (map === undefined) rounds.push((map = new Map()))
-      map.set(device, attrs)
+      const round = st.rounds++
+      let r = rounds[round]
+      if (r === undefined) rounds.push((r = { states: [], attrs: [] }))
+      r.states.push(st)
+      r.attrs.push(attrs)
     }
     if (record.telemetry !== undefined && record.telemetry.length > 0) {
-      let group = telemetry.get(device)
-      if (group === undefined) telemetry.set(device, (group = { device, ...keyOf(device), pieces: [] }))
-      for (const entry of record.telemetry) telemetryPieces(group, entry.ts, entry.values, limit, plan)
+      let pieces = st.telemetry
+      if (pieces === undefined) {
+        pieces = st.telemetry = []
+        withTelemetry.push(st)
+      }
+      for (const entry of record.telemetry) telemetryPieces(st, pieces, entry.ts, entry.values, limit, plan)
     }
   }
 
   for (const round of rounds) {
     const groups: Group[] = []
-    for (const [device, attrs] of round) {
-      const group: Group = { device, ...keyOf(device), pieces: [] }
-      attributePieces(group, attrs, limit, plan)
-      if (group.pieces.length > 0) groups.push(group)
+    for (let i = 0; i < round.states.length; i++) {
+      const st = round.states[i] as DeviceState
+      const pieces = attributePieces(st, round.attrs[i] as Record<string, unknown>, limit, plan)
+      if (pieces.length > 0) groups.push({ device: st.device, key: st.key, keyBytes: st.keyBytes, pieces })
     }
-    assemble(groups, '{', '}', limit, TOPIC_ATTRIBUTES, plan.messages)
+    assemble(groups, '{', '}', limit, TOPIC_ATTRIBUTES, plan)
   }
-  assemble([...telemetry.values()], '[', ']', limit, TOPIC_TELEMETRY, plan.messages)
+  const telemetry: Group[] = []
+  for (const st of withTelemetry) if ((st.telemetry as Piece[]).length > 0) telemetry.push({ device: st.device, key: st.key, keyBytes: st.keyBytes, pieces: st.telemetry as Piece[] })
+  assemble(telemetry, '[', ']', limit, TOPIC_TELEMETRY, plan)
   return plan
 }

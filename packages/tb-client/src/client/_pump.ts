@@ -43,6 +43,8 @@ export interface PumpCounters {
 export interface Pump {
   start(): void
   wake(): void
+  /** New records were stored: wakes the pump only when it would send now (not while it waits to fill a pack). */
+  stored(): void
   stop(): Promise<void>
   inFlight(): number
   counters(): PumpCounters
@@ -264,6 +266,10 @@ export function createPump(d: PumpDeps): Pump {
       loopDone ??= loop()
     },
     wake,
+    stored() {
+      if (packs.length > 0 && (packs.length >= d.maxPacksInFlight || d.storage.size() - inFlightRecords < d.readRecordsCount)) return
+      wake()
+    },
     async stop() {
       stopped = true
       wake()

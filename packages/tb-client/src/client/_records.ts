@@ -8,6 +8,13 @@ const isPlainObject = (v: unknown): v is Record<string, unknown> =>
 
 const invalid = (path: string, message: string): TbClientError => new TbClientError('INVALID_RECORD', `${path}: ${message}`)
 
+function hasKeys(o: object): boolean {
+  for (const k in o) if (Object.hasOwn(o, k)) return true
+  return false
+}
+
+type Entries = Array<{ ts: number; values: Record<string, unknown> }>
+
 /** Validates and converts; records with neither attributes nor telemetry are left out (nothing to send). */
 export function toStoredRecords(records: readonly UplinkRecordInput[], connectorName: string | undefined, receivedAt: number): StoredRecord[] {
   if (!Array.isArray(records)) throw invalid('records', 'expected an array')
@@ -21,15 +28,20 @@ export function toStoredRecords(records: readonly UplinkRecordInput[], connector
     if (deviceType !== undefined && typeof deviceType !== 'string') throw invalid(`${path}.deviceType`, 'expected a string')
     if (attributes !== undefined && !isPlainObject(attributes)) throw invalid(`${path}.attributes`, 'expected an object')
     if (telemetry !== undefined && !Array.isArray(telemetry)) throw invalid(`${path}.telemetry`, 'expected an array')
-    const entries: Array<{ ts: number; values: Record<string, unknown> }> = []
-    for (let j = 0; j < (telemetry?.length ?? 0); j++) {
+    // entries without values are left out; when none is (the usual case) the array is kept, not copied
+    const count = telemetry?.length ?? 0
+    let entries: Entries | undefined
+    for (let j = 0; j < count; j++) {
       const e = (telemetry as unknown[])[j]
       if (!isPlainObject(e)) throw invalid(`${path}.telemetry[${j}]`, 'expected {ts, values}')
       if (typeof e['ts'] !== 'number' || !Number.isFinite(e['ts'])) throw invalid(`${path}.telemetry[${j}].ts`, 'expected a finite number')
       if (!isPlainObject(e['values'])) throw invalid(`${path}.telemetry[${j}].values`, 'expected an object')
-      if (Object.keys(e['values']).length > 0) entries.push({ ts: e['ts'], values: e['values'] })
+      const keep = hasKeys(e['values'])
+      if (!keep && entries === undefined) entries = (telemetry as Entries).slice(0, j)
+      else if (keep && entries !== undefined) entries.push({ ts: e['ts'], values: e['values'] })
     }
-    const hasAttributes = attributes !== undefined && Object.keys(attributes).length > 0
+    entries ??= count > 0 ? (telemetry as Entries) : []
+    const hasAttributes = attributes !== undefined && hasKeys(attributes)
     if (!hasAttributes && entries.length === 0) continue
     const stored: StoredRecord = { deviceName, deviceType: deviceType === undefined || deviceType === '' ? 'default' : deviceType, receivedAt }
     if (hasAttributes) stored.attributes = attributes

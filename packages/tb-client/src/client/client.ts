@@ -151,7 +151,7 @@ export function createTbClient(options: TbClientOptions): TbClient {
       if (stopping) throw new TbClientError('STOPPED', 'send: the client is stopping; records not stored')
       const stored = toStoredRecords(records, meta?.connectorName, o.now())
       if (stored.length === 0) return
-      const s = await storageOrThrow()
+      const s = storage ?? (await storageOrThrow())
       try {
         await s.put(stored)
       } catch (error) {
@@ -161,7 +161,7 @@ export function createTbClient(options: TbClientOptions): TbClient {
         if (TbClientError.is(error)) throw error
         throw new TbClientError('STORAGE_IO', `storing ${stored.length} record(s) failed: ${message(error)}`, { cause: error })
       }
-      pump?.wake()
+      pump?.stored()
     },
 
     requestAttributes(request, timeoutMs) {
