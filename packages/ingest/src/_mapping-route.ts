@@ -96,6 +96,10 @@ export class MappingRoute extends EndpointRoute {
       if (this.#waitKey !== undefined) return this.#awaitAnswer(req, (records[0] as { deviceName: string }).deviceName, this.#waitKey)
     }
     if (this.#successBody) return preparedResponse(200, this.#successBody)
+    if (result.dropped === undefined || result.dropped.length === 0) {
+      // what JSON.stringify gives for the object below when nothing was dropped (counts are integers)
+      return jsonResponse(200, `{"status":"ok","devices":${summary.devices},"attributes":${summary.attributes},"telemetry":${summary.telemetry},"dropped":[]}`)
+    }
     const { dropped, warnings } = droppedForResponse(result.dropped)
     const body: Record<string, unknown> = { status: 'ok', ...summary, dropped }
     if (warnings.length > 0) body.warnings = warnings

@@ -7,6 +7,16 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import type { H3Event } from 'h3'
 import { checkLength, EMPTY_BODY, readNodeBody, readWebBody, type ReadResult } from './_read-body.ts'
 
+/** `raw` equals the lower-case `lower`, ignoring ASCII case (no lower-cased copy). */
+function sameName(raw: string, lower: string): boolean {
+  if (raw.length !== lower.length) return false
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw.charCodeAt(i)
+    if ((c >= 0x41 && c <= 0x5a ? c | 0x20 : c) !== lower.charCodeAt(i)) return false
+  }
+  return true
+}
+
 export interface RequestView {
   readonly method: string
   /** Path without the query string, as routed. */
@@ -88,10 +98,14 @@ export class NodeView implements RequestView {
     this.#res = res
   }
 
+  /** Scans the raw header list (no header object is built for the few names a route reads). */
   header(name: string): string | null {
-    const values = this.#req.headersDistinct[name]
-    if (values === undefined) return null
-    return values.length === 1 ? (values[0] as string) : values.join(', ')
+    const raw = this.#req.rawHeaders
+    let found: string | null = null
+    for (let i = 0; i < raw.length; i += 2) {
+      if (sameName(raw[i] as string, name)) found = found === null ? (raw[i + 1] as string) : `${found}, ${raw[i + 1] as string}`
+    }
+    return found
   }
 
   headerEntries(): Iterable<[string, string]> {
