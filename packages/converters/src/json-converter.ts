@@ -45,6 +45,11 @@ function nullParts(parts: readonly Template[], data: unknown): string[] {
 }
 
 function renderText(template: Template, parts: readonly Template[], data: unknown): Outcome {
+  if (template.isSingle) {
+    // `${expr}` with a string value renders as that string (the usual device name): no rendering
+    const value = template.evaluate(data).value
+    if (typeof value === 'string') return { ok: true, value }
+  }
   const rendered = template.render(data, 'text')
   if (rendered.missing.length > 0) return { ok: false, reason: missingReason(rendered.missing) }
   if (rendered.value.includes('null')) {
@@ -170,7 +175,7 @@ function deviceType(compiled: CompiledConverter, data: unknown): string {
   return rendered.ok && (rendered.value as string).trim() !== '' ? (rendered.value as string) : 'default'
 }
 
-function convertElement(compiled: CompiledConverter, state: ElementState): UplinkRecord | undefined {
+function convertElement(compiled: CompiledConverter & { tsFields: boolean }, state: ElementState): UplinkRecord | undefined {
   const name = deviceName(compiled, state)
   const attributes: Record<string, unknown> = {}
   let hasAttributes = false
@@ -179,6 +184,24 @@ function convertElement(compiled: CompiledConverter, state: ElementState): Uplin
     if (point === undefined) continue
     setKey(attributes, point.key, point.value)
     hasAttributes = true
+  }
+  if (!compiled.tsFields) {
+    // every datapoint takes the request's timestamp: one entry, no grouping by timestamp
+    let values: Record<string, unknown> | undefined
+    let ts = 0
+    for (const item of compiled.timeseries) {
+      const point = evaluateItem(item, state)
+      if (point === undefined) continue
+      if (values === undefined) {
+        // at the first datapoint, as the grouping path below does (a bad body `ts` warns in that order)
+        ts = defaultTs(state, compiled.path)
+        values = {}
+      }
+      setKey(values, point.key, point.value)
+    }
+    if (!hasAttributes && values === undefined) return undefined
+    const telemetry = values === undefined ? [] : [{ ts, values }]
+    return { deviceName: name, deviceType: deviceType(compiled, state.data), attributes, telemetry }
   }
   const byTs = new Map<number, Record<string, unknown>>()
   for (const item of compiled.timeseries) {
@@ -211,7 +234,8 @@ function newState(data: Record<string, unknown>, index: number | undefined, requ
  *   cannot be cast to its type.
  */
 export function createJsonConverter(config: ConverterConfig): UplinkConverter {
-  const compiled = compileConverter(config)
+  const compiled: CompiledConverter & { tsFields: boolean } = { ...compileConverter(config), tsFields: false }
+  compiled.tsFields = compiled.timeseries.some((item) => item.tsField !== undefined)
   return {
     convert(data: unknown, request: RequestInfo): ConvertResult {
       const dropped: DroppedDatapoint[] = []
