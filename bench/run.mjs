@@ -12,7 +12,8 @@
 // Env: BENCH_DURATION (s, default 10), BENCH_RUNS (default 3, the median is reported),
 //      BENCH_ONLY (comma list of W1,W2,W3,W4), BENCH_W3_DEVICES (default 100000),
 //      BENCH_CONCURRENCY (W1, default 1,32,128), BENCH_LOADGEN (wrk|autocannon; default wrk when
-//      installed), BENCH_BROKERS (aedes,mosquitto; default both when mosquitto is installed).
+//      installed), BENCH_BROKERS (aedes,mosquitto; default both when mosquitto is installed),
+//      BENCH_QUIET_WAIT (s to wait for an otherwise idle machine before each run, default 120).
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { cpus, totalmem } from 'node:os'
 import { dirname, join } from 'node:path'
@@ -33,6 +34,7 @@ const W3_DEVICES = Number(process.env.BENCH_W3_DEVICES ?? 100_000)
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,32,128').split(',').map(Number)
 const WARMUP = Math.min(3, DURATION)
 const NCPU = cpus().length
+const QUIET_WAIT = Number(process.env.BENCH_QUIET_WAIT ?? 120)
 
 /**
  * Warms the server up, then runs `runs` measurements; reports medians, the CPU (cores) of every
@@ -46,6 +48,7 @@ async function measure(ctx, label, server, { connections, devices = 1000, amount
   }
   const samples = []
   for (let r = 0; r < runs; r++) {
+    await quietMachine(ctx, server)
     await counter.reset()
     const pids = { server: server.pid, broker: broker.pid, counter: counter.pid }
     const cpu0 = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid)]))
@@ -93,6 +96,29 @@ async function measure(ctx, label, server, { connections, devices = 1000, amount
   }
   console.log(formatRow(row))
   return row
+}
+
+/**
+ * Waits (up to BENCH_QUIET_WAIT s, default 120) until the machine is idle apart from the bench's
+ * own processes (other jobs on a shared machine skew a run); a run that starts on a busy machine
+ * says so (the `other` CPU of its row).
+ */
+async function quietMachine({ counter, broker }, server) {
+  const deadline = Date.now() + QUIET_WAIT * 1000
+  for (;;) {
+    const pids = [server.pid, broker.pid, counter.pid]
+    const c0 = pids.reduce((a, pid) => a + cpuSeconds(pid), 0)
+    const m0 = machineCpuSeconds()
+    await new Promise((resolve) => setTimeout(resolve, 1000))
+    const m1 = machineCpuSeconds()
+    const ours = pids.reduce((a, pid) => a + cpuSeconds(pid), 0) - c0
+    const others = ((m1.busy - m0.busy) / (m1.total - m0.total)) * NCPU - ours / ((m1.total - m0.total) / NCPU)
+    if (others < 0.1) return
+    if (Date.now() > deadline) {
+      console.log(`  (the machine stayed busy with other work: ${others.toFixed(2)} cores; measuring anyway)`)
+      return
+    }
+  }
 }
 
 async function withServer(start, fn) {
