@@ -31,7 +31,7 @@ export interface TbClientOptions {
   readRecordsCount?: number
   /** Pause before looking at an empty outbox again (send() wakes the pump at once). @default 50 */
   minPackSendDelayMS?: number
-  /** Packs published before the oldest is confirmed (order per device is kept). @default 2 */
+  /** Packs published before the oldest is confirmed (order per device is kept). @default 8 */
   maxPacksInFlight?: number
   /**
    * Devices remembered as `connect`ed (per connection) and as described (`connectorType`/`connectorName`
@@ -75,7 +75,7 @@ export const tbClientDefaults: Omit<Resolved, 'now'> = {
   maxPayloadSizeBytes: 8196,
   readRecordsCount: 100,
   minPackSendDelayMS: 50,
-  maxPacksInFlight: 2,
+  maxPacksInFlight: 8,
   maxKnownDevices: 10_000,
   connectorName: 'REST Connector',
   connectorType: 'rest',
