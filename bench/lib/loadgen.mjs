@@ -25,7 +25,15 @@ function run(command, args, env) {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
-    child.stdout.on('data', (d) => (out += d))
+    let interrupted = false
+    child.stdout.on('data', (d) => {
+      out += d
+      // wrk with an amount: its thread stopped sending; SIGINT makes it print the summary now
+      if (command === 'wrk' && out.includes('RGAMOUNT') && !interrupted) {
+        interrupted = true
+        child.kill('SIGINT')
+      }
+    })
     child.stderr.on('data', (d) => (out += d))
     child.on('error', reject)
     child.on('exit', (code) => {

@@ -3,6 +3,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } f
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { GATEWAY_TOKEN } from './brokers.mjs'
 import { freePort, startProcess } from './procs.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
@@ -26,6 +27,7 @@ function writeGatewayConfig({ brokerPort, httpPort, storage = 'memory', mappings
   const gateway = JSON.parse(readFileSync(join(root, 'examples/quickstart/tb_gateway.json'), 'utf8'))
   gateway.thingsboard.host = '127.0.0.1'
   gateway.thingsboard.port = brokerPort
+  gateway.thingsboard.security = { type: 'accessToken', accessToken: GATEWAY_TOKEN }
   gateway.storage = {
     ...gateway.storage,
     type: storage,

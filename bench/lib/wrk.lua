@@ -29,9 +29,15 @@ function request()
 end
 
 if amount > 0 then
+  -- after `amount` answers the thread stops sending and says so; the bench then interrupts wrk
+  -- (its main thread otherwise sleeps for the whole -d) and reads the summary of done()
   function response(status, hdrs, b)
     answered = answered + 1
-    if answered >= amount then wrk.thread:stop() end
+    if answered == amount then
+      io.write("RGAMOUNT\n")
+      io.flush()
+      wrk.thread:stop()
+    end
   end
 end
 
