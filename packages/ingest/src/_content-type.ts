@@ -40,9 +40,20 @@ export function unquote(value: string): string {
   return value
 }
 
-/** Parses a Content-Type header (`null`/empty → kind `none`). */
+/** The last header parsed and its result (clients send the same header again and again). */
+let lastHeader = ''
+let lastType: ContentType = NONE
+
+/** Parses a Content-Type header (`null`/empty → kind `none`). The result is shared: do not modify it. */
 export function parseContentType(header: string | null): ContentType {
   if (!header) return NONE
+  if (header === lastHeader) return lastType
+  lastType = parse(header)
+  lastHeader = header
+  return lastType
+}
+
+function parse(header: string): ContentType {
   const semi = header.indexOf(';')
   const media = (semi < 0 ? header : header.slice(0, semi)).trim().toLowerCase()
   const result: ContentType = { media, kind: kindOf(media) }

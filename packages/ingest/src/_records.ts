@@ -10,6 +10,13 @@ export interface RecordSummary {
   telemetry: number
 }
 
+/** `Object.keys(o).length` without the array. */
+function countKeys(o: object): number {
+  let n = 0
+  for (const k in o) if (Object.hasOwn(o, k)) n++
+  return n
+}
+
 function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
@@ -27,13 +34,13 @@ export function summariseRecords(records: readonly UplinkRecord[]): RecordSummar
     if (typeof r.deviceType !== 'string') return `records[${i}].deviceType must be a string`
     if (!isPlainObject(r.attributes)) return `records[${i}].attributes must be an object`
     if (!Array.isArray(r.telemetry)) return `records[${i}].telemetry must be an array`
-    attributes += Object.keys(r.attributes).length
+    attributes += countKeys(r.attributes)
     for (let j = 0; j < r.telemetry.length; j++) {
       const entry: unknown = r.telemetry[j]
       if (!isPlainObject(entry) || typeof entry.ts !== 'number' || !Number.isFinite(entry.ts) || !isPlainObject(entry.values)) {
         return `records[${i}].telemetry[${j}] must be { ts: number, values: object }`
       }
-      telemetry += Object.keys(entry.values).length
+      telemetry += countKeys(entry.values)
     }
     if (firstDevice === undefined) firstDevice = r.deviceName
     else if (r.deviceName !== firstDevice) (names ??= new Set([firstDevice])).add(r.deviceName)
