@@ -51,7 +51,10 @@ export function summarise(rows, { w3Devices, deviceCost }) {
   if (d1 && dN) {
     const perDevice = ((dN.peakRssMb - d1.peakRssMb) * 2 ** 20) / (w3Devices - 1000)
     summary.w3 = { peakRss1000: d1.peakRssMb, peakRssN: dN.peakRssMb, rssBytesPerExtraDevice: perDevice, deviceCost }
-    lines.push(`W3: peak RSS ${f(d1.peakRssMb)} MB (1000 devices) → ${f(dN.peakRssMb)} MB (${w3Devices} devices): ≈ ${f(perDevice)} bytes of RSS per extra device`)
+    lines.push(
+      `W3: peak RSS ${f(d1.peakRssMb)} MB (${w3Devices} requests over 1000 devices) → ${f(dN.peakRssMb)} MB (over ${w3Devices} devices): ` +
+        `+${f(dN.peakRssMb - d1.peakRssMb)} MB (${f(perDevice)} bytes per extra device name, mostly transient: one connect per new device)`,
+    )
   }
   if (deviceCost) {
     lines.push(
