@@ -110,30 +110,23 @@ function compileItem(item: DatapointConfig, withTs: boolean): CompiledItem {
   }
 }
 
+/** A device name/profile expression: a constant (literal, or a template without placeholders) or a template. */
+function compileDeviceExpression(source: 'request' | 'constant', text: string, path: string): { constant?: string; template?: Template } {
+  if (source === 'constant') return { constant: text }
+  const template = compile(text, path)
+  return template.isConstant ? { constant: text } : { template }
+}
+
 function compileDevice(config: ConverterConfig): DevicePlan {
   const info = config.deviceInfo
   const nested = typeof config.raw === 'object' && config.raw !== null && 'deviceInfo' in config.raw
   const namePath = `${config.path}.${nested ? 'deviceInfo.deviceNameExpression' : 'deviceNameExpression'}`
   const typePath = `${config.path}.${nested ? 'deviceInfo.deviceProfileExpression' : 'deviceTypeExpression'}`
-  let constantName: string | undefined
-  let nameTemplate: Template | undefined
-  if (info.nameSource === 'constant') constantName = info.name
-  else {
-    const template = compile(info.name, namePath)
-    if (template.isConstant) constantName = info.name
-    else nameTemplate = template
-  }
+  const { constant: constantName, template: nameTemplate } = compileDeviceExpression(info.nameSource, info.name, namePath)
   if (constantName !== undefined && constantName.trim() === '') {
     throw new ConverterError('CONVERTER_CONFIG', `${namePath}: the device name expression is empty`, { path: namePath })
   }
-  let constantType: string | undefined
-  let typeTemplate: Template | undefined
-  if (info.profileSource === 'constant') constantType = info.profile
-  else {
-    const template = compile(info.profile, typePath)
-    if (template.isConstant) constantType = info.profile
-    else typeTemplate = template
-  }
+  let { constant: constantType, template: typeTemplate } = compileDeviceExpression(info.profileSource, info.profile, typePath)
   if (constantType !== undefined && constantType.trim() === '') constantType = 'default'
   return {
     constantName,
