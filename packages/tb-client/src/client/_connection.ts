@@ -26,8 +26,16 @@ export interface Connection {
   lastError(): string | undefined
 }
 
-/** Gateway API topics ThingsBoard publishes to (subscribed on every CONNACK: clean sessions). */
-export const SUBSCRIPTIONS: readonly string[] = ['v1/gateway/attributes', 'v1/gateway/attributes/response', 'v1/gateway/rpc']
+/**
+ * Topics ThingsBoard publishes to (subscribed on every CONNACK: clean sessions): the Gateway API and
+ * RPCs addressed to the gateway device itself (connector and gateway methods).
+ */
+export const SUBSCRIPTIONS: readonly string[] = [
+  'v1/gateway/attributes',
+  'v1/gateway/attributes/response',
+  'v1/gateway/rpc',
+  'v1/devices/me/rpc/request/+',
+]
 
 /** A session that lasted this long resets the backoff. */
 const STABLE_MS = 5000

@@ -8,9 +8,13 @@
  * out at once; while a pack is in flight, the next one waits until it is full (`readRecordsCount`)
  * or the in-flight packs are confirmed. So a quiet gateway sends each record immediately and a busy
  * one sends few, full messages (the HTTP answer never waits for this: it follows the storage put).
+ *
+ * A pack ThingsBoard confirmed is delivered even when the storage ack fails: it is never released
+ * (that would re-send it at once, in a loop while the storage keeps failing); see _ack-retry.ts.
  */
 import type { Logger } from '../logger.ts'
 import type { StorageBackend, StoredEntry } from '../storage/types.ts'
+import { createAckRetry } from './_ack-retry.ts'
 import { DeviceLru } from './_device-lru.ts'
 import { planPack, TOPIC_CONNECT, TOPIC_TELEMETRY } from './_payload.ts'
 import { rateDelay, type SessionLimits } from './_limits.ts'
@@ -26,6 +30,8 @@ export interface PumpDeps {
   /** Bound of the set of devices whose connector description was sent (LRU). */
   maxKnownDevices: number
   ackTimeoutMs: number
+  /** Backoff of the retried storage ack of delivered records. */
+  storageAckRetry: { initialMs: number; maxMs: number }
   connectorType: string
   connectorName: string
   maxPayloadBytes(): number
@@ -47,6 +53,8 @@ export interface Pump {
   stored(): void
   stop(): Promise<void>
   inFlight(): number
+  /** Delivered records whose storage ack failed and is retried (still in storage, never sent again). */
+  ackPending(): number
   counters(): PumpCounters
   /** True once storage and pipeline are empty; false when `timeoutMs` passes first. */
   whenDrained(timeoutMs: number): Promise<boolean>
@@ -75,6 +83,19 @@ export function createPump(d: PumpDeps): Pump {
   let loopDone: Promise<void> | undefined
   let woken = false
   let wakeResolve: (() => void) | undefined
+  const acks = createAckRetry({
+    storage: d.storage,
+    initialMs: d.storageAckRetry.initialMs,
+    maxMs: d.storageAckRetry.maxMs,
+    logger: d.logger,
+    onAcked(count) {
+      c.acked += count
+      notifyDrained()
+      wake()
+    },
+  })
+  /** Records in storage that are neither in a pack nor waiting for an ack retry. */
+  const pendingInStorage = (): number => d.storage.size() - inFlightRecords - acks.pending()
 
   function wake(): void {
     woken = true
@@ -198,16 +219,9 @@ export function createPump(d: PumpDeps): Pump {
     const ok = await pack.result
     const ids = pack.entries.map((e) => e.id)
     if (ok && !broken.has(pack.session)) {
-      try {
-        await d.storage.ack(ids)
-        c.acked += ids.length
-        for (const device of pack.described) described.add(device)
-      } catch (error) {
-        d.logger.error('storage ack failed: the records stay stored and may be sent again', {
-          error: error instanceof Error ? error.message : String(error),
-        })
-        d.storage.release(ids)
-      }
+      // delivered: counted by onAcked once removed from storage, now or by a retry, never re-sent
+      for (const device of pack.described) described.add(device)
+      await acks.ack(ids)
     } else {
       broken.add(pack.session)
       d.storage.release(ids)
@@ -228,7 +242,7 @@ export function createPump(d: PumpDeps): Pump {
         continue
       }
       // Nagle: while a pack is in flight, only a full pack goes out (woken by send() and by settle())
-      if (packs.length > 0 && d.storage.size() - inFlightRecords < d.readRecordsCount) {
+      if (packs.length > 0 && pendingInStorage() < d.readRecordsCount) {
         await sleep(undefined)
         continue
       }
@@ -267,7 +281,7 @@ export function createPump(d: PumpDeps): Pump {
     },
     wake,
     stored() {
-      if (packs.length > 0 && (packs.length >= d.maxPacksInFlight || d.storage.size() - inFlightRecords < d.readRecordsCount)) return
+      if (packs.length > 0 && (packs.length >= d.maxPacksInFlight || pendingInStorage() < d.readRecordsCount)) return
       wake()
     },
     async stop() {
@@ -275,8 +289,15 @@ export function createPump(d: PumpDeps): Pump {
       wake()
       await loopDone
       await chain
+      const left = acks.pending()
+      if (!(await acks.close())) {
+        d.logger.warn(
+          `stop: ${acks.pending()} of ${left} record(s) delivered to ThingsBoard could not be removed from storage; a durable storage sends them again at the next start`,
+        )
+      }
     },
     inFlight: () => inFlightRecords,
+    ackPending: () => acks.pending(),
     counters: () => ({ ...c }),
     whenDrained(timeoutMs) {
       if (drained()) return Promise.resolve(true)

@@ -1,12 +1,16 @@
-/** RPC replies at QoS 1; kept in a small bounded FIFO while offline and sent after reconnect. */
+/**
+ * RPC replies at QoS 1, device RPCs (`v1/gateway/rpc`) and gateway RPCs (`v1/devices/me/rpc/response/{id}`);
+ * kept in one small bounded FIFO while offline and sent after reconnect, in order.
+ */
 import { TbClientError } from '../errors.ts'
 import type { Logger } from '../logger.ts'
-import { TOPIC_RPC } from './_inbound.ts'
+import { TOPIC_ME_RPC_RESPONSE, TOPIC_RPC } from './_inbound.ts'
 import type { Session } from './_session.ts'
 
 interface Reply {
-  device: string
-  id: number | string
+  /** For messages: `RPC reply for device "X" id 5` / `gateway RPC reply id 5`. */
+  what: string
+  topic: string
   payload: string
   resolve(): void
   reject(error: Error): void
@@ -14,11 +18,15 @@ interface Reply {
 
 export interface RpcReplies {
   reply(session: Session | undefined, device: string, id: number | string, data: unknown): Promise<void>
+  /** Publishes `data` as is on `v1/devices/me/rpc/response/{id}`. */
+  replyGateway(session: Session | undefined, id: number | string, data: unknown): Promise<void>
   /** Sends what waited while offline. */
   onSession(session: Session): void
   failAll(reason: string): void
   queued(): number
 }
+
+const TOPIC_LEVEL = /^[^/+#\u0000]+$/
 
 export function createRpcReplies(maxQueued: number, logger: Logger): RpcReplies {
   const queue: Reply[] = []
@@ -28,22 +36,31 @@ export function createRpcReplies(maxQueued: number, logger: Logger): RpcReplies 
     queue.push(item)
     while (queue.length > maxQueued) {
       const dropped = queue.shift() as Reply
-      logger.warn(`RPC reply for device "${dropped.device}" id ${String(dropped.id)} dropped: offline queue full (${maxQueued})`)
-      dropped.reject(
-        new TbClientError('NOT_CONNECTED', `RPC reply for device "${dropped.device}" id ${String(dropped.id)} dropped: offline queue full`),
-      )
+      logger.warn(`${dropped.what} dropped: offline queue full (${maxQueued})`)
+      dropped.reject(new TbClientError('NOT_CONNECTED', `${dropped.what} dropped: offline queue full`))
     }
   }
 
   function send(session: Session, item: Reply): void {
-    session.publish(TOPIC_RPC, item.payload, 1).then(item.resolve, () => {
-      if (stopped) item.reject(new TbClientError('STOPPED', `RPC reply for device "${item.device}" not sent: client stopped`))
+    session.publish(item.topic, item.payload, 1).then(item.resolve, () => {
+      if (stopped) item.reject(new TbClientError('STOPPED', `${item.what} not sent: client stopped`))
       else enqueue(item) // the connection ended before PUBACK: send again after reconnect
     })
   }
 
   function drain(session: Session): void {
     while (queue.length > 0 && !session.closed) send(session, queue.shift() as Reply)
+  }
+
+  function submit(session: Session | undefined, what: string, topic: string, payload: string): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const item: Reply = { what, topic, payload, resolve, reject }
+      if (session === undefined) enqueue(item)
+      else if (queue.length > 0) {
+        enqueue(item)
+        drain(session)
+      } else send(session, item)
+    })
   }
 
   return {
@@ -65,14 +82,25 @@ export function createRpcReplies(maxQueued: number, logger: Logger): RpcReplies 
           }),
         )
       }
-      return new Promise<void>((resolve, reject) => {
-        const item: Reply = { device, id, payload, resolve, reject }
-        if (session === undefined) enqueue(item)
-        else if (queue.length > 0) {
-          enqueue(item)
-          drain(session)
-        } else send(session, item)
-      })
+      return submit(session, `RPC reply for device "${device}" id ${String(id)}`, TOPIC_RPC, payload)
+    },
+
+    replyGateway(session, id, data) {
+      if (stopped) return Promise.reject(new TbClientError('STOPPED', 'replyGatewayRpc: client stopped'))
+      if (!(typeof id === 'number' ? Number.isSafeInteger(id) && id >= 0 : typeof id === 'string' && TOPIC_LEVEL.test(id))) {
+        return Promise.reject(
+          new TbClientError('INVALID_ARGUMENT', 'replyGatewayRpc: id must be a non-negative integer or a topic level without / + # (the request id)'),
+        )
+      }
+      let payload: string
+      try {
+        payload = JSON.stringify(data ?? null) ?? 'null'
+      } catch (error) {
+        return Promise.reject(
+          new TbClientError('INVALID_ARGUMENT', `replyGatewayRpc: data for id ${String(id)} is not JSON-serialisable`, { cause: error }),
+        )
+      }
+      return submit(session, `gateway RPC reply id ${String(id)}`, `${TOPIC_ME_RPC_RESPONSE}${String(id)}`, payload)
     },
 
     onSession: drain,
@@ -80,7 +108,7 @@ export function createRpcReplies(maxQueued: number, logger: Logger): RpcReplies 
     failAll(reason) {
       stopped = true
       for (const item of queue.splice(0)) {
-        item.reject(new TbClientError('STOPPED', `RPC reply for device "${item.device}" id ${String(item.id)} not sent: ${reason}`))
+        item.reject(new TbClientError('STOPPED', `${item.what} not sent: ${reason}`))
       }
     },
 

@@ -5,7 +5,7 @@ import type { StorageBackend, StorageStats } from '../storage/types.ts'
 import { createAttributeRequests } from './_attribute-requests.ts'
 import { createConnection } from './_connection.ts'
 import { createEmitter } from './_emitter.ts'
-import { classifyInbound, TOPIC_ME_RPC_REQUEST } from './_inbound.ts'
+import { classifyInbound, SESSION_LIMITS_METHOD, TOPIC_ME_RPC_REQUEST } from './_inbound.ts'
 import { parseSessionLimits, type SessionLimits } from './_limits.ts'
 import { createPump, type Pump } from './_pump.ts'
 import { toStoredRecords } from './_records.ts'
@@ -13,7 +13,7 @@ import { createRpcReplies } from './_rpc-replies.ts'
 import { resolveOptions, type TbClientOptions } from './options.ts'
 import type { TbClient, TbClientEvents, TbClientStats } from './types.ts'
 
-const SESSION_LIMITS_REQUEST = '{"method":"getSessionLimits","params":{"timeout":5000}}'
+const SESSION_LIMITS_REQUEST = `{"method":"${SESSION_LIMITS_METHOD}","params":{"timeout":5000}}`
 const noop = (): void => {}
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e))
 
@@ -67,6 +67,11 @@ export function createTbClient(options: TbClientOptions): TbClient {
           case 'rpc':
             events.emit('rpc', m.event)
             return
+          case 'gatewayRpc':
+            if (events.count('gatewayRpc') === 0) {
+              logger.warn(`gateway RPC "${m.event.method}" id ${m.event.id} not answered: nothing listens for gatewayRpc`)
+            } else events.emit('gatewayRpc', m.event)
+            return
           case 'attributeResponse':
             attributeRequests.resolve(m.id, m.message)
             return
@@ -77,6 +82,8 @@ export function createTbClient(options: TbClientOptions): TbClient {
               return
             }
             limits = parsed
+            // answered: a later message on the same response topic is not a limits reply
+            limitsRequestId = undefined
             connection.current()?.setMaxInflight(parsed.maxInflightMessages)
             logger.info('applied ThingsBoard session limits', {
               maxPayloadSize: parsed.maxPayloadSize,
@@ -127,6 +134,7 @@ export function createTbClient(options: TbClientOptions): TbClient {
             maxPacksInFlight: o.maxPacksInFlight,
             maxKnownDevices: o.maxKnownDevices,
             ackTimeoutMs: o.ackTimeoutMs,
+            storageAckRetry: o.storageAckRetry,
             connectorType: o.connectorType,
             connectorName: o.connectorName,
             maxPayloadBytes: () =>
@@ -173,6 +181,10 @@ export function createTbClient(options: TbClientOptions): TbClient {
       return rpcReplies.reply(connection.current(), device, id, data)
     },
 
+    replyGatewayRpc(id, data) {
+      return rpcReplies.replyGateway(connection.current(), id, data)
+    },
+
     on: (event, listener) => events.on(event, listener),
     off: (event, listener) => events.off(event, listener),
 
@@ -208,12 +220,14 @@ export function createTbClient(options: TbClientOptions): TbClient {
     stats(): TbClientStats {
       const st = storage?.stats() ?? emptyStats(o.storage === undefined ? 'memory' : 'unknown')
       const inFlight = pump?.inFlight() ?? 0
+      const ackPending = pump?.ackPending() ?? 0
       const c = pump?.counters() ?? { published: 0, acked: 0, resent: 0, droppedDatapoints: 0 }
       const lastError = connection.lastError()
       return {
         connected: connection.current() !== undefined,
-        queued: Math.max(0, st.size - inFlight),
+        queued: Math.max(0, st.size - inFlight - ackPending),
         inFlight,
+        ackPending,
         published: c.published,
         acked: c.acked,
         resent: c.resent,

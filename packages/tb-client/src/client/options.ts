@@ -52,6 +52,12 @@ export interface TbClientOptions {
   connectTimeoutMs?: number
   /** A PUBACK not received within this time tears the connection down (the data is re-sent). @default 30000 */
   ackTimeoutMs?: number
+  /**
+   * Backoff of the storage ack of delivered records when the storage fails it: the records stay
+   * stored (never re-sent) and their removal is retried, exponential from `initialMs` up to `maxMs`.
+   * @default { initialMs: 200, maxMs: 30000 }
+   */
+  storageAckRetry?: { initialMs?: number; maxMs?: number }
   /** Ask ThingsBoard for `getSessionLimits` and respect them (by delaying, never dropping). @default true */
   requestSessionLimits?: boolean
   /** RPC replies kept while offline; the oldest is dropped (and its promise rejected) beyond this. @default 100 */
@@ -62,8 +68,9 @@ export interface TbClientOptions {
   logger?: Logger
 }
 
-type Resolved = Required<Omit<TbClientOptions, 'storage' | 'reconnect' | 'logger' | 'security' | 'host'>> & {
+type Resolved = Required<Omit<TbClientOptions, 'storage' | 'reconnect' | 'storageAckRetry' | 'logger' | 'security' | 'host'>> & {
   reconnect: { initialMs: number; maxMs: number }
+  storageAckRetry: { initialMs: number; maxMs: number }
 }
 
 export const tbClientDefaults: Omit<Resolved, 'now'> = {
@@ -83,6 +90,7 @@ export const tbClientDefaults: Omit<Resolved, 'now'> = {
   reconnect: { initialMs: 500, maxMs: 30_000 },
   connectTimeoutMs: 10_000,
   ackTimeoutMs: 30_000,
+  storageAckRetry: { initialMs: 200, maxMs: 30_000 },
   requestSessionLimits: true,
   rpcReplyQueueSize: 100,
 }
@@ -121,6 +129,10 @@ export function resolveOptions(options: TbClientOptions, fail: (path: string, me
     },
     connectTimeoutMs: options.connectTimeoutMs ?? d.connectTimeoutMs,
     ackTimeoutMs: options.ackTimeoutMs ?? d.ackTimeoutMs,
+    storageAckRetry: {
+      initialMs: options.storageAckRetry?.initialMs ?? d.storageAckRetry.initialMs,
+      maxMs: options.storageAckRetry?.maxMs ?? d.storageAckRetry.maxMs,
+    },
     requestSessionLimits: options.requestSessionLimits ?? d.requestSessionLimits,
     rpcReplyQueueSize: options.rpcReplyQueueSize ?? d.rpcReplyQueueSize,
     now: options.now ?? Date.now,
@@ -138,6 +150,8 @@ export function resolveOptions(options: TbClientOptions, fail: (path: string, me
     ['reconnect.maxMs', r.reconnect.maxMs],
     ['connectTimeoutMs', r.connectTimeoutMs],
     ['ackTimeoutMs', r.ackTimeoutMs],
+    ['storageAckRetry.initialMs', r.storageAckRetry.initialMs],
+    ['storageAckRetry.maxMs', r.storageAckRetry.maxMs],
     ['rpcReplyQueueSize', r.rpcReplyQueueSize],
   ]
   for (const [path, value] of positive) {

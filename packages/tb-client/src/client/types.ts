@@ -21,6 +21,19 @@ export interface RpcEvent {
   data: { id: number | string; method: string; params: unknown }
 }
 
+/**
+ * RPC addressed to the gateway device itself (`v1/devices/me/rpc/request/{id}`): connector-level
+ * methods `<connectorType>_<name>` (`rest_get`, `rest_set`) and gateway methods (`gateway_ping`).
+ * Answer with `replyGatewayRpc(id, data)`.
+ */
+export interface GatewayRpcEvent {
+  /** The request id from the topic (ThingsBoard's are non-negative integers). */
+  id: number
+  method: string
+  /** As sent: the original's connector RPCs use a `k=v;k=v;` string, gateway methods an object. */
+  params: unknown
+}
+
 export interface ConnectEvent {
   host: string
   port: number
@@ -36,6 +49,7 @@ export interface DisconnectEvent {
 export interface TbClientEvents {
   attributeUpdate: AttributeUpdateEvent
   rpc: RpcEvent
+  gatewayRpc: GatewayRpcEvent
   connect: ConnectEvent
   disconnect: DisconnectEvent
   error: Error
@@ -49,6 +63,8 @@ export interface TbClientStats {
   queued: number
   /** Records whose publishes wait for confirmation. */
   inFlight: number
+  /** Records delivered (confirmed) whose removal from storage failed and is retried; never sent again. */
+  ackPending: number
   /** MQTT messages confirmed (PUBACK at QoS 1, written at QoS 0), data and control. */
   published: number
   /** Records removed from storage after confirmation. */
@@ -75,6 +91,11 @@ export interface TbClient {
   requestAttributes(request: { device: string; keys: readonly string[]; client: boolean }, timeoutMs: number): Promise<unknown>
   /** Publishes an RPC reply at QoS 1 (queued while offline). Resolves once ThingsBoard confirmed it. */
   replyRpc(device: string, id: number | string, data: unknown): Promise<void>
+  /**
+   * Answers a `gatewayRpc`: publishes `data` as is on `v1/devices/me/rpc/response/{id}` at QoS 1
+   * (queued while offline, like `replyRpc`). Resolves once ThingsBoard confirmed it.
+   */
+  replyGatewayRpc(id: number | string, data: unknown): Promise<void>
   /** Subscribes to an event; returns a function that unsubscribes. */
   on<E extends TbClientEventName>(event: E, listener: (payload: TbClientEvents[E]) => void): () => void
   off<E extends TbClientEventName>(event: E, listener: (payload: TbClientEvents[E]) => void): void
