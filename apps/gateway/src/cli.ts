@@ -2,7 +2,7 @@
 import { readFile } from 'node:fs/promises'
 import { createRequire } from 'node:module'
 import { ConfigError, formatIssues, readConfig, type ConfigIssue } from '@restgate/config'
-import { createSandbox, type Sandbox } from '@restgate/sandbox'
+import type { Sandbox, SandboxOptions } from '@restgate/sandbox'
 import { parseCommand, usage, UsageError, type Command } from './args.ts'
 import { createGateway } from './gateway.ts'
 import { loadGatewayFiles } from './load-config.ts'
@@ -56,8 +56,14 @@ async function validate(file: string): Promise<number> {
   return 0
 }
 
+/** The sandbox (aedes and its HTTP view) is loaded only when asked for: a real gateway never carries it. */
+async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
+  const { createSandbox: create } = await import('@restgate/sandbox')
+  return create(options)
+}
+
 async function runSandbox(cmd: Extract<Command, { kind: 'sandbox' }>): Promise<number> {
-  const sandbox = createSandbox({
+  const sandbox = await createSandbox({
     host: cmd.host,
     port: cmd.port,
     httpPort: cmd.httpPort,
@@ -85,7 +91,7 @@ async function run(cmd: Extract<Command, { kind: 'run' }>): Promise<number> {
       return 2
     }
     const token = 'accessToken' in tb.security ? tb.security.accessToken : undefined
-    sandbox = createSandbox({
+    sandbox = await createSandbox({
       host: tb.host,
       port: tb.port,
       httpPort: cmd.sandboxHttpPort,

@@ -3,7 +3,8 @@ import { readFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { resolve } from 'node:path'
 import type { OutboundSecurity } from '@restgate/config'
-import { Agent } from 'undici'
+import type { Agent } from 'undici'
+import { loadHttpClient } from './_http.ts'
 import { DispatcherError } from './errors.ts'
 
 /** PEM contents for a client certificate (`security.type: cert`) and/or a CA to trust. */
@@ -44,39 +45,47 @@ export async function loadTlsMaterial(security: OutboundSecurity, configDir: str
 }
 
 export interface AgentPool {
-  /** The shared Agent for this TLS setup (one per distinct combination). */
-  agentFor(sslVerify: boolean, tls: TlsMaterial | undefined, tlsKey: string): Agent
+  /** The shared Agent for this TLS setup (one per distinct combination), created on first use. */
+  agentFor(sslVerify: boolean, tls: TlsMaterial | undefined, tlsKey: string): () => Promise<Agent>
   close(): Promise<void>
   /** Aborts every connection now. */
   destroy(): Promise<void>
 }
 
 export function createAgentPool(): AgentPool {
-  const agents = new Map<string, Agent>()
+  const agents = new Map<string, Promise<Agent>>()
+  const all = async (): Promise<Agent[]> => {
+    const settled = await Promise.allSettled(agents.values())
+    agents.clear()
+    return settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
+  }
   return {
     agentFor(sslVerify, tls, tlsKey) {
       const id = `${sslVerify ? 'verify' : 'noverify'}|${tlsKey}`
-      let agent = agents.get(id)
-      if (agent === undefined) {
-        agent = new Agent({
-          connect: {
-            rejectUnauthorized: sslVerify,
-            ...(tls?.cert === undefined ? {} : { cert: tls.cert }),
-            ...(tls?.key === undefined ? {} : { key: tls.key }),
-            ...(tls?.ca === undefined ? {} : { ca: tls.ca }),
-          },
-        })
-        agents.set(id, agent)
+      return () => {
+        let agent = agents.get(id)
+        if (agent === undefined) {
+          agent = loadHttpClient().then(
+            ({ Agent }) =>
+              new Agent({
+                connect: {
+                  rejectUnauthorized: sslVerify,
+                  ...(tls?.cert === undefined ? {} : { cert: tls.cert }),
+                  ...(tls?.key === undefined ? {} : { key: tls.key }),
+                  ...(tls?.ca === undefined ? {} : { ca: tls.ca }),
+                },
+              }),
+          )
+          agents.set(id, agent)
+        }
+        return agent
       }
-      return agent
     },
     async close() {
-      await Promise.all([...agents.values()].map((a) => a.close()))
-      agents.clear()
+      await Promise.all((await all()).map((a) => a.close()))
     },
     async destroy() {
-      await Promise.all([...agents.values()].map((a) => a.destroy()))
-      agents.clear()
+      await Promise.all((await all()).map((a) => a.destroy()))
     },
   }
 }

@@ -1,8 +1,7 @@
 import { setMaxListeners } from 'node:events'
 import type { AttributeUpdateRule, RpcRule } from '@restgate/config'
 import { createRpcRequestBuilder, reservedRpcMethodOf, toReservedRpcRequestConfig, type ReservedRpcMethod, type RpcDownlinkEvent } from '@restgate/converters'
-import { createFetch } from 'ofetch'
-import { fetch as undiciFetch, Headers as UndiciHeaders } from 'undici'
+import { loadHttpClient } from './_http.ts'
 import { createOriginLimiter } from './_origin-limiter.ts'
 import { runRule, type RunEnv } from './_run.ts'
 import { createRuleLoader, transportFor, type PreparedRule } from './_rules.ts'
@@ -59,7 +58,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     counters,
     droppedBodyLogged: new Set(),
     send: {
-      fetch: createFetch({ fetch: undiciFetch as unknown as typeof globalThis.fetch, Headers: UndiciHeaders as unknown as typeof Headers }),
+      fetch: async () => (await loadHttpClient()).fetch,
       limiter,
       maxResponseBytes: positive(options.maxResponseBytes, dispatcherDefaults.maxResponseBytes, 'maxResponseBytes'),
       retryBaseMs: positive(options.retryBaseMs, dispatcherDefaults.retryBaseMs, 'retryBaseMs'),

@@ -35,7 +35,8 @@ export type PutRows = Array<[receivedAt: number, json: string]>
 
 export type WorkerRequest =
   | { op: 'put'; rid: number; items: PutRows[]; expireBefore?: number }
-  | { op: 'read'; rid: number; max: number; expireBefore?: number }
+  /** `hotFrom`: records with an id from there on are held by the main thread: send their ids only. */
+  | { op: 'read'; rid: number; max: number; expireBefore?: number; hotFrom?: number }
   | { op: 'ack'; rid: number; ids: number[] }
   | { op: 'release'; ids: number[] }
   | { op: 'expire'; rid: number; expireBefore: number }
@@ -52,8 +53,8 @@ export interface WorkerCounters {
   transactions: number
 }
 
-/** Per `put()` outcome: undefined = stored; otherwise why it was refused. */
-export type PutOutcome = undefined | { full: string }
+/** Per `put()` outcome: stored with consecutive ids from `id`, or why it was refused. */
+export type PutOutcome = { id: number } | { full: string }
 
 export interface WorkerReply {
   rid: number
@@ -61,8 +62,8 @@ export interface WorkerReply {
   counters: WorkerCounters
   /** put: one outcome per item. */
   outcomes?: PutOutcome[]
-  /** read: the entries. */
-  entries?: Array<{ id: number; record: StoredRecord }>
+  /** read: the entries (without `record` from `hotFrom` on). */
+  entries?: Array<{ id: number; record?: StoredRecord }>
   /** expire: how many were removed. */
   count?: number
   /** ok false: what failed. */

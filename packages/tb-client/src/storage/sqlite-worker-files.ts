@@ -20,6 +20,9 @@ export interface DbFile {
   del: BetterSqlite3.Statement<[number], { n: number }>
   getOne: BetterSqlite3.Statement<[number], { r: number; p: string }>
   after: BetterSqlite3.Statement<[number, number], { id: number; r: number; p: string }>
+  /** `after` without the payload, for records the main thread still holds. */
+  afterIds: BetterSqlite3.Statement<[number, number], { id: number; n: number }>
+  delRange: BetterSqlite3.Statement<[number, number]>
   expireAfter: BetterSqlite3.Statement<[number, number], { id: number; n: number }>
   totals: BetterSqlite3.Statement<[], { n: number; b: number }>
 }
@@ -46,6 +49,11 @@ export interface DbFiles {
   rollbackAll(): void
   /** Deletes one row; returns its counted bytes, or -1 when it is not there. */
   deleteRow(id: number): number
+  /**
+   * Deletes the rows `from`..`to` of one file, whose counted bytes the caller knows (`bytes`) and
+   * which all exist (in-flight records). Returns false, deleting nothing, when a row is missing.
+   */
+  deleteRange(f: DbFile, from: number, to: number, bytes: number): boolean
   /** The file to insert `bytes` more into, starting a new one at the size limit while allowed. */
   writeFile(bytes: number): DbFile
   /** Re-reads every file's row count and bytes (after a rollback). */
@@ -93,6 +101,8 @@ export function sqliteWorkerFiles(env: WorkerEnv): DbFiles {
         del: db.prepare('DELETE FROM messages WHERE id = ? RETURNING ' + size + ' AS n'),
         getOne: db.prepare('SELECT received_at AS r, payload AS p FROM messages WHERE id = ?'),
         after: db.prepare('SELECT id, received_at AS r, payload AS p FROM messages WHERE id > ? ORDER BY id LIMIT ?'),
+        afterIds: db.prepare('SELECT id, ' + size + ' AS n FROM messages WHERE id > ? ORDER BY id LIMIT ?'),
+        delRange: db.prepare('DELETE FROM messages WHERE id >= ? AND id <= ?'),
         expireAfter: db.prepare('DELETE FROM messages WHERE id > ? AND received_at < ? RETURNING id, ' + size + ' AS n'),
         totals,
       }
@@ -234,6 +244,19 @@ export function sqliteWorkerFiles(env: WorkerEnv): DbFiles {
     rollbackAll(): void {
       for (const f of touched) if (f.db.inTransaction) f.db.exec('ROLLBACK')
       touched.clear()
+    },
+    deleteRange(f: DbFile, from: number, to: number, bytes: number): boolean {
+      this.begin(f)
+      f.db.exec('SAVEPOINT range')
+      const { changes } = f.delRange.run(from, to)
+      if (changes !== to - from + 1) {
+        f.db.exec('ROLLBACK TO range; RELEASE range')
+        return false
+      }
+      f.db.exec('RELEASE range')
+      f.rows -= changes
+      f.bytes -= bytes
+      return true
     },
     deleteRow(id: number): number {
       const f = this.fileFor(id)

@@ -8,7 +8,7 @@
  * (`sqliteWorkerMain.toString()`), so it must stay SELF-CONTAINED: it may use only its parameters
  * and globals, never a binding from this module or an import (type imports are fine).
  */
-import type { DbFiles } from './sqlite-worker-files.ts'
+import type { DbFile, DbFiles } from './sqlite-worker-files.ts'
 import type { PutOutcome, PutRows, WorkerCounters, WorkerEnv, WorkerReply, WorkerRequest } from './sqlite-protocol.ts'
 
 type Entries = NonNullable<WorkerReply['entries']>
@@ -118,17 +118,32 @@ export function sqliteWorkerMain(env: WorkerEnv, openFiles: (env: WorkerEnv) => 
       }
       const w = db.writeFile(itemBytes)
       db.begin(w)
+      let first = 0
       for (const [receivedAt, json] of rows) {
-        w.insert.run(db.takeId(), receivedAt, json)
+        const id = db.takeId()
+        if (first === 0) first = id
+        w.insert.run(id, receivedAt, json)
         w.rows++
         w.bytes += rowBytes(json)
       }
-      outcomes.push(undefined)
+      outcomes.push({ id: first })
     }
     return outcomes
   }
 
-  function take(id: number, p: string, out: Entries): void {
+  /** A record the main thread holds: only its id goes back. */
+  function takeHot(id: number, n: number, out: Entries): void {
+    if (acked.has(id)) return
+    inFlight.set(id, n)
+    inFlightBytes += n
+    out.push({ id })
+  }
+
+  function take(id: number, p: string, out: Entries, hotFrom: number): void {
+    if (id >= hotFrom) {
+      takeHot(id, rowBytes(p), out)
+      return
+    }
     if (acked.has(id)) return
     let record: unknown
     try {
@@ -148,39 +163,75 @@ export function sqliteWorkerMain(env: WorkerEnv, openFiles: (env: WorkerEnv) => 
     out.push({ id, record: record as Entries[number]['record'] })
   }
 
-  function read(max: number, expireBefore: number | undefined): Entries {
+  function read(max: number, expireBefore: number | undefined, hotFrom: number): Entries {
     const out: Entries = []
     if (expireBefore !== undefined) expirePending(expireBefore)
     while (out.length < max && released.length > 0) {
       const id = released.shift() as number
       const row = db.fileFor(id)?.getOne.get(id)
-      if (row !== undefined) take(id, row.p, out)
+      if (row !== undefined) take(id, row.p, out, hotFrom)
     }
     for (const f of db.files) {
       while (out.length < max) {
+        if (cursor + 1 >= hotFrom) {
+          const rows = f.afterIds.all(cursor, max - out.length)
+          if (rows.length === 0) break
+          for (const row of rows) {
+            cursor = row.id
+            takeHot(row.id, row.n, out)
+          }
+          continue
+        }
         const rows = f.after.all(cursor, max - out.length)
         if (rows.length === 0) break
         for (const row of rows) {
           cursor = row.id
-          take(row.id, row.p, out)
+          take(row.id, row.p, out, hotFrom)
         }
       }
     }
     return out
   }
 
+  /** Deletes acked rows: runs of consecutive in-flight ids (the usual pack) with one statement each. */
   function ack(ids: number[]): void {
-    for (const id of ids) {
+    let i = 0
+    while (i < ids.length) {
+      const id = ids[i] as number
       const n = inFlight.get(id)
-      if (n !== undefined) {
-        inFlight.delete(id)
-        inFlightBytes -= n
-      } else {
-        const i = released.indexOf(id)
-        if (i !== -1) released.splice(i, 1)
+      const f = db.fileFor(id)
+      if (n === undefined || f === undefined) {
+        const r = released.indexOf(id)
+        if (r !== -1) released.splice(r, 1)
+        db.deleteRow(id)
+        i++
+        continue
       }
-      db.deleteRow(id)
+      let j = i + 1
+      let bytes = n
+      const limit = nextStartAfter(f)
+      for (; j < ids.length; j++) {
+        const next = ids[j] as number
+        const m = next === (ids[j - 1] as number) + 1 && next < limit ? inFlight.get(next) : undefined
+        if (m === undefined) break
+        bytes += m
+      }
+      const last = ids[j - 1] as number
+      const whole = j - i > 1 && db.deleteRange(f, id, last, bytes)
+      for (let k = i; k < j; k++) {
+        const x = ids[k] as number
+        inFlightBytes -= inFlight.get(x) as number
+        inFlight.delete(x)
+        if (!whole) db.deleteRow(x)
+      }
+      i = j
     }
+  }
+
+  /** The first id of the file after `f` (ids grow across files). */
+  function nextStartAfter(f: DbFile): number {
+    const k = db.files.indexOf(f)
+    return (db.files[k + 1] as DbFile | undefined)?.startId ?? Number.MAX_SAFE_INTEGER
   }
 
   function release(ids: number[]): void {
@@ -336,7 +387,7 @@ export function sqliteWorkerMain(env: WorkerEnv, openFiles: (env: WorkerEnv) => 
           break
         }
         case 'read': {
-          const entries = read(msg.max, msg.expireBefore)
+          const entries = read(msg.max, msg.expireBefore, msg.hotFrom ?? Number.MAX_SAFE_INTEGER)
           db.commitAll()
           warnings.push(...db.dropEmptyFiles())
           reply({ rid: msg.rid, ok: true, entries })

@@ -23,6 +23,13 @@ testStorageBackend(
   },
 )
 
+// the same contract with every record read back from the database (no memory cache)
+testStorageBackend(
+  'sqlite (cacheRecords: 0)',
+  async (o) => createSqliteStorage({ path: o.dir, maxRecords: o.maxRecords, fullPolicy: o.fullPolicy, ttlMs: o.ttlMs, now: o.now, logger: quiet, cacheRecords: 0 }),
+  { durable: true, reopen: async (dir) => createSqliteStorage({ path: dir, maxRecords: 1000, logger: quiet, cacheRecords: 0 }) },
+)
+
 const quiet: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} }
 function capture(): Logger & { warnings: string[] } {
   const warnings: string[] = []
@@ -144,6 +151,56 @@ describe('createSqliteStorage', () => {
     expect(s.stats().droppedOldest).toBe(1)
     await s.ack(inFlight.map((e) => e.id))
     expect((await s.read(10)).map(seqOf)).toEqual([2, 3, 4, 5])
+  })
+
+  it('memory cache: records just stored are sent as stored (not read back); older ones beyond cacheRecords come from the database', async () => {
+    const dir = await tempDir()
+    const s = await make(dir, { cacheRecords: 3 })
+    const records = Array.from({ length: 6 }, (_, i) => sampleRecord(i))
+    await s.put(records.slice(0, 2))
+    await s.put(records.slice(2))
+    const got = await s.read(10)
+    expect(got.map(seqOf)).toEqual([0, 1, 2, 3, 4, 5])
+    // the 3 newest are the very objects put (cache); the 3 oldest were evicted and parsed back
+    expect(got.slice(3).map((e) => e.record)).toEqual(records.slice(3))
+    for (const [i, e] of got.entries()) {
+      if (i >= 3) expect(e.record).toBe(records[i])
+      else {
+        expect(e.record).not.toBe(records[i])
+        expect(e.record).toEqual(records[i])
+      }
+    }
+    // released records come back in order, whether cached or not
+    s.release(got.map((e) => e.id))
+    const again = await s.read(10)
+    expect(again.map(seqOf)).toEqual([0, 1, 2, 3, 4, 5])
+    await s.ack(again.map((e) => e.id))
+    expect(s.size()).toBe(0)
+    await s.close()
+    const reopened = await make(dir)
+    expect(reopened.size()).toBe(0)
+    expect(await reopened.read(10)).toEqual([])
+  })
+
+  it('acks delete consecutive runs and scattered ids alike; the rest stays, in order, after reopening', async () => {
+    const dir = await tempDir()
+    const s = await make(dir)
+    await s.put(Array.from({ length: 40 }, (_, i) => sampleRecord(i)))
+    const got = await s.read(40)
+    const ids = got.map((e) => e.id)
+    // a run, single ids, a run with a gap, and an id acked twice
+    const acked = [...ids.slice(0, 10), ids[12] as number, ids[15] as number, ...ids.slice(20, 25), ...ids.slice(26, 30), ids[0] as number]
+    await s.ack(acked)
+    s.release(ids.filter((id) => !acked.includes(id)))
+    expect(s.size()).toBe(40 - 21)
+    const bytesBefore = s.stats().bytes
+    await s.close()
+    const reopened = await make(dir)
+    expect(reopened.size()).toBe(19)
+    expect(reopened.stats().bytes).toBe(bytesBefore)
+    const rest = await reopened.read(100)
+    expect(rest.map(seqOf)).toEqual([10, 11, 13, 14, 16, 17, 18, 19, 25, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39])
+    expect(rest).toHaveLength(19)
   })
 
   it('ids keep increasing after every record was acked and the database reopened', async () => {

@@ -34,14 +34,21 @@ export interface SqliteStorage extends StorageBackend {
   expire(): Promise<number>
 }
 
-export const sqliteStorageDefaults: { sizeLimitMb: number; maxDbAmount: number; ttlCheckIntervalMs: number; fullPolicy: FullPolicy } = {
+export const sqliteStorageDefaults: { sizeLimitMb: number; maxDbAmount: number; ttlCheckIntervalMs: number; fullPolicy: FullPolicy; cacheRecords: number } = {
   sizeLimitMb: 1024,
   maxDbAmount: 10,
   ttlCheckIntervalMs: 3_600_000,
   fullPolicy: 'reject',
+  cacheRecords: 10_000,
 }
 
 const MB = 1024 * 1024
+
+/** One `put()` call as queued for a group commit: its rows for the database, its records for the cache. */
+interface PutItem {
+  rows: PutRows
+  records: readonly StoredRecord[]
+}
 
 // `__name`: a no-op stand-in for the helper esbuild-based runners (tsx) insert into function source.
 const workerSource = (): string =>
@@ -64,6 +71,10 @@ export async function createSqliteStorage(options: SqliteStorageOptions): Promis
   const ttlCheckIntervalMs = options.ttlCheckIntervalMs ?? d.ttlCheckIntervalMs
   const fullPolicy = options.fullPolicy ?? d.fullPolicy
   const ttlMs = options.ttlMs
+  const cacheRecords = options.cacheRecords ?? d.cacheRecords
+  if (!Number.isInteger(cacheRecords) || cacheRecords < 0) {
+    throw new TbClientError('INVALID_OPTIONS', `sqlite storage: cacheRecords must be a whole number >= 0, got ${String(cacheRecords)}`)
+  }
   const now = options.now ?? Date.now
   if (typeof options.path !== 'string' || options.path === '') {
     throw new TbClientError('INVALID_OPTIONS', 'sqlite storage: path (storage.dataFilePath) must be a folder or a .db file path')
@@ -87,7 +98,11 @@ export async function createSqliteStorage(options: SqliteStorageOptions): Promis
   }
 
   const worker = new Worker(workerSource(), { eval: true, workerData: init })
-  const calls = new Map<number, { resolve: (r: WorkerReply) => void; reject: (e: unknown) => void }>()
+  const calls = new Map<number, { resolve: (r: WorkerReply) => void; reject: (e: unknown) => void; onReply?: (r: WorkerReply) => void }>()
+  // Records stored by this process and not acked yet, by id, from `hotFrom` on (insertion order =
+  // id order). Reads of these come back from the database thread as ids only.
+  const hot = new Map<number, StoredRecord>()
+  let hotFrom = Number.POSITIVE_INFINITY
   let counters: WorkerCounters = { rows: 0, bytes: 0, files: 0, droppedOldest: 0, expired: 0, corruptSkipped: 0, transactions: 0 }
   let rid = 0
   let broken: TbClientError | undefined
@@ -104,6 +119,8 @@ export async function createSqliteStorage(options: SqliteStorageOptions): Promis
     if (pending === undefined) return
     calls.delete(reply.rid)
     if (calls.size === 0) worker.unref()
+    // synchronously, before any later reply (a read of these ids) is handled
+    pending.onReply?.(reply)
     pending.resolve(reply)
   }
 
@@ -129,10 +146,10 @@ export async function createSqliteStorage(options: SqliteStorageOptions): Promis
     throw ioError('cannot open', opened.error)
   }
 
-  function call(msg: WorkerRequest & { rid: number }): Promise<WorkerReply> {
+  function call(msg: WorkerRequest & { rid: number }, onReply?: (r: WorkerReply) => void): Promise<WorkerReply> {
     if (broken !== undefined) return Promise.reject(broken)
     return new Promise<WorkerReply>((res, rej) => {
-      calls.set(msg.rid, { resolve: res, reject: rej })
+      calls.set(msg.rid, onReply === undefined ? { resolve: res, reject: rej } : { resolve: res, reject: rej, onReply })
       worker.ref()
       // oxlint-disable-next-line unicorn/require-post-message-target-origin -- a worker_threads Worker, not a window
       worker.postMessage(msg)
@@ -143,15 +160,53 @@ export async function createSqliteStorage(options: SqliteStorageOptions): Promis
     if (closed) throw new TbClientError('STORAGE_CLOSED', `sqlite storage (${where}): ${op} after close()`)
   }
 
-  const putCommit = createGroupCommit<PutRows>(async (items): Promise<GroupCommitOutcome[]> => {
+  /** Keeps the records of stored puts in `hot` (evicting the oldest beyond `cacheRecords`). */
+  function remember(items: readonly PutItem[], reply: WorkerReply): void {
+    if (!reply.ok || cacheRecords === 0) return
+    for (const [i, outcome] of (reply.outcomes ?? []).entries()) {
+      if (outcome === undefined || !('id' in outcome)) continue
+      const records = (items[i] as PutItem).records
+      if (hotFrom === Number.POSITIVE_INFINITY) hotFrom = outcome.id
+      for (const [k, record] of records.entries()) hot.set(outcome.id + k, record)
+    }
+    if (hot.size <= cacheRecords) return
+    for (const id of hot.keys()) {
+      hot.delete(id)
+      hotFrom = id + 1
+      if (hot.size <= cacheRecords) break
+    }
+  }
+
+  const putCommit = createGroupCommit<PutItem>(async (items): Promise<GroupCommitOutcome[]> => {
     try {
-      const reply = await call({ op: 'put', rid: ++rid, items, expireBefore: expireBefore() })
+      const msg = { op: 'put', rid: ++rid, items: items.map((it) => it.rows), expireBefore: expireBefore() } as const
+      const reply = await call(msg, (r) => remember(items, r))
       if (!reply.ok) throw ioError('cannot store records in', reply.error)
-      return (reply.outcomes ?? []).map((o) => (o === undefined ? undefined : new StorageFullError(o.full, maxRecords)))
+      return (reply.outcomes ?? []).map((o) => ('full' in o ? new StorageFullError(o.full, maxRecords) : undefined))
     } finally {
-      reservedRows -= items.reduce((n, it) => n + it.length, 0)
+      reservedRows -= items.reduce((n, it) => n + it.rows.length, 0)
     }
   })
+
+  async function readFromWorker(want: number, useHot: boolean): Promise<StoredEntry[] | undefined> {
+    const from = useHot && hotFrom !== Number.POSITIVE_INFINITY ? hotFrom : undefined
+    const msg = { op: 'read', rid: ++rid, max: want, expireBefore: expireBefore(), ...(from === undefined ? {} : { hotFrom: from }) } as const
+    const reply = await call(msg)
+    if (!reply.ok) throw ioError('cannot read records from', reply.error)
+    const entries = reply.entries ?? []
+    const out: StoredEntry[] = []
+    for (const e of entries) {
+      const record = e.record ?? hot.get(e.id)
+      if (record === undefined) {
+        // not held here after all (cannot happen by design): give them back and read them in full
+        logger.warn(`sqlite storage: record ${e.id} was not in the memory cache; reading it back from ${where}`)
+        storage.release(entries.map((x) => x.id))
+        return undefined
+      }
+      out.push({ id: e.id, record })
+    }
+    return out
+  }
 
   const timer =
     ttlMs === undefined
@@ -182,20 +237,19 @@ export async function createSqliteStorage(options: SqliteStorageOptions): Promis
         )
       }
       reservedRows += rows.length
-      await putCommit.add(rows)
+      await putCommit.add({ rows, records })
     },
 
     async read(max: number): Promise<StoredEntry[]> {
       assertOpen('read')
       const want = Math.max(0, Math.floor(max))
       if (want === 0) return []
-      const reply = await call({ op: 'read', rid: ++rid, max: want, expireBefore: expireBefore() })
-      if (!reply.ok) throw ioError('cannot read records from', reply.error)
-      return reply.entries ?? []
+      return (await readFromWorker(want, true)) ?? (await readFromWorker(want, false)) ?? []
     },
 
     async ack(ids: readonly number[]): Promise<void> {
       if (closed || ids.length === 0) return
+      for (const id of ids) hot.delete(id)
       const reply = await call({ op: 'ack', rid: ++rid, ids: [...ids] })
       if (!reply.ok) throw ioError('cannot delete acked records from', reply.error)
     },
@@ -242,6 +296,7 @@ export async function createSqliteStorage(options: SqliteStorageOptions): Promis
         await call({ op: 'close', rid: ++rid }).catch(() => {})
       }
       await worker.terminate()
+      hot.clear()
     },
   }
   return storage

@@ -99,4 +99,10 @@ export interface SqliteStorageOptions extends BackendOptions {
   maxDbAmount?: number
   /** How often expired records are purged, in ms. @default 3600000 */
   ttlCheckIntervalMs?: number
+  /**
+   * Records kept in memory after they were stored, so the outbox sends them without reading them
+   * back from the database (only their ids cross to the database thread). Older ones are read back.
+   * 0 disables the cache. @default 10000
+   */
+  cacheRecords?: number
 }
