@@ -2,6 +2,11 @@
  * Composition: one tb-client (outbox + MQTT), and per REST connector one ingest server and one
  * dispatcher. The three packages never import each other; this file wires them through the sink
  * (ingest → tb-client) and the event source / publisher (tb-client ↔ dispatcher).
+ *
+ * RPCs to the gateway device itself (`v1/devices/me/rpc/request/{id}`) are routed by the method's
+ * prefix as in the original: `rest_get`/`rest_set` go to a rule-less dispatcher of the first REST
+ * connector (it understands them and replies through its publisher, here the gateway's response
+ * topic), `gateway_ping` is answered here, anything else gets a 404 error reply.
  */
 import { join } from 'node:path'
 import type { RestConnectorConfig } from '@restgate/config'
@@ -33,6 +38,11 @@ export interface Gateway {
   stop(options?: { flushTimeoutMs?: number }): Promise<void>
   readonly tb: TbClient
 }
+
+/** Device name the rule-less dispatcher sees for connector RPCs (`${deviceName}` in a `rest_get` URL). */
+const GATEWAY_DEVICE = 'gateway'
+/** The connector type of every connector this gateway runs: the prefix of its connector RPC methods. */
+const CONNECTOR_PREFIX = 'rest'
 
 interface Connector {
   config: RestConnectorConfig
@@ -105,6 +115,42 @@ export function createGateway(options: GatewayOptions): Gateway {
     }
   })
 
+  /** Connector RPCs addressed to the gateway: the reserved rest_get / rest_set need no rule. */
+  const first = connectors[0]
+  const connectorRpc: Dispatcher | undefined =
+    first &&
+    createDispatcher({
+      config: { ...first.config, attributeUpdates: [], serverSideRpc: [] },
+      publisher: { replyRpc: (_device, id, data) => tb.replyGatewayRpc(id, data) },
+      logger: log.child(`rest:${first.config.name}`).child('gateway-rpc'),
+    })
+
+  function replyGateway(id: number, data: unknown): void {
+    tb.replyGatewayRpc(id, data).catch((error: unknown) => {
+      log.error('gateway RPC reply could not be published', { id, error: String(error) })
+    })
+  }
+
+  tb.on('gatewayRpc', (event) => {
+    const { id, method } = event
+    if (method === 'gateway_ping') return replyGateway(id, { code: 200, resp: 'pong' })
+    const rpc = { device: GATEWAY_DEVICE, data: { id, method, params: event.params } }
+    if (connectorRpc !== undefined && connectorRpc.matchesRpc(rpc)) {
+      connectorRpc.onRpc(rpc).catch((error: unknown) => {
+        log.error('gateway RPC failed', { method, id, error: String(error) })
+        replyGateway(id, { error: `gateway RPC "${method}" failed: ${error instanceof Error ? error.message : String(error)}`, code: 500 })
+      })
+      return
+    }
+    const prefix = method.includes('_') ? method.slice(0, method.indexOf('_')) : undefined
+    const message =
+      prefix === CONNECTOR_PREFIX && connectorRpc !== undefined
+        ? `the REST connector has no RPC method "${method}" (it has ${CONNECTOR_PREFIX}_get and ${CONNECTOR_PREFIX}_set)`
+        : `no connector handles the gateway RPC method "${method}" (this gateway answers gateway_ping${connectorRpc ? `, ${CONNECTOR_PREFIX}_get and ${CONNECTOR_PREFIX}_set` : ''})`
+    log.warn(message, { id })
+    replyGateway(id, { error: message, code: 404 })
+  })
+
   tb.on('rpc', (event) => {
     const owner = deviceOwner.get(event.device)
     const target =
@@ -124,7 +170,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     async start() {
       if (started) throw new Error('gateway already started')
       started = true
-      await Promise.all(connectors.map((c) => c.dispatcher.ready()))
+      await Promise.all([...connectors.map((c) => c.dispatcher.ready()), connectorRpc?.ready()])
       // The storage first (a durable one may fail: unwritable folder, ...): a gateway that cannot
       // store anything must not connect to ThingsBoard at all.
       try {
@@ -151,7 +197,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       const flushTimeoutMs = opts.flushTimeoutMs ?? 5_000
       await Promise.allSettled(connectors.map((c) => c.ingest.close()))
       waiters.cancelAll('gateway stopping')
-      await Promise.allSettled(connectors.map((c) => c.dispatcher.close()))
+      await Promise.allSettled([...connectors.map((c) => c.dispatcher.close()), connectorRpc?.close()])
       await tb.stop({ flushTimeoutMs })
     },
   }

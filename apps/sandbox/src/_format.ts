@@ -9,6 +9,7 @@ const LABELS: Record<RecordedMessage['kind'], string> = {
   telemetry: 'telemetry',
   attributeRequest: 'attr request',
   rpcReply: 'rpc reply',
+  gatewayRpcReply: 'gateway rpc reply',
   sessionLimitsRequest: 'limits request',
   deviceRpcRequest: 'gateway rpc',
   deviceAttributeRequest: 'gateway attrs?',
@@ -16,6 +17,7 @@ const LABELS: Record<RecordedMessage['kind'], string> = {
   attributeResponse: 'attr response',
   attributeUpdate: 'attr update',
   rpcRequest: 'rpc request',
+  gatewayRpcRequest: 'gateway rpc request',
   sessionLimitsResponse: 'limits answer',
   deviceAttributeResponse: 'gateway attrs',
 }

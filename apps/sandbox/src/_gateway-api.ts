@@ -12,7 +12,7 @@ export interface ApiContext {
   sessionOf(client: Client): number
   /** Publishes an answer to one client only (as ThingsBoard answers the session that asked) and records it. */
   answer(client: Client, topic: string, payload: unknown, kind: MessageKind, devices: string[]): void
-  /** Settles a pending `sendRpc`; false when nothing waits for this device + id. */
+  /** Settles a pending `sendRpc` (`sendGatewayRpc`: device ''); false when nothing waits for this device + id. */
   settleRpc(device: string, id: number | string, data: unknown): boolean
   /** Runs `fn` after `ms` (timers are cancelled when the sandbox stops). */
   later(ms: number, fn: () => void): void
@@ -20,6 +20,9 @@ export interface ApiContext {
   recorded(message: RecordedMessage, notes: string[]): void
   logger: Logger
 }
+
+/** Key of `sendGatewayRpc` requests among the pending RPCs (device names are never empty). */
+export const GATEWAY_RPC_DEVICE = ''
 
 /** Builds the `v1/gateway/attributes/response` body for a request. */
 export function attributeAnswer(
@@ -66,6 +69,12 @@ function apply(ctx: ApiContext, client: Client, event: UplinkEvent, now: number,
       if (!ctx.settleRpc(event.device, event.id, event.data)) {
         rec.state.unmatchedRpcReplies++
         notes.push('no pending RPC with this device and id')
+      }
+      return
+    case 'gatewayRpcReply':
+      if (!ctx.settleRpc(GATEWAY_RPC_DEVICE, event.requestId, event.data)) {
+        rec.state.unmatchedRpcReplies++
+        notes.push('no pending gateway RPC with this id')
       }
       return
     default:

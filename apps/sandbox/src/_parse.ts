@@ -17,6 +17,7 @@ export type UplinkEvent =
   | { kind: 'rpcReply'; device: string; id: number | string; data: unknown }
   | { kind: 'sessionLimitsRequest'; requestId: string }
   | { kind: 'deviceRpcRequest'; requestId: string; method: string }
+  | { kind: 'gatewayRpcReply'; requestId: string; data: unknown }
   | { kind: 'deviceAttributeRequest'; requestId: string }
   | { kind: 'other' }
 
@@ -31,6 +32,7 @@ export interface ParsedUplink {
 }
 
 const RPC_REQUEST_PREFIX = 'v1/devices/me/rpc/request/'
+const RPC_RESPONSE_PREFIX = 'v1/devices/me/rpc/response/'
 const ATTR_REQUEST_PREFIX = 'v1/devices/me/attributes/request/'
 
 const TOPIC_KINDS: ReadonlyMap<string, MessageKind> = new Map<string, MessageKind>([
@@ -144,6 +146,7 @@ function kindOf(topic: string): MessageKind {
   if (k) return k
   if (topic.startsWith(RPC_REQUEST_PREFIX)) return 'deviceRpcRequest'
   if (topic.startsWith(ATTR_REQUEST_PREFIX)) return 'deviceAttributeRequest'
+  if (topic.startsWith(RPC_RESPONSE_PREFIX)) return 'gatewayRpcReply'
   return 'other'
 }
 
@@ -168,6 +171,9 @@ export function parseUplink(topic: string, payload: Uint8Array): ParsedUplink {
   }
   if (kind === 'deviceAttributeRequest') {
     return { ...base, kind, problem: undefined, event: { kind: 'deviceAttributeRequest', requestId: topic.slice(ATTR_REQUEST_PREFIX.length) } }
+  }
+  if (kind === 'gatewayRpcReply') {
+    return { ...base, kind, problem: undefined, event: { kind: 'gatewayRpcReply', requestId: topic.slice(RPC_RESPONSE_PREFIX.length), data: parsed } }
   }
   if (kind === 'other') return { ...base, kind, problem: undefined, event: { kind: 'other' } }
   const shaped = shapeGatewayTopic(kind, parsed)

@@ -31,7 +31,8 @@ export function createPendingRpcs(): PendingRpcs {
       return new Promise((resolve, reject) => {
         const timer = setTimeout(() => {
           waiting.delete(key)
-          reject(new SandboxError('RPC_TIMEOUT', `sandbox: RPC "${method}" (id ${id}) to device "${device}" got no reply within ${timeoutMs} ms`))
+          const to = device === '' ? 'the gateway device' : `device "${device}"`
+          reject(new SandboxError('RPC_TIMEOUT', `sandbox: RPC "${method}" (id ${id}) to ${to} got no reply within ${timeoutMs} ms`))
         }, timeoutMs)
         waiting.set(key, { resolve, reject, timer })
       })

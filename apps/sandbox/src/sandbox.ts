@@ -1,7 +1,7 @@
 import type { Client, PublishPacket } from 'aedes'
 import { startBroker, type RunningBroker } from './_broker.ts'
 import { formatEvent, formatMessage } from './_format.ts'
-import { handleUplink, type ApiContext } from './_gateway-api.ts'
+import { GATEWAY_RPC_DEVICE, handleUplink, type ApiContext } from './_gateway-api.ts'
 import { startHttpView, type HttpView } from './_http-view.ts'
 import { createPendingRpcs } from './_pending.ts'
 import { createRecorder } from './_recorder.ts'
@@ -237,6 +237,19 @@ export function createSandbox(options?: SandboxOptions): Sandbox {
       const data = { id, method, params: params === undefined ? {} : params }
       publish('v1/gateway/rpc', { device, data }, 'rpcRequest', device).catch((error: unknown) => {
         pending.fail(device, id, error instanceof Error ? error : new Error(String(error)))
+      })
+      return reply
+    },
+    sendGatewayRpc(method, params, rpcOptions) {
+      checkName('RPC method', method)
+      const timeoutMs = rpcOptions?.timeoutMs ?? opts.rpcTimeoutMs
+      const b = requireBroker()
+      const id = pending.nextId()
+      const reply = pending.wait(GATEWAY_RPC_DEVICE, id, method, timeoutMs)
+      const topic = `v1/devices/me/rpc/request/${id}`
+      const bytes = recordDown(null, topic, { method, params: params === undefined ? {} : params }, 'gatewayRpcRequest', [])
+      b.broker.publish(packet(topic, bytes), (error) => {
+        if (error) pending.fail(GATEWAY_RPC_DEVICE, id, new SandboxError('STOPPED', `sandbox: publish on ${topic} failed: ${error.message}`, { cause: error }))
       })
       return reply
     },

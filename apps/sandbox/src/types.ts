@@ -57,6 +57,7 @@ export type MessageKind =
   | 'telemetry'
   | 'attributeRequest'
   | 'rpcReply'
+  | 'gatewayRpcReply'
   | 'sessionLimitsRequest'
   | 'deviceRpcRequest'
   | 'deviceAttributeRequest'
@@ -65,6 +66,7 @@ export type MessageKind =
   | 'attributeResponse'
   | 'attributeUpdate'
   | 'rpcRequest'
+  | 'gatewayRpcRequest'
   | 'sessionLimitsResponse'
   | 'deviceAttributeResponse'
 
@@ -144,6 +146,10 @@ export interface Sandbox {
   /** Publishes `v1/gateway/rpc {"device","data":{"id","method","params"}}`; resolves with the `data` of the
    * gateway's reply with the same device and id; rejects RPC_TIMEOUT. */
   sendRpc(device: string, method: string, params?: unknown, options?: { timeoutMs?: number }): Promise<unknown>
+  /** Publishes `v1/devices/me/rpc/request/{id} {"method","params"}` (an RPC to the gateway device itself, e.g.
+   * `rest_get`, `gateway_ping`); resolves with the payload the gateway publishes on `v1/devices/me/rpc/response/{id}`;
+   * rejects RPC_TIMEOUT. */
+  sendGatewayRpc(method: string, params?: unknown, options?: { timeoutMs?: number }): Promise<unknown>
   /** Sets server-side attribute values that attribute requests are answered from (no message is sent). */
   setAttributes(device: string, scopes: { shared?: Record<string, unknown>; client?: Record<string, unknown> }): void
   /** Changes answer behaviour while running (attribute answers, delay, session limits). */

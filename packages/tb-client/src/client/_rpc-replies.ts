@@ -26,7 +26,9 @@ export interface RpcReplies {
   queued(): number
 }
 
-const TOPIC_LEVEL = /^[^/+#\u0000]+$/
+const WILDCARD_OR_SEPARATOR = /[/+#]/
+/** A request id usable as one topic level (MQTT forbids U+0000 anywhere in a topic). */
+const isTopicLevel = (id: string): boolean => id !== '' && !WILDCARD_OR_SEPARATOR.test(id) && !id.includes('\u0000')
 
 export function createRpcReplies(maxQueued: number, logger: Logger): RpcReplies {
   const queue: Reply[] = []
@@ -87,7 +89,7 @@ export function createRpcReplies(maxQueued: number, logger: Logger): RpcReplies 
 
     replyGateway(session, id, data) {
       if (stopped) return Promise.reject(new TbClientError('STOPPED', 'replyGatewayRpc: client stopped'))
-      if (!(typeof id === 'number' ? Number.isSafeInteger(id) && id >= 0 : typeof id === 'string' && TOPIC_LEVEL.test(id))) {
+      if (!(typeof id === 'number' ? Number.isSafeInteger(id) && id >= 0 : typeof id === 'string' && isTopicLevel(id))) {
         return Promise.reject(
           new TbClientError('INVALID_ARGUMENT', 'replyGatewayRpc: id must be a non-negative integer or a topic level without / + # (the request id)'),
         )
