@@ -59,7 +59,7 @@ describe('storage ack failures after delivery', () => {
   it('does not re-send delivered records while ack fails; retries the ack with backoff until it works', async () => {
     const b = await broker()
     const storage = failingAcks(3)
-    const c = client(b, { storage, storageAckRetry: { initialMs: 40, maxMs: 160 } })
+    const c = client(b, { storage, storageAckRetry: { initialMs: 80, maxMs: 320 } })
     await connectedOnce(c)
     await c.send([record('A', 1), record('B', 2), record('C', 3)])
 
