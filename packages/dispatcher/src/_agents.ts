@@ -3,8 +3,7 @@ import { readFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { resolve } from 'node:path'
 import type { OutboundSecurity } from '@restgate/config'
-import type { Agent } from 'undici'
-import { loadHttpClient } from './_http.ts'
+import { Agent } from 'undici'
 import { DispatcherError } from './errors.ts'
 
 /** PEM contents for a client certificate (`security.type: cert`) and/or a CA to trust. */
@@ -45,47 +44,39 @@ export async function loadTlsMaterial(security: OutboundSecurity, configDir: str
 }
 
 export interface AgentPool {
-  /** The shared Agent for this TLS setup (one per distinct combination), created on first use. */
-  agentFor(sslVerify: boolean, tls: TlsMaterial | undefined, tlsKey: string): () => Promise<Agent>
+  /** The shared Agent for this TLS setup (one per distinct combination). */
+  agentFor(sslVerify: boolean, tls: TlsMaterial | undefined, tlsKey: string): Agent
   close(): Promise<void>
   /** Aborts every connection now. */
   destroy(): Promise<void>
 }
 
 export function createAgentPool(): AgentPool {
-  const agents = new Map<string, Promise<Agent>>()
-  const all = async (): Promise<Agent[]> => {
-    const settled = await Promise.allSettled(agents.values())
-    agents.clear()
-    return settled.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []))
-  }
+  const agents = new Map<string, Agent>()
   return {
     agentFor(sslVerify, tls, tlsKey) {
       const id = `${sslVerify ? 'verify' : 'noverify'}|${tlsKey}`
-      return () => {
-        let agent = agents.get(id)
-        if (agent === undefined) {
-          agent = loadHttpClient().then(
-            ({ Agent }) =>
-              new Agent({
-                connect: {
-                  rejectUnauthorized: sslVerify,
-                  ...(tls?.cert === undefined ? {} : { cert: tls.cert }),
-                  ...(tls?.key === undefined ? {} : { key: tls.key }),
-                  ...(tls?.ca === undefined ? {} : { ca: tls.ca }),
-                },
-              }),
-          )
-          agents.set(id, agent)
-        }
-        return agent
+      let agent = agents.get(id)
+      if (agent === undefined) {
+        agent = new Agent({
+          connect: {
+            rejectUnauthorized: sslVerify,
+            ...(tls?.cert === undefined ? {} : { cert: tls.cert }),
+            ...(tls?.key === undefined ? {} : { key: tls.key }),
+            ...(tls?.ca === undefined ? {} : { ca: tls.ca }),
+          },
+        })
+        agents.set(id, agent)
       }
+      return agent
     },
     async close() {
-      await Promise.all((await all()).map((a) => a.close()))
+      await Promise.all([...agents.values()].map((a) => a.close()))
+      agents.clear()
     },
     async destroy() {
-      await Promise.all((await all()).map((a) => a.destroy()))
+      await Promise.all([...agents.values()].map((a) => a.destroy()))
+      agents.clear()
     },
   }
 }

@@ -10,8 +10,7 @@ import type { RequestFailure } from './types.ts'
 
 /** How a rule's requests travel. */
 export interface Transport {
-  /** The keep-alive pool of the rule's TLS setup (created, with the HTTP client, on first use). */
-  agent(): Promise<UndiciDispatcher>
+  agent: UndiciDispatcher
   /** `Basic ...` from the rule's security; wins over a configured Authorization header. */
   authorization: string | undefined
   timeoutMs: number
@@ -22,8 +21,7 @@ export interface Transport {
 }
 
 export interface SendEnv {
-  /** ofetch over undici, loaded on the first request. */
-  fetch(): Promise<$Fetch>
+  fetch: $Fetch
   limiter: OriginLimiter
   maxResponseBytes: number
   retryBaseMs: number
@@ -87,6 +85,7 @@ interface Prepared {
     method: string
     headers: Record<string, string>
     body: Uint8Array | undefined
+    dispatcher: UndiciDispatcher
     redirect: 'follow' | 'manual'
   }
 }
@@ -116,7 +115,7 @@ function prepare(req: OutboundRequest, transport: Transport): Prepared | Request
     hostPort: `${url.hostname}:${port}`,
     origin: url.origin,
     // bytes, never a string: no content type is added that the rule did not configure
-    init: { method: req.method, headers, body, redirect: transport.allowRedirects ? 'follow' : 'manual' },
+    init: { method: req.method, headers, body, dispatcher: transport.agent, redirect: transport.allowRedirects ? 'follow' : 'manual' },
   }
 }
 
@@ -130,10 +129,8 @@ async function attemptOnce(p: Prepared, transport: Transport, env: SendEnv, scop
   const onScopeAbort = (): void => controller.abort(scope.signal.reason)
   scope.signal.addEventListener('abort', onScopeAbort, { once: true })
   try {
-    const [fetch, dispatcher] = await Promise.all([env.fetch(), transport.agent()])
-    const response: FetchResponse<unknown> = await fetch.raw(p.url, {
+    const response: FetchResponse<unknown> = await env.fetch.raw(p.url, {
       ...p.init,
-      dispatcher,
       signal: controller.signal,
       retry: false,
       ignoreResponseError: true,

@@ -1,7 +1,8 @@
 import { setMaxListeners } from 'node:events'
 import type { AttributeUpdateRule, RpcRule } from '@restgate/config'
 import { createRpcRequestBuilder, reservedRpcMethodOf, toReservedRpcRequestConfig, type ReservedRpcMethod, type RpcDownlinkEvent } from '@restgate/converters'
-import { loadHttpClient } from './_http.ts'
+import { createFetch } from 'ofetch'
+import { fetch as undiciFetch, Headers as UndiciHeaders } from 'undici'
 import { createOriginLimiter } from './_origin-limiter.ts'
 import { runRule, type RunEnv } from './_run.ts'
 import { createRuleLoader, transportFor, type PreparedRule } from './_rules.ts'
@@ -58,7 +59,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     counters,
     droppedBodyLogged: new Set(),
     send: {
-      fetch: async () => (await loadHttpClient()).fetch,
+      fetch: createFetch({ fetch: undiciFetch as unknown as typeof globalThis.fetch, Headers: UndiciHeaders as unknown as typeof Headers }),
       limiter,
       maxResponseBytes: positive(options.maxResponseBytes, dispatcherDefaults.maxResponseBytes, 'maxResponseBytes'),
       retryBaseMs: positive(options.retryBaseMs, dispatcherDefaults.retryBaseMs, 'retryBaseMs'),

@@ -6,8 +6,14 @@
  *
  *   node packages/tb-client/bench/storage.mjs [seconds per run, default 2] [folder, default the OS temp dir]
  *
+ * Then the outbox pipeline: 32 writers put while a reader takes up to 1000 records at a time and acks
+ * them 1 ms later (as the pump does after PUBACK); prints puts/s and the CPU per record of the main thread and
+ * of the other threads (sqlite's database thread, libuv's pool for file). sqlite runs twice: with
+ * its memory cache (default) and with `cacheRecords: 0` (every record read back).
+ *
  * Runs from source (TypeScript loaded through tsx); prints one line per run.
  */
+import { readdirSync, readFileSync } from 'node:fs'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -67,7 +73,64 @@ async function run(kind, writers) {
   )
 }
 
+/** CPU seconds of this process's main thread and of all its other threads (Linux /proc). */
+function threadCpu() {
+  const out = { main: 0, other: 0 }
+  for (const tid of readdirSync(`/proc/${process.pid}/task`)) {
+    const stat = readFileSync(`/proc/${process.pid}/task/${tid}/stat`, 'utf8')
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    out[tid === String(process.pid) ? 'main' : 'other'] += (Number(f[11]) + Number(f[12])) / 100
+  }
+  return out
+}
+
+async function pipeline(label, open, writers = 32) {
+  const dir = await mkdtemp(join(base, 'restgate-bench-pipe-'))
+  const storage = await open(dir)
+  let puts = 0
+  let seq = 0
+  const state = { stop: false }
+  const c0 = threadCpu()
+  const start = performance.now()
+  const deadline = start + seconds * 1000
+  const reader = (async () => {
+    while (!state.stop || storage.size() > 0) {
+      const entries = await storage.read(1000)
+      if (entries.length === 0) {
+        await new Promise((r) => setTimeout(r, 1))
+        continue
+      }
+      await new Promise((r) => setTimeout(r, 1)) // the PUBACK round trip
+      await storage.ack(entries.map((e) => e.id))
+    }
+  })()
+  await Promise.all(
+    Array.from({ length: writers }, async () => {
+      while (performance.now() < deadline) {
+        await storage.put([record(seq++)])
+        puts++
+      }
+    }),
+  )
+  const elapsed = (performance.now() - start) / 1000
+  const c1 = threadCpu()
+  state.stop = true
+  await reader
+  await storage.close()
+  await rm(dir, { recursive: true, force: true })
+  const us = (s) => ((s * 1e6) / puts).toFixed(1)
+  console.log(
+    `${label.padEnd(26)} ${Math.round(puts / elapsed).toString().padStart(7)} puts/s  CPU per record: main ${us(c1.main - c0.main)} µs, other threads ${us(c1.other - c0.other)} µs`,
+  )
+}
+
 console.log(`node ${process.version}, ${seconds}s per run, folder ${base}`)
 for (const kind of ['memory', 'file', 'sqlite']) {
   for (const writers of [1, 64]) await run(kind, writers)
 }
+console.log('\npipeline: 32 writers, one reader taking up to 1000 at a time and acking them 1 ms later')
+await pipeline('memory', backends.memory)
+await pipeline('file', backends.file)
+await pipeline('sqlite (cacheRecords: 0)', async (dir) => createSqliteStorage({ path: dir, maxRecords: 10_000_000, logger: quiet, cacheRecords: 0 }))
+await pipeline('sqlite', backends.sqlite)
+

@@ -29,18 +29,23 @@ interface Waiter<T> {
 /**
  * Creates a group-commit queue around `flush`. `flush` receives every waiting item in call order
  * and either rejects (every item fails with that error) or returns one outcome per item.
- * At most one flush runs at a time.
+ * At most `maxFlushes` flushes run at a time (default 1). More than one suits a flush that only
+ * hands its items to a writer which itself commits whatever has queued up together (sqlite's
+ * database thread): the next batch is then already waiting when a commit ends.
  */
 export function createGroupCommit<T>(
   flush: (items: T[]) => Promise<ReadonlyArray<GroupCommitOutcome> | void>,
+  maxFlushes = 1,
 ): GroupCommit<T> {
   let queue: Waiter<T>[] = []
+  /** Items in the flushes that are running. */
   let running = 0
+  let flushes = 0
   let scheduled = false
   let idleWaiters: Array<() => void> = []
 
   function schedule(): void {
-    if (scheduled || running > 0 || queue.length === 0) return
+    if (scheduled || flushes >= maxFlushes || queue.length === 0) return
     scheduled = true
     // setImmediate, not a microtask: writers woken in the same I/O phase (e.g. several HTTP
     // requests parsed together) join this flush instead of each paying for its own.
@@ -58,7 +63,8 @@ export function createGroupCommit<T>(
     scheduled = false
     const batch = queue
     queue = []
-    running = batch.length
+    running += batch.length
+    flushes++
     let result: Promise<ReadonlyArray<GroupCommitOutcome> | void>
     try {
       result = flush(batch.map((w) => w.item))
@@ -77,7 +83,8 @@ export function createGroupCommit<T>(
         for (const w of batch) w.reject(error)
       },
     ).finally(() => {
-      running = 0
+      running -= batch.length
+      flushes--
       schedule()
       settleIdle()
     })

@@ -11,6 +11,8 @@ export interface WorkerEnv {
   Database: typeof BetterSqlite3
   fs: typeof import('node:fs')
   path: typeof import('node:path')
+  /** `receiveMessageOnPort` of node:worker_threads: the next queued message, if any, without waiting. */
+  receive: (port: MessagePort) => { message: unknown } | undefined
   /** `sqliteWorkerSalvage` (sqlite-worker-salvage.ts). */
   salvage: (env: WorkerEnv, file: string, openFresh: () => SalvageTarget) => SalvageResult
 }

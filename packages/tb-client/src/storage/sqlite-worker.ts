@@ -370,22 +370,58 @@ export function sqliteWorkerMain(env: WorkerEnv, openFiles: (env: WorkerEnv) => 
     return
   }
 
-  port.on('message', (msg: WorkerRequest) => {
+  /**
+   * Puts queued behind this one (sent while the last commit ran) join its transaction: one commit
+   * (one WAL fsync) for all of them. Stops at the first other request, which runs after the commit.
+   */
+  function putTogether(first: Extract<WorkerRequest, { op: 'put' }>): WorkerRequest | undefined {
+    const snap = snapshot(false)
+    const done: Array<{ rid: number; outcomes: PutOutcome[] }> = []
+    let current: Extract<WorkerRequest, { op: 'put' }> | undefined = first
+    let next: WorkerRequest | undefined
+    try {
+      purgeAcked()
+      if (first.expireBefore !== undefined) expirePending(first.expireBefore)
+      while (current !== undefined) {
+        done.push({ rid: current.rid, outcomes: put(current.items) })
+        current = undefined
+        for (;;) {
+          const m = env.receive(port)?.message as WorkerRequest | undefined
+          if (m === undefined) break
+          if (m.op === 'release') {
+            release(m.ids)
+            continue
+          }
+          if (m.op === 'put') current = m
+          else next = m
+          break
+        }
+      }
+      db.commitAll()
+    } catch (error) {
+      db.rollbackAll()
+      restore(snap)
+      for (const d of done) replyError(d.rid, error)
+      if (current !== undefined) replyError(current.rid, error)
+      return next
+    }
+    for (const d of done) reply({ rid: d.rid, ok: true, outcomes: d.outcomes })
+    return next
+  }
+
+  function handle(msg: WorkerRequest): void {
     if (msg.op === 'release') {
       release(msg.ids)
       return
     }
-    const snap = snapshot(msg.op !== 'put')
+    if (msg.op === 'put') {
+      const next = putTogether(msg)
+      if (next !== undefined) handle(next)
+      return
+    }
+    const snap = snapshot(true)
     try {
       switch (msg.op) {
-        case 'put': {
-          purgeAcked()
-          if (msg.expireBefore !== undefined) expirePending(msg.expireBefore)
-          const outcomes = put(msg.items)
-          db.commitAll()
-          reply({ rid: msg.rid, ok: true, outcomes })
-          break
-        }
         case 'read': {
           const entries = read(msg.max, msg.expireBefore, msg.hotFrom ?? Number.MAX_SAFE_INTEGER)
           db.commitAll()
@@ -426,5 +462,7 @@ export function sqliteWorkerMain(env: WorkerEnv, openFiles: (env: WorkerEnv) => 
       restore(snap)
       replyError(msg.rid, error)
     }
-  })
+  }
+
+  port.on('message', handle)
 }

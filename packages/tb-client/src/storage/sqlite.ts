@@ -53,8 +53,8 @@ interface PutItem {
 // `__name`: a no-op stand-in for the helper esbuild-based runners (tsx) insert into function source.
 const workerSource = (): string =>
   'var __name = (fn) => fn;\n' +
-  "const { parentPort, workerData } = require('node:worker_threads');\n" +
-  "const env = { port: parentPort, init: workerData, Database: require(workerData.driverPath), fs: require('node:fs'), path: require('node:path') };\n" +
+  "const { parentPort, workerData, receiveMessageOnPort } = require('node:worker_threads');\n" +
+  "const env = { port: parentPort, init: workerData, Database: require(workerData.driverPath), fs: require('node:fs'), path: require('node:path'), receive: receiveMessageOnPort };\n" +
   `env.salvage = (${sqliteWorkerSalvage.toString()});\n` +
   `(${sqliteWorkerMain.toString()})(env, ${sqliteWorkerFiles.toString()});`
 
@@ -186,7 +186,8 @@ export async function createSqliteStorage(options: SqliteStorageOptions): Promis
     } finally {
       reservedRows -= items.reduce((n, it) => n + it.rows.length, 0)
     }
-  })
+    // several batches may be on their way: the database thread commits those queued together
+  }, 4)
 
   async function readFromWorker(want: number, useHot: boolean): Promise<StoredEntry[] | undefined> {
     const from = useHot && hotFrom !== Number.POSITIVE_INFINITY ? hotFrom : undefined
