@@ -5,13 +5,13 @@
 //     machine: a bare node:http JSON server, and node:http + one QoS 1 mqtt.js publish per request.
 //     Run once per broker: aedes (always) and mosquitto (when installed).
 // W2  1 vs 1000 mappings (routing cost).   W3  100 000 distinct device names (per-device memory).
-// W4  W1 at concurrency 32 with `file` and `sqlite` storage.
+// W4  W1 at concurrency 32 (the target) and 128 with `memory`, `file` and `sqlite` storage.
 // Every run counts the datapoints that actually reach an MQTT subscriber (its own process), and
 // samples the CPU of every process involved, so a saturated load generator or broker shows.
 //
 // Env: BENCH_DURATION (s, default 10), BENCH_RUNS (default 3, the median is reported),
 //      BENCH_ONLY (comma list of W1,W2,W3,W4), BENCH_W3_DEVICES (default 100000),
-//      BENCH_CONCURRENCY (W1, default 1,32,128), BENCH_LOADGEN (wrk|autocannon; default wrk when
+//      BENCH_CONCURRENCY (W1, default 1,32,128), BENCH_W4_CONCURRENCY (default 32,128), BENCH_LOADGEN (wrk|autocannon; default wrk when
 //      installed), BENCH_BROKERS (aedes,mosquitto; default both when mosquitto is installed),
 //      BENCH_QUIET_WAIT (s to wait for an otherwise idle machine before each run, default 120).
 import { mkdirSync, writeFileSync } from 'node:fs'
@@ -32,6 +32,7 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3)
 const ONLY = new Set((process.env.BENCH_ONLY ?? 'W1,W2,W3,W4').split(','))
 const W3_DEVICES = Number(process.env.BENCH_W3_DEVICES ?? 100_000)
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,32,128').split(',').map(Number)
+const W4_CONCURRENCY = (process.env.BENCH_W4_CONCURRENCY ?? '32,128').split(',').map(Number)
 const WARMUP = Math.min(3, DURATION)
 const NCPU = cpus().length
 const QUIET_WAIT = Number(process.env.BENCH_QUIET_WAIT ?? 120)
@@ -158,9 +159,11 @@ async function runBroker(name, { tool, all, rows }) {
       }
     }
     if (ONLY.has('W4')) {
-      console.log(`W4 [${name}]: storage backends (c=32)`)
+      console.log(`W4 [${name}]: storage backends (c=${W4_CONCURRENCY.join(', c=')})`)
       for (const storage of ['memory', 'file', 'sqlite']) {
-        add('W4', await withServer(gw({ storage }), (s) => measure(ctx, `restgate (${storage})`, s, { connections: 32 })))
+        await withServer(gw({ storage }), async (s) => {
+          for (const connections of W4_CONCURRENCY) add('W4', await measure(ctx, `restgate (${storage})`, s, { connections }))
+        })
       }
     }
   } finally {

@@ -62,12 +62,15 @@ export function summarise(rows, { w3Devices, deviceCost }) {
         `${deviceCost.beyondDevices} more distinct devices past the bound: ${deviceCost.beyondMb >= 0 ? '+' : ''}${f(deviceCost.beyondMb, 2)} MB (flat)`,
     )
   }
-  const mem = find('W4', 'restgate (memory)', 32)
-  for (const kind of ['file', 'sqlite']) {
-    const r = find('W4', `restgate (${kind})`, 32)
-    if (mem && r) {
-      summary[`w4_${kind}`] = { ratio: r.rps / mem.rps }
-      lines.push(`W4: ${kind} ÷ memory = ${f(r.rps / mem.rps, 2)}${kind === 'sqlite' ? ` (≥ 0.7: ${mark(r.rps / mem.rps >= 0.7)})` : ''}`)
+  for (const c of [32, 128]) {
+    const mem = find('W4', 'restgate (memory)', c)
+    for (const kind of ['file', 'sqlite']) {
+      const r = find('W4', `restgate (${kind})`, c)
+      if (mem && r) {
+        summary[`w4_${kind}${c === 32 ? '' : `_c${c}`}`] = { ratio: r.rps / mem.rps }
+        const target = kind === 'sqlite' && c === 32 ? ` (≥ 0.7: ${mark(r.rps / mem.rps >= 0.7)})` : ''
+        lines.push(`W4 c=${c}: ${kind} ÷ memory = ${f(r.rps / mem.rps, 2)}${target}`)
+      }
     }
   }
   console.log('\nSummary\n' + lines.map((l) => '  ' + l).join('\n'))
