@@ -26,6 +26,7 @@ export type {
   AttributeUpdateEvent,
   ConnectEvent,
   DisconnectEvent,
+  GatewayRpcEvent,
   RpcEvent,
   TbClient,
   TbClientEventName,
