@@ -37,67 +37,44 @@ const WARMUP = Math.min(3, DURATION)
 const NCPU = cpus().length
 const QUIET_WAIT = Number(process.env.BENCH_QUIET_WAIT ?? 120)
 
-/** A short load that is not measured (JIT, pools, broker sessions), and the deliveries it caused. */
-async function warm({ tool, counter }, server, { connections, devices = 1000 }) {
-  await load(tool, { url: server.url, connections, duration: WARMUP, devices })
-  await counter.settle(Infinity, { idleMs: 500 })
-}
-
-/** One measured run: requests, latency, deliveries and the CPU of every process. */
-async function sampleOnce(ctx, server, { connections, devices = 1000, amount, delivered = true }) {
-  const { tool, counter, broker } = ctx
-  await quietMachine(ctx, server)
-  await counter.reset()
-  const pids = { server: server.pid, broker: broker.pid, counter: counter.pid }
-  const cpu0 = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid)]))
-  const m0 = machineCpuSeconds()
-  const t0 = Date.now()
-  const res = await load(tool, { url: server.url, connections, duration: DURATION, amount, devices })
-  const expected = res.ok * 2
-  const got = delivered ? await counter.settle(expected) : undefined
-  const end = Math.max(got?.lastAt ?? 0, t0 + res.seconds * 1000)
-  const wall = (end - t0) / 1000
-  const m1 = machineCpuSeconds()
-  const cpu = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, (cpuSeconds(pid) - cpu0[k]) / wall]))
-  const machineBusy = (m1.busy - m0.busy) / (m1.total - m0.total)
-  // CPU used by anything else on the machine (other jobs skew a run: it is printed)
-  const other = Math.max(0, machineBusy * NCPU - cpu.server - cpu.broker - cpu.counter - res.loadgenCpu * (res.seconds / wall))
-  return {
-    ...res,
-    expected,
-    delivered: got?.datapoints,
-    messages: got?.messages,
-    dpsDelivered: got ? got.datapoints / wall : undefined,
-    cpu: { ...cpu, loadgen: res.loadgenCpu, other, machineBusy },
-    serverUsPerRequest: res.ok > 0 ? (cpu.server * wall * 1e6) / res.ok : undefined,
-  }
-}
-
 /**
  * Warms the server up, then runs `runs` measurements; reports medians, the CPU (cores) of every
  * process during the measured runs, and the server's peak RSS.
  */
-async function measure(ctx, label, server, opts) {
-  if (opts.warmup !== false) await warm(ctx, server, opts)
-  const samples = []
-  for (let r = 0; r < (opts.runs ?? RUNS); r++) samples.push(await sampleOnce(ctx, server, opts))
-  return rowOf(ctx, label, server, opts, samples)
-}
-
-/**
- * Several servers measured in turns (A B C, A B C, ...): a machine whose speed drifts during the
- * bench (a shared VM) affects every server alike, so their ratios stay fair.
- */
-async function measureInTurns(ctx, entries, opts) {
-  for (const e of entries) await warm(ctx, e.server, opts)
-  const samples = entries.map(() => [])
-  for (let r = 0; r < RUNS; r++) {
-    for (const [i, e] of entries.entries()) samples[i].push(await sampleOnce(ctx, e.server, { ...opts, ...e.opts }))
+async function measure(ctx, label, server, { connections, devices = 1000, amount, runs = RUNS, delivered = true, warmup = true }) {
+  const { tool, counter, broker } = ctx
+  if (warmup) {
+    await load(tool, { url: server.url, connections, duration: WARMUP, devices })
+    await counter.settle(Infinity, { idleMs: 500 })
   }
-  return entries.map((e, i) => rowOf(ctx, e.label, e.server, { ...opts, ...e.opts }, samples[i]))
-}
-
-function rowOf({ broker }, label, server, { connections, delivered = true }, samples) {
+  const samples = []
+  for (let r = 0; r < runs; r++) {
+    await quietMachine(ctx, server)
+    await counter.reset()
+    const pids = { server: server.pid, broker: broker.pid, counter: counter.pid }
+    const cpu0 = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, cpuSeconds(pid)]))
+    const m0 = machineCpuSeconds()
+    const t0 = Date.now()
+    const res = await load(tool, { url: server.url, connections, duration: DURATION, amount, devices })
+    const expected = res.ok * 2
+    const got = delivered ? await counter.settle(expected) : undefined
+    const end = Math.max(got?.lastAt ?? 0, t0 + res.seconds * 1000)
+    const wall = (end - t0) / 1000
+    const m1 = machineCpuSeconds()
+    const cpu = Object.fromEntries(Object.entries(pids).map(([k, pid]) => [k, (cpuSeconds(pid) - cpu0[k]) / wall]))
+    const machineBusy = (m1.busy - m0.busy) / (m1.total - m0.total)
+    // CPU used by anything else on the machine (other jobs skew a run: it is printed)
+    const other = Math.max(0, machineBusy * NCPU - cpu.server - cpu.broker - cpu.counter - res.loadgenCpu * (res.seconds / wall))
+    samples.push({
+      ...res,
+      expected,
+      delivered: got?.datapoints,
+      messages: got?.messages,
+      dpsDelivered: got ? got.datapoints / wall : undefined,
+      cpu: { ...cpu, loadgen: res.loadgenCpu, other, machineBusy },
+      serverUsPerRequest: res.ok > 0 ? (cpu.server * wall * 1e6) / res.ok : undefined,
+    })
+  }
   const mem = memoryMb(server.pid)
   const pick = (f) => median(samples.map(f))
   const row = {
@@ -145,23 +122,6 @@ async function quietMachine({ counter, broker }, server) {
   }
 }
 
-/**
- * Starts every server of `specs` (they idle side by side), measures them in turns and stops them.
- * Rows come back in the order of `specs`.
- */
-async function inTurns(ctx, specs, opts) {
-  const entries = []
-  try {
-    for (const spec of specs) entries.push({ ...spec, server: await spec.start() })
-    return await measureInTurns(ctx, entries, opts)
-  } finally {
-    for (const { server } of entries) {
-      await stopProcess(server)
-      server.cleanup()
-    }
-  }
-}
-
 async function withServer(start, fn) {
   const server = await start()
   try {
@@ -182,23 +142,15 @@ async function runBroker(name, { tool, all, rows }) {
     if (ONLY.has('W1')) {
       console.log(`W1 [${name}]: docs payload, basic auth, 1000 devices`)
       for (const c of CONCURRENCY) {
-        const rowsOf = await inTurns(
-          ctx,
-          [
-            { label: 'baseline: bare node:http', start: () => startBaseline('baseline-bare.mjs', broker.port), opts: { delivered: false } },
-            { label: 'baseline: publish per request', start: () => startBaseline('baseline-publish.mjs', broker.port) },
-            { label: 'restgate (memory)', start: gw({}) },
-          ],
-          { connections: c },
-        )
-        for (const row of rowsOf) add('W1', row)
+        add('W1', await withServer(() => startBaseline('baseline-bare.mjs', broker.port), (s) => measure(ctx, 'baseline: bare node:http', s, { connections: c, delivered: false })))
+        add('W1', await withServer(() => startBaseline('baseline-publish.mjs', broker.port), (s) => measure(ctx, 'baseline: publish per request', s, { connections: c })))
+        add('W1', await withServer(gw({}), (s) => measure(ctx, 'restgate (memory)', s, { connections: c })))
       }
     }
     if (!all) return
     if (ONLY.has('W2')) {
       console.log(`W2 [${name}]: routing cost, 1 vs 1000 mappings (c=32)`)
-      const specs = [1, 1000].map((m) => ({ label: `restgate, ${m} mapping(s)`, start: gw({ mappings: m }) }))
-      for (const row of await inTurns(ctx, specs, { connections: 32 })) add('W2', row)
+      for (const m of [1, 1000]) add('W2', await withServer(gw({ mappings: m }), (s) => measure(ctx, `restgate, ${m} mapping(s)`, s, { connections: 32 })))
     }
     if (ONLY.has('W3')) {
       console.log(`W3 [${name}]: ${W3_DEVICES} requests over 1000 vs ${W3_DEVICES} distinct device names (c=32, fresh gateway each)`)
@@ -208,9 +160,10 @@ async function runBroker(name, { tool, all, rows }) {
     }
     if (ONLY.has('W4')) {
       console.log(`W4 [${name}]: storage backends (c=${W4_CONCURRENCY.join(', c=')})`)
-      for (const connections of W4_CONCURRENCY) {
-        const specs = ['memory', 'file', 'sqlite'].map((storage) => ({ label: `restgate (${storage})`, start: gw({ storage }) }))
-        for (const row of await inTurns(ctx, specs, { connections })) add('W4', row)
+      for (const storage of ['memory', 'file', 'sqlite']) {
+        await withServer(gw({ storage }), async (s) => {
+          for (const connections of W4_CONCURRENCY) add('W4', await measure(ctx, `restgate (${storage})`, s, { connections }))
+        })
       }
     }
   } finally {
