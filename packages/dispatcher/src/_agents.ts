@@ -35,12 +35,16 @@ export async function loadTlsMaterial(security: OutboundSecurity, configDir: str
       throw new DispatcherError('DISPATCHER_TLS_FILES', `${path}.security.${field}: cannot read "${full}" (${reason})`, { path: `${path}.security.${field}`, cause: e })
     }
   }
-  const [cert, key, ca] = await Promise.all([
+  const settled = await Promise.allSettled([
     read('cert', security.cert),
     security.key === undefined ? undefined : read('key', security.key),
     security.ca === undefined ? undefined : read('ca', security.ca),
   ])
-  return { cert, key: key ?? cert, ...(ca === undefined ? {} : { ca }) }
+  // several unreadable files: always report the first in field order (cert, key, ca), not whichever failed first
+  const failure = settled.find((r) => r.status === 'rejected')
+  if (failure !== undefined) throw failure.reason
+  const [cert, key, ca] = settled.map((r) => (r as PromiseFulfilledResult<Buffer | undefined>).value)
+  return { cert: cert as Buffer, key: key ?? (cert as Buffer), ...(ca === undefined ? {} : { ca }) }
 }
 
 export interface AgentPool {
