@@ -95,7 +95,10 @@ export function createPump(d: PumpDeps): Pump {
     },
   })
   /** Records in storage that are neither in a pack nor waiting for an ack retry. */
-  const pendingInStorage = (): number => d.storage.size() - inFlightRecords - acks.pending()
+  /** Records of settled packs whose storage ack is still running (see settle()). */
+  let ackingRecords = 0
+  const ackings = new Set<Promise<unknown>>()
+  const pendingInStorage = (): number => d.storage.size() - inFlightRecords - ackingRecords - acks.pending()
 
   function wake(): void {
     woken = true
@@ -121,7 +124,7 @@ export function createPump(d: PumpDeps): Pump {
     })
   }
 
-  const drained = (): boolean => packs.length === 0 && d.storage.size() === 0
+  const drained = (): boolean => packs.length === 0 && ackings.size === 0 && d.storage.size() === 0
   function notifyDrained(): void {
     if (drainWaiters.size === 0 || !drained()) return
     for (const w of drainWaiters) w()
@@ -221,7 +224,17 @@ export function createPump(d: PumpDeps): Pump {
     if (ok && !broken.has(pack.session)) {
       // delivered: counted by onAcked once removed from storage, now or by a retry, never re-sent
       for (const device of pack.described) described.add(device)
-      await acks.ack(ids)
+      // Not awaited: the next pack settles while this ack is written, so a storage that groups
+      // concurrent acks (file: one acks.json write for all of them) is not held to one write per
+      // pack. The records stay counted in storage.size() until the ack is done.
+      ackingRecords += ids.length
+      const done: Promise<unknown> = acks.ack(ids).finally(() => {
+        ackingRecords -= ids.length
+        ackings.delete(done)
+        notifyDrained()
+        wake()
+      })
+      ackings.add(done)
     } else {
       broken.add(pack.session)
       d.storage.release(ids)
@@ -237,12 +250,14 @@ export function createPump(d: PumpDeps): Pump {
     for (;;) {
       if (stopped) return
       const session = d.current()
-      if (session === undefined || packs.some((p) => p.session !== session) || packs.length >= d.maxPacksInFlight) {
+      // a settled pack whose storage ack still runs counts as in flight here (packing and the bound)
+      const busy = packs.length + ackings.size
+      if (session === undefined || packs.some((p) => p.session !== session) || busy >= d.maxPacksInFlight) {
         await sleep(undefined)
         continue
       }
       // Nagle: while a pack is in flight, only a full pack goes out (woken by send() and by settle())
-      if (packs.length > 0 && pendingInStorage() < d.readRecordsCount) {
+      if (busy > 0 && pendingInStorage() < d.readRecordsCount) {
         await sleep(undefined)
         continue
       }
@@ -256,7 +271,7 @@ export function createPump(d: PumpDeps): Pump {
       }
       if (entries.length === 0) {
         notifyDrained()
-        await sleep(packs.length > 0 ? undefined : d.minPackSendDelayMS)
+        await sleep(packs.length + ackings.size > 0 ? undefined : d.minPackSendDelayMS)
         continue
       }
       if (stopped || d.current() !== session) {
@@ -281,7 +296,8 @@ export function createPump(d: PumpDeps): Pump {
     },
     wake,
     stored() {
-      if (packs.length > 0 && (packs.length >= d.maxPacksInFlight || pendingInStorage() < d.readRecordsCount)) return
+      const busy = packs.length + ackings.size
+      if (busy > 0 && (busy >= d.maxPacksInFlight || pendingInStorage() < d.readRecordsCount)) return
       wake()
     },
     async stop() {
@@ -289,6 +305,7 @@ export function createPump(d: PumpDeps): Pump {
       wake()
       await loopDone
       await chain
+      await Promise.all(ackings)
       const left = acks.pending()
       if (!(await acks.close())) {
         d.logger.warn(
