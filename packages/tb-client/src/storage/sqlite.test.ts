@@ -182,6 +182,27 @@ describe('createSqliteStorage', () => {
     expect(await reopened.read(10)).toEqual([])
   })
 
+  it('memory cache: a put answered while a read is on its way evicts nothing that read may name', async () => {
+    const dir = await tempDir()
+    const log = capture()
+    const s = await make(dir, { cacheRecords: 2, logger: log })
+    const records = Array.from({ length: 5 }, (_, i) => sampleRecord(i))
+    await s.put(records.slice(0, 2))
+    // the put's message goes out on the next turn of the event loop, the read's right after it:
+    // the database thread answers the put (3 more records: over the cache) before the read
+    const put = s.put(records.slice(2))
+    await new Promise((resolve) => setImmediate(resolve))
+    const got = await s.read(10)
+    await put
+    expect(log.warnings).toEqual([])
+    expect(got.map(seqOf).slice(0, 2)).toEqual([0, 1])
+    expect(got[0]?.record).toBe(records[0])
+    const rest = await s.read(10)
+    expect([...got, ...rest].map(seqOf)).toEqual([0, 1, 2, 3, 4])
+    await s.ack([...got, ...rest].map((e) => e.id))
+    expect(s.size()).toBe(0)
+  })
+
   it('acks delete consecutive runs and scattered ids alike; the rest stays, in order, after reopening', async () => {
     const dir = await tempDir()
     const s = await make(dir)

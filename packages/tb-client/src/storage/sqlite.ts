@@ -103,6 +103,8 @@ export async function createSqliteStorage(options: SqliteStorageOptions): Promis
   // id order). Reads of these come back from the database thread as ids only.
   const hot = new Map<number, StoredRecord>()
   let hotFrom = Number.POSITIVE_INFINITY
+  /** Reads on their way to the database thread. */
+  let reading = 0
   let counters: WorkerCounters = { rows: 0, bytes: 0, files: 0, droppedOldest: 0, expired: 0, corruptSkipped: 0, transactions: 0 }
   let rid = 0
   let broken: TbClientError | undefined
@@ -169,7 +171,12 @@ export async function createSqliteStorage(options: SqliteStorageOptions): Promis
       if (hotFrom === Number.POSITIVE_INFINITY) hotFrom = outcome.id
       for (const [k, record] of records.entries()) hot.set(outcome.id + k, record)
     }
-    if (hot.size <= cacheRecords) return
+    evict()
+  }
+
+  /** Drops the oldest cached records beyond `cacheRecords`; never while a read is on its way (its ids-only answer may name them). */
+  function evict(): void {
+    if (hot.size <= cacheRecords || reading > 0) return
     for (const id of hot.keys()) {
       hot.delete(id)
       hotFrom = id + 1
@@ -192,20 +199,29 @@ export async function createSqliteStorage(options: SqliteStorageOptions): Promis
   async function readFromWorker(want: number, useHot: boolean): Promise<StoredEntry[] | undefined> {
     const from = useHot && hotFrom !== Number.POSITIVE_INFINITY ? hotFrom : undefined
     const msg = { op: 'read', rid: ++rid, max: want, expireBefore: expireBefore(), ...(from === undefined ? {} : { hotFrom: from }) } as const
-    const reply = await call(msg)
+    reading++
+    let reply: WorkerReply
+    try {
+      reply = await call(msg)
+    } finally {
+      reading--
+    }
     if (!reply.ok) throw ioError('cannot read records from', reply.error)
     const entries = reply.entries ?? []
     const out: StoredEntry[] = []
     for (const e of entries) {
       const record = e.record ?? hot.get(e.id)
       if (record === undefined) {
-        // not held here after all (cannot happen by design): give them back and read them in full
+        // not in the cache after all (no eviction runs while a read is on its way, so this is a
+        // bug): give them back and read them in full rather than lose or skip anything
         logger.warn(`sqlite storage: record ${e.id} was not in the memory cache; reading it back from ${where}`)
         storage.release(entries.map((x) => x.id))
+        evict()
         return undefined
       }
       out.push({ id: e.id, record })
     }
+    evict()
     return out
   }
 
