@@ -1,6 +1,7 @@
 /** Messages between the sqlite facade (main thread) and its database worker thread. */
 import type BetterSqlite3 from 'better-sqlite3'
 import type { MessagePort } from 'node:worker_threads'
+import type { DbFiles } from './sqlite-worker-files.ts'
 import type { SalvageResult, SalvageTarget } from './sqlite-worker-salvage.ts'
 import type { FullPolicy, StoredRecord } from './types.ts'
 
@@ -72,4 +73,24 @@ export interface WorkerReply {
   error?: { message: string; code?: string; file?: string }
   /** Things to log on the main thread. */
   warnings?: string[]
+}
+
+/** What the database thread's state (sqlite-worker.ts) offers its message loop (sqlite-worker-loop.ts). */
+export interface WorkerOps<S> {
+  db: DbFiles
+  put(items: PutRows[]): PutOutcome[]
+  read(max: number, expireBefore: number | undefined, hotFrom: number): NonNullable<WorkerReply['entries']>
+  ack(ids: number[]): void
+  release(ids: number[]): void
+  expirePending(before: number): number
+  purgeAcked(): void
+  ackInMemory(ids: number[]): void
+  warnAckKept(count: number, error: unknown): void
+  /** Memory state to put back when a transaction rolls back (`withInFlight` for requests that change it). */
+  snapshot(withInFlight: boolean): S
+  restore(snap: S): void
+  reply(r: Omit<WorkerReply, 'counters'>): void
+  replyError(rid: number, error: unknown, fallbackFile?: string): void
+  /** Lines to log on the main thread with the next reply. */
+  warn(lines: string[]): void
 }

@@ -1,19 +1,34 @@
 /**
  * The sqlite backend's database thread. Every disk operation happens here, so a commit's fsync
  * (WAL, synchronous=FULL) never blocks the gateway's event loop. This part keeps the read cursor,
- * in-flight and released ids, the bounds (rows, bytes, policy), TTL, and the message loop; the
- * database files themselves are in sqlite-worker-files.ts.
+ * in-flight and released ids, the bounds (rows, bytes, policy) and TTL; the database files
+ * themselves are in sqlite-worker-files.ts, the message loop in sqlite-worker-loop.ts.
  *
  * `sqliteWorkerMain` runs inside a worker started from its own source text
  * (`sqliteWorkerMain.toString()`), so it must stay SELF-CONTAINED: it may use only its parameters
  * and globals, never a binding from this module or an import (type imports are fine).
  */
 import type { DbFile, DbFiles } from './sqlite-worker-files.ts'
-import type { PutOutcome, PutRows, WorkerCounters, WorkerEnv, WorkerReply, WorkerRequest } from './sqlite-protocol.ts'
+import type { PutOutcome, PutRows, WorkerCounters, WorkerEnv, WorkerOps, WorkerReply } from './sqlite-protocol.ts'
 
 type Entries = NonNullable<WorkerReply['entries']>
 
-export function sqliteWorkerMain(env: WorkerEnv, openFiles: (env: WorkerEnv) => DbFiles): void {
+/** Memory state before an operation, put back when its transaction rolls back. */
+interface Snapshot {
+  released: number[]
+  cursor: number
+  /** Only for operations that change it (not put). */
+  inFlight: Array<[number, number]> | undefined
+  inFlightBytes: number
+  droppedOldest: number
+  corruptSkipped: number
+}
+
+/**
+ * Opens the databases and answers the open request (rid 0); returns the operations the message loop
+ * (sqlite-worker-loop.ts) runs, or undefined when opening failed (the port is closed then).
+ */
+export function sqliteWorkerMain(env: WorkerEnv, openFiles: (env: WorkerEnv) => DbFiles): WorkerOps<Snapshot> | undefined {
   const { port, init } = env
   const budget = Math.floor(init.sizeLimitBytes * init.maxDbAmount)
   const inFlight = new Map<number, number>() // id -> counted bytes
@@ -301,16 +316,6 @@ export function sqliteWorkerMain(env: WorkerEnv, openFiles: (env: WorkerEnv) => 
     ackWarningsSuppressed = 0
   }
 
-  /** Memory state before an operation, put back when its transaction rolls back. */
-  interface Snapshot {
-    released: number[]
-    cursor: number
-    /** Only for operations that change it (not put). */
-    inFlight: Array<[number, number]> | undefined
-    inFlightBytes: number
-    droppedOldest: number
-    corruptSkipped: number
-  }
 
   const snapshot = (withInFlight: boolean): Snapshot => ({
     released: released.slice(),
@@ -353,7 +358,7 @@ export function sqliteWorkerMain(env: WorkerEnv, openFiles: (env: WorkerEnv) => 
   } catch (error) {
     replyError(0, error, init.dir)
     port.close()
-    return
+    return undefined
   }
   warnings.push(...db.openWarnings)
   c.corruptSkipped += db.corruptAtOpen
@@ -367,102 +372,23 @@ export function sqliteWorkerMain(env: WorkerEnv, openFiles: (env: WorkerEnv) => 
     db.closeAll()
     replyError(0, error, init.dir)
     port.close()
-    return
+    return undefined
   }
 
-  /**
-   * Puts queued behind this one (sent while the last commit ran) join its transaction: one commit
-   * (one WAL fsync) for all of them. Stops at the first other request, which runs after the commit.
-   */
-  function putTogether(first: Extract<WorkerRequest, { op: 'put' }>): WorkerRequest | undefined {
-    const snap = snapshot(false)
-    const done: Array<{ rid: number; outcomes: PutOutcome[] }> = []
-    let current: Extract<WorkerRequest, { op: 'put' }> | undefined = first
-    let next: WorkerRequest | undefined
-    try {
-      purgeAcked()
-      if (first.expireBefore !== undefined) expirePending(first.expireBefore)
-      while (current !== undefined) {
-        done.push({ rid: current.rid, outcomes: put(current.items) })
-        current = undefined
-        for (;;) {
-          const m = env.receive(port)?.message as WorkerRequest | undefined
-          if (m === undefined) break
-          if (m.op === 'release') {
-            release(m.ids)
-            continue
-          }
-          if (m.op === 'put') current = m
-          else next = m
-          break
-        }
-      }
-      db.commitAll()
-    } catch (error) {
-      db.rollbackAll()
-      restore(snap)
-      for (const d of done) replyError(d.rid, error)
-      if (current !== undefined) replyError(current.rid, error)
-      return next
-    }
-    for (const d of done) reply({ rid: d.rid, ok: true, outcomes: d.outcomes })
-    return next
+  return {
+    db,
+    put,
+    read,
+    ack,
+    release,
+    expirePending,
+    purgeAcked,
+    ackInMemory,
+    warnAckKept,
+    snapshot,
+    restore,
+    reply,
+    replyError,
+    warn: (lines) => void warnings.push(...lines),
   }
-
-  function handle(msg: WorkerRequest): void {
-    if (msg.op === 'release') {
-      release(msg.ids)
-      return
-    }
-    if (msg.op === 'put') {
-      const next = putTogether(msg)
-      if (next !== undefined) handle(next)
-      return
-    }
-    const snap = snapshot(true)
-    try {
-      switch (msg.op) {
-        case 'read': {
-          const entries = read(msg.max, msg.expireBefore, msg.hotFrom ?? Number.MAX_SAFE_INTEGER)
-          db.commitAll()
-          warnings.push(...db.dropEmptyFiles())
-          reply({ rid: msg.rid, ok: true, entries })
-          break
-        }
-        case 'ack':
-          purgeAcked()
-          try {
-            ack(msg.ids)
-            db.commitAll()
-          } catch (error) {
-            // a full or failing disk must not make delivered records be sent again and again
-            db.rollbackAll()
-            restore(snap)
-            ackInMemory(msg.ids)
-            warnAckKept(msg.ids.length, error)
-          }
-          warnings.push(...db.dropEmptyFiles())
-          reply({ rid: msg.rid, ok: true })
-          break
-        case 'expire': {
-          const count = expirePending(msg.expireBefore)
-          db.commitAll()
-          warnings.push(...db.dropEmptyFiles())
-          reply({ rid: msg.rid, ok: true, count })
-          break
-        }
-        case 'close':
-          db.closeAll()
-          reply({ rid: msg.rid, ok: true })
-          port.close()
-          break
-      }
-    } catch (error) {
-      db.rollbackAll()
-      restore(snap)
-      replyError(msg.rid, error)
-    }
-  }
-
-  port.on('message', handle)
 }

@@ -11,6 +11,7 @@ import { defaultLogger } from '../logger.ts'
 import { createGroupCommit, type GroupCommitOutcome } from './file-group-commit.ts'
 import { positiveInt } from './file-util.ts'
 import type { PutRows, WorkerCounters, WorkerInit, WorkerReply, WorkerRequest } from './sqlite-protocol.ts'
+import { sqliteWorkerLoop } from './sqlite-worker-loop.ts'
 import { sqliteWorkerMain } from './sqlite-worker.ts'
 import { sqliteWorkerFiles } from './sqlite-worker-files.ts'
 import { sqliteWorkerSalvage } from './sqlite-worker-salvage.ts'
@@ -56,7 +57,8 @@ const workerSource = (): string =>
   "const { parentPort, workerData, receiveMessageOnPort } = require('node:worker_threads');\n" +
   "const env = { port: parentPort, init: workerData, Database: require(workerData.driverPath), fs: require('node:fs'), path: require('node:path'), receive: receiveMessageOnPort };\n" +
   `env.salvage = (${sqliteWorkerSalvage.toString()});\n` +
-  `(${sqliteWorkerMain.toString()})(env, ${sqliteWorkerFiles.toString()});`
+  `const ops = (${sqliteWorkerMain.toString()})(env, ${sqliteWorkerFiles.toString()});\n` +
+  `if (ops !== undefined) (${sqliteWorkerLoop.toString()})(env, ops);`
 
 /** Opens (creating when missing) the sqlite store at `options.path` and starts its database thread. */
 export async function createSqliteStorage(options: SqliteStorageOptions): Promise<SqliteStorage> {
