@@ -94,10 +94,10 @@ export function createPump(d: PumpDeps): Pump {
       wake()
     },
   })
-  /** Records in storage that are neither in a pack nor waiting for an ack retry. */
   /** Records of settled packs whose storage ack is still running (see settle()). */
   let ackingRecords = 0
   const ackings = new Set<Promise<unknown>>()
+  /** Records in storage that are neither in a pack, nor being acked, nor waiting for an ack retry. */
   const pendingInStorage = (): number => d.storage.size() - inFlightRecords - ackingRecords - acks.pending()
 
   function wake(): void {

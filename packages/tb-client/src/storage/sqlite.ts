@@ -44,6 +44,8 @@ export const sqliteStorageDefaults: { sizeLimitMb: number; maxDbAmount: number; 
 }
 
 const MB = 1024 * 1024
+/** Put batches on their way to the database thread at once; it commits those queued together. */
+const PUT_BATCHES_IN_FLIGHT = 4
 
 /** One `put()` call as queued for a group commit: its rows for the database, its records for the cache. */
 interface PutItem {
@@ -168,7 +170,7 @@ export async function createSqliteStorage(options: SqliteStorageOptions): Promis
   function remember(items: readonly PutItem[], reply: WorkerReply): void {
     if (!reply.ok || cacheRecords === 0) return
     for (const [i, outcome] of (reply.outcomes ?? []).entries()) {
-      if (outcome === undefined || !('id' in outcome)) continue
+      if (!('id' in outcome)) continue
       const records = (items[i] as PutItem).records
       if (hotFrom === Number.POSITIVE_INFINITY) hotFrom = outcome.id
       for (const [k, record] of records.entries()) hot.set(outcome.id + k, record)
@@ -195,8 +197,7 @@ export async function createSqliteStorage(options: SqliteStorageOptions): Promis
     } finally {
       reservedRows -= items.reduce((n, it) => n + it.rows.length, 0)
     }
-    // several batches may be on their way: the database thread commits those queued together
-  }, 4)
+  }, PUT_BATCHES_IN_FLIGHT)
 
   async function readFromWorker(want: number, useHot: boolean): Promise<StoredEntry[] | undefined> {
     const from = useHot && hotFrom !== Number.POSITIVE_INFINITY ? hotFrom : undefined
