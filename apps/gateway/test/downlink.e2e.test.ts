@@ -93,9 +93,9 @@ describe('downlink on the original shipped rest.json', () => {
     expect(target.hits.filter((h) => h.url === '/')).toHaveLength(2)
   })
 
-  it('echo RPC: GET to the device URL, the JSON answer comes back as the result', async () => {
+  it('echo RPC: GET to the device URL with the params as its body (original case 30), the JSON answer comes back as the result', async () => {
     const reply = await sandbox.sendRpc('SN 001/é', 'echo', { x: 1, flag: true }, { timeoutMs: 5_000 })
-    expect(reply).toEqual({ result: { path: '/SN%20001%2F%C3%A9', echo: '' } })
+    expect(reply).toEqual({ result: { path: '/SN%20001%2F%C3%A9', echo: '{"x":1,"flag":true}' } })
     expect(target.hits.at(-1)).toMatchObject({ method: 'GET', url: '/SN%20001%2F%C3%A9' })
   })
 
@@ -130,7 +130,8 @@ describe('downlink on the original shipped rest.json', () => {
 
   it('100 concurrent RPCs are each answered with their own id', async () => {
     const replies = await Promise.all(Array.from({ length: 100 }, (_, i) => sandbox.sendRpc(`SN-${i}`, 'echo', { i }, { timeoutMs: 10_000 })))
-    replies.forEach((r, i) => expect(r).toEqual({ result: { path: `/SN-${i}`, echo: '' } }))
+    // each answer carries its own request's params: no reply went to the wrong RPC
+    replies.forEach((r, i) => expect(r).toEqual({ result: { path: `/SN-${i}`, echo: `{"i":${i}}` } }))
   })
 
   it('attribute request endpoint answers with ThingsBoard’s reply for that device', async () => {

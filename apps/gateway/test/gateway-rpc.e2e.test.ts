@@ -67,10 +67,10 @@ describe('RPC to the gateway device (v1/devices/me/rpc/request/{id})', () => {
     return { requestTopic: request.topic, replyTopics: replies.map((m) => m.topic) }
   }
 
-  it('rest_get: the target gets the GET, the result comes back on v1/devices/me/rpc/response/{id}', async () => {
+  it('rest_get: the target gets the GET with the value as its body (as the original sends it), the result comes back on v1/devices/me/rpc/response/{id}', async () => {
     const reply = await sandbox.sendGatewayRpc('rest_get', `requestUrlExpression=${target.url}/light;value=1;`, { timeoutMs: 5_000 })
-    expect(target.hits).toEqual([{ method: 'GET', url: '/light', body: '' }])
-    expect(reply).toEqual({ result: { method: 'GET', path: '/light', body: '' } })
+    expect(target.hits).toEqual([{ method: 'GET', url: '/light', body: '1' }])
+    expect(reply).toEqual({ result: { method: 'GET', path: '/light', body: '1' } })
     const { requestTopic, replyTopics } = lastExchange()
     expect(replyTopics).toEqual([requestTopic.replace('/request/', '/response/')])
     // the device RPC path was not used

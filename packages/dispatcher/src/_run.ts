@@ -16,8 +16,6 @@ export interface RunEnv {
   send: SendEnv
   logger: Logger
   counters: RunCounters
-  /** Rules whose GET/HEAD body was already reported as dropped. */
-  droppedBodyLogged: Set<string>
 }
 
 /** 400 when the event lacked what the rule needs; 500 when the rule/converter itself is broken. */
@@ -53,13 +51,6 @@ export async function runRule(rule: PreparedRule, event: DownlinkEvent, scope: S
     env.counters.failed++
     env.logger.warn(`${path}: ${describeEvent(event)}: request not sent: ${outcome.failure.message}`, { rule: path })
     return outcome
-  }
-  if ((request.method === 'GET' || request.method === 'HEAD') && request.body !== undefined) {
-    if (!env.droppedBodyLogged.has(path)) {
-      env.droppedBodyLogged.add(path)
-      env.logger.debug(`${path}: ${request.method} requests are sent without a body (fetch refuses GET/HEAD bodies); valueExpression is ignored for them`, { rule: path })
-    }
-    request = { url: request.url, method: request.method, headers: request.headers }
   }
   outcome.method = request.method
   const sent = await sendRequest(request, rule.transport, env.send, scope)

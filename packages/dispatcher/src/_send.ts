@@ -1,6 +1,6 @@
 /** Sends one OutboundRequest: tries, per-try timeout, backoff, per-origin slots, response reading. */
 import type { $Fetch, FetchResponse } from 'ofetch'
-import type { Dispatcher as UndiciDispatcher } from 'undici'
+import { interceptors, type Dispatcher as UndiciDispatcher } from 'undici'
 import type { OutboundRequest } from '@restgate/converters'
 import { backoffDelay, retryAfterMs } from './_backoff.ts'
 import { classifyNetworkError, classifyResponse, type Attempt } from './_classify.ts'
@@ -119,6 +119,47 @@ function prepare(req: OutboundRequest, transport: Transport): Prepared | Request
   }
 }
 
+/** Bytes of a core undici response body, up to `max`. */
+async function readCoreBody(body: AsyncIterable<Uint8Array> & { destroy(): void }, max: number): Promise<Uint8Array | typeof TOO_LARGE> {
+  const chunks: Uint8Array[] = []
+  let total = 0
+  for await (const chunk of body) {
+    total += chunk.byteLength
+    if (total > max) {
+      body.destroy()
+      return TOO_LARGE
+    }
+    chunks.push(chunk)
+  }
+  return Buffer.concat(chunks)
+}
+
+/**
+ * GET and HEAD with a body, as the original gateway sends them (the docs' `echo` RPC is a GET whose
+ * body is `${params}`). fetch refuses such requests, so these go through undici's core `request`
+ * on the rule's own agent; redirects are followed by undici's redirect interceptor when allowed.
+ * The answer is returned as a web `Response` head plus the body bytes, like the fetch path.
+ */
+async function sendWithBody(p: Prepared, transport: Transport, signal: AbortSignal, maxBytes: number): Promise<{ response: Response; body: Uint8Array | typeof TOO_LARGE }> {
+  const url = new URL(p.url)
+  const agent = transport.allowRedirects ? transport.agent.compose(interceptors.redirect({ maxRedirections: 20 })) : transport.agent
+  const res = await agent.request({
+    origin: url.origin,
+    path: `${url.pathname}${url.search}`,
+    method: p.init.method as UndiciDispatcher.HttpMethod,
+    headers: p.init.headers,
+    body: p.init.body === undefined ? null : Buffer.from(p.init.body),
+    signal,
+  })
+  const headers = new Headers()
+  for (const [name, value] of Object.entries(res.headers)) {
+    if (value === undefined) continue
+    for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v)
+  }
+  const body = await readCoreBody(res.body, maxBytes)
+  return { response: new Response(null, { status: res.statusCode, headers }), body }
+}
+
 async function attemptOnce(p: Prepared, transport: Transport, env: SendEnv, scope: Scope): Promise<Attempt> {
   const controller = new AbortController()
   let timedOut = false
@@ -129,14 +170,21 @@ async function attemptOnce(p: Prepared, transport: Transport, env: SendEnv, scop
   const onScopeAbort = (): void => controller.abort(scope.signal.reason)
   scope.signal.addEventListener('abort', onScopeAbort, { once: true })
   try {
-    const response: FetchResponse<unknown> = await env.fetch.raw(p.url, {
-      ...p.init,
-      signal: controller.signal,
-      retry: false,
-      ignoreResponseError: true,
-      responseType: 'stream',
-    })
-    const body = await readBody(response, env.maxResponseBytes)
+    let response: Response
+    let body: Uint8Array | typeof TOO_LARGE
+    if ((p.init.method === 'GET' || p.init.method === 'HEAD') && p.init.body !== undefined) {
+      ;({ response, body } = await sendWithBody(p, transport, controller.signal, env.maxResponseBytes))
+    } else {
+      const fetched: FetchResponse<unknown> = await env.fetch.raw(p.url, {
+        ...p.init,
+        signal: controller.signal,
+        retry: false,
+        ignoreResponseError: true,
+        responseType: 'stream',
+      })
+      response = fetched
+      body = await readBody(fetched, env.maxResponseBytes)
+    }
     if (body === TOO_LARGE) {
       const failure: RequestFailure = { kind: 'too-large', message: `response from ${p.hostPort} is larger than ${env.maxResponseBytes} bytes`, code: 502 }
       return { done: true, status: response.status, failure }

@@ -57,7 +57,6 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const env: RunEnv = {
     logger,
     counters,
-    droppedBodyLogged: new Set(),
     send: {
       fetch: createFetch({ fetch: undiciFetch as unknown as typeof globalThis.fetch, Headers: UndiciHeaders as unknown as typeof Headers }),
       limiter,

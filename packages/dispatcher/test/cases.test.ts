@@ -105,11 +105,12 @@ const SET_TEMP = (url: string) =>
   )
 
 describe('server-side RPC (30–38)', () => {
-  it('30: echo → GET /SN-001 (a GET carries no body), reply {"result": <server JSON>}', async () => {
+  it('30: echo → GET /SN-001 with the params as its JSON body (as the original sends it), reply {"result": <server JSON>}', async () => {
     const { dispatcher, replies } = dispatcherFor({ serverSideRpc: [ECHO(echo.url)] })
     await dispatcher.onRpc({ device: 'SN-001', data: { id: 11, method: 'echo', params: { x: 1, flag: true } } })
-    expect(echo.received).toEqual([expect.objectContaining({ method: 'GET', url: '/SN-001', body: '' })])
-    expect(replies).toEqual([{ device: 'SN-001', id: 11, data: { result: { echo: '', path: '/SN-001', method: 'GET' } } }])
+    expect(echo.received).toEqual([expect.objectContaining({ method: 'GET', url: '/SN-001', body: '{"x":1,"flag":true}' })])
+    expect(echo.received[0]?.headers['content-type']).toBe('application/json')
+    expect(replies).toEqual([{ device: 'SN-001', id: 11, data: { result: { echo: '{"x":1,"flag":true}', path: '/SN-001', method: 'GET' } } }])
   })
 
   it('31: no-reply (no responseTimeout) → POST .../no-reply/13 with ${requestId} filled; no reply published', async () => {
@@ -205,12 +206,16 @@ describe('server-side RPC (30–38)', () => {
       data: { id: 24, method: 'set', params: `requestUrlExpression=${echo.url}/light-level;httpHeaders={"Content-Type":"application/json"};value={"level": 80};` },
     })
     expect(echo.received.map((r) => [r.method, r.url, r.body, r.headers['content-type']])).toEqual([
-      ['GET', '/light-level?a=1&b=2', '', undefined],
+      ['GET', '/light-level?a=1&b=2', `requestUrlExpression=${echo.url}/light-level?a=1&b=2;value=\${params};`, undefined],
       ['POST', '/light-level', '80', undefined],
       ['POST', '/light-level', '{"level": 80}', 'application/json'],
     ])
     expect(replies).toEqual([
-      { device: 'SN-001', id: 22, data: { result: { echo: '', path: '/light-level?a=1&b=2', method: 'GET' } } },
+      {
+        device: 'SN-001',
+        id: 22,
+        data: { result: { echo: `requestUrlExpression=${echo.url}/light-level?a=1&b=2;value=\${params};`, path: '/light-level?a=1&b=2', method: 'GET' } },
+      },
       { device: 'SN-001', id: 23, data: { result: { echo: '80', path: '/light-level', method: 'POST' } } },
       { device: 'SN-001', id: 24, data: { result: { echo: '{"level": 80}', path: '/light-level', method: 'POST' } } },
     ])
@@ -225,14 +230,14 @@ describe('server-side RPC (30–38)', () => {
   it('37: connector-level rest_get → GET /light and a reply for the id it came with (not a garbage device)', async () => {
     const { dispatcher, replies } = dispatcherFor({})
     await dispatcher.onRpc({ device: 'gateway', data: { id: 25, method: 'rest_get', params: `requestUrlExpression=${echo.url}/light;value=1;` } })
-    expect(echo.received).toEqual([expect.objectContaining({ method: 'GET', url: '/light' })])
-    expect(replies).toEqual([{ device: 'gateway', id: 25, data: { result: { echo: '', path: '/light', method: 'GET' } } }])
+    expect(echo.received).toEqual([expect.objectContaining({ method: 'GET', url: '/light', body: '1' })])
+    expect(replies).toEqual([{ device: 'gateway', id: 25, data: { result: { echo: '1', path: '/light', method: 'GET' } } }])
   })
 
   it('38: an RPC for a device never seen by the gateway is executed and answered (no 5 s re-queue)', async () => {
     const { dispatcher, replies } = dispatcherFor({ serverSideRpc: [ECHO(echo.url)] })
     await dispatcher.onRpc({ device: 'X', data: { id: 26, method: 'echo', params: {} } })
-    expect(replies).toEqual([{ device: 'X', id: 26, data: { result: { echo: '', path: '/X', method: 'GET' } } }])
+    expect(replies).toEqual([{ device: 'X', id: 26, data: { result: { echo: '{}', path: '/X', method: 'GET' } } }])
   })
 
   it('only the first matching rule runs', async () => {

@@ -131,7 +131,7 @@ describe('docs: the example rest.json, loaded by @restgate/config', () => {
       await dispatcher.close()
     }
     expect(target.received.map((r) => [r.method, r.url, r.body]).toSorted()).toEqual([
-      ['GET', '/SN-001', ''],
+      ['GET', '/SN-001', '{"x":1}'],
       ['POST', '/', '{"deviceName":"SN-001","FirmwareVersion":"1.1"}'],
       ['POST', '/', '{"deviceName":"SN-001","mode":"eco"}'],
     ])

@@ -135,14 +135,33 @@ describe('inputs and responses', () => {
     expect(replies.map((r) => r.data)).toEqual([{ result: [1, 'two'] }, { result: '{not json' }, { result: { n: 1 } }, { result: '' }, { result: { base64: '//4A' } }])
   })
 
-  it('a GET never carries a body: dropped and reported once at debug', async () => {
-    const target = await startTarget((req, res) => sendJson(res, 200, { body: req.body }))
-    const rule = rpcRule({ httpMethod: 'GET', requestUrlExpression: `${target.url}/`, valueExpression: '${params}', responseTimeout: 2 })
-    const { dispatcher, replies, logger } = dispatcherFor({ serverSideRpc: [rule] })
+  it('GET and HEAD carry the rendered body like the original (fetch refuses them: sent through undici core), redirects followed when allowed', async () => {
+    const target = await startTarget((req, res) => {
+      if (req.url === '/old') {
+        res.writeHead(302, { location: '/new' }).end()
+        return
+      }
+      sendJson(res, 200, { body: req.body, method: req.method, url: req.url })
+    })
+    const get = rpcRule({ httpMethod: 'GET', requestUrlExpression: `${target.url}/`, valueExpression: '${params}', responseTimeout: 2 })
+    const redirected = rpcRule({ methodFilter: 'moved', httpMethod: 'GET', requestUrlExpression: `${target.url}/old`, valueExpression: '${params}', allowRedirects: true, responseTimeout: 2 }, 1)
+    const notFollowed = rpcRule({ methodFilter: 'stay', httpMethod: 'GET', requestUrlExpression: `${target.url}/old`, valueExpression: '${params}', allowRedirects: false, responseTimeout: 2 }, 2)
+    const { dispatcher, replies } = dispatcherFor({ serverSideRpc: [redirected, notFollowed, get] })
     await dispatcher.onRpc({ device: 'd', data: { id: 1, method: 'm', params: 'x' } })
-    await dispatcher.onRpc({ device: 'd', data: { id: 2, method: 'm', params: 'y' } })
-    expect(replies.map((r) => r.data)).toEqual([{ result: { body: '' } }, { result: { body: '' } }])
-    expect(logger.lines.filter((l) => l.msg.includes('sent without a body')).map((l) => l.level)).toEqual(['debug'])
+    await dispatcher.onRpc({ device: 'd', data: { id: 2, method: 'moved', params: 'y' } })
+    await dispatcher.onRpc({ device: 'd', data: { id: 3, method: 'stay', params: 'z' } })
+    expect(replies.map((r) => r.data)).toEqual([
+      { result: { body: 'x', method: 'GET', url: '/' } },
+      // undici's redirect keeps a GET's method and body on 302
+      { result: { body: 'y', method: 'GET', url: '/new' } },
+      { error: '302 Found: redirect to /new not followed (allowRedirects is false)', code: 302 },
+    ])
+    expect(target.received.map((r) => [r.method, r.url, r.body])).toEqual([
+      ['GET', '/', 'x'],
+      ['GET', '/old', 'y'],
+      ['GET', '/new', 'y'],
+      ['GET', '/old', 'z'],
+    ])
   })
 
   it('a failing publisher is logged and counted; the report says not replied', async () => {
