@@ -134,6 +134,18 @@ async function readCoreBody(body: AsyncIterable<Uint8Array> & { destroy(): void 
   return Buffer.concat(chunks)
 }
 
+const redirecting = new WeakMap<UndiciDispatcher, UndiciDispatcher>()
+
+/** `agent` with undici's redirect interceptor, composed once per agent. */
+function following(agent: UndiciDispatcher): UndiciDispatcher {
+  let composed = redirecting.get(agent)
+  if (composed === undefined) {
+    composed = agent.compose(interceptors.redirect({ maxRedirections: 20 }))
+    redirecting.set(agent, composed)
+  }
+  return composed
+}
+
 /**
  * GET and HEAD with a body, as the original gateway sends them (the docs' `echo` RPC is a GET whose
  * body is `${params}`). fetch refuses such requests, so these go through undici's core `request`
@@ -142,7 +154,7 @@ async function readCoreBody(body: AsyncIterable<Uint8Array> & { destroy(): void 
  */
 async function sendWithBody(p: Prepared, transport: Transport, signal: AbortSignal, maxBytes: number): Promise<{ response: Response; body: Uint8Array | typeof TOO_LARGE }> {
   const url = new URL(p.url)
-  const agent = transport.allowRedirects ? transport.agent.compose(interceptors.redirect({ maxRedirections: 20 })) : transport.agent
+  const agent = transport.allowRedirects ? following(transport.agent) : transport.agent
   const res = await agent.request({
     origin: url.origin,
     path: `${url.pathname}${url.search}`,

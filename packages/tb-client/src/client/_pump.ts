@@ -313,7 +313,8 @@ export function createPump(d: PumpDeps): Pump {
         )
       }
     },
-    inFlight: () => inFlightRecords,
+    // records of settled packs whose storage ack still runs are still in flight for the caller
+    inFlight: () => inFlightRecords + ackingRecords,
     ackPending: () => acks.pending(),
     counters: () => ({ ...c }),
     whenDrained(timeoutMs) {
