@@ -1,7 +1,9 @@
-import { defineConfig } from 'vitest/config'
+import { defineConfig, type ViteUserConfig } from 'vitest/config'
 
-export default defineConfig({
+const config: ViteUserConfig = defineConfig({
   test: {
     projects: ['packages/*', 'apps/*', 'examples/*'],
   },
 })
+
+export default config

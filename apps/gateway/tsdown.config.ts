@@ -1,4 +1,6 @@
-import { defineConfig } from 'tsdown'
+import { defineConfig, type UserConfig } from 'tsdown'
 import { baseConfig } from '../../tsdown.config.base.ts'
 
-export default defineConfig(baseConfig(['src/index.ts', 'src/cli.ts']))
+const config: UserConfig = defineConfig(baseConfig(['src/index.ts', 'src/cli.ts'])) as UserConfig
+
+export default config

@@ -1,7 +1,9 @@
-import { defineProject } from 'vitest/config'
+import { defineProject, type ViteUserConfig } from 'vitest/config'
 
-export default defineProject({
+const config: ViteUserConfig = defineProject({
   ssr: { resolve: { conditions: ['@restgate/source'] } },
   resolve: { conditions: ['@restgate/source'] },
   test: { name: '@restgate/gateway', include: ['src/**/*.test.ts', 'test/**/*.test.ts'], testTimeout: 20_000, hookTimeout: 20_000 },
 })
+
+export default config
