@@ -1,5 +1,6 @@
 /** Command-line parsing for `restgate`. */
 import { parseArgs } from 'node:util'
+import { RestgateError } from '@restgate/core'
 
 export type Command =
   | { kind: 'run'; config: string; sandbox: boolean; sandboxHttpPort: number; logLevel?: string }
@@ -8,11 +9,10 @@ export type Command =
   | { kind: 'help' }
   | { kind: 'version' }
 
-export class UsageError extends Error {
-  override readonly name = 'UsageError'
-  readonly code = 'USAGE'
-  static is(error: unknown): error is UsageError {
-    return error instanceof Error && error.name === 'UsageError'
+/** A command line restgate cannot run: the message says what is wrong; exit code 2. */
+export class UsageError extends RestgateError<'USAGE'> {
+  constructor(message: string) {
+    super('USAGE', message)
   }
 }
 

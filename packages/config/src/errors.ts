@@ -1,3 +1,4 @@
+import { RestgateError } from '@restgate/core'
 import type { ConfigIssue } from './model.ts'
 
 /** Codes a {@link ConfigError} can carry. */
@@ -15,24 +16,13 @@ export interface ConfigErrorOptions {
 }
 
 /** The one error class of `@restgate/config`. Validation itself never throws: it returns issues. */
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError'
-  readonly code: ConfigErrorCode
+export class ConfigError extends RestgateError<ConfigErrorCode> {
   readonly file: string | undefined
   readonly issues: readonly ConfigIssue[]
 
   constructor(code: ConfigErrorCode, message: string, options: ConfigErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause })
-    this.code = code
+    super(code, message, options)
     this.file = options.file
     this.issues = options.issues ?? []
-  }
-
-  /** True for a ConfigError, also across package copies (checked by name and code, not `instanceof` only). */
-  static is(e: unknown): e is ConfigError {
-    if (e instanceof ConfigError) return true
-    if (typeof e !== 'object' || e === null) return false
-    const candidate = e as { name?: unknown; code?: unknown }
-    return candidate.name === 'ConfigError' && (candidate.code === 'CONFIG_READ' || candidate.code === 'CONFIG_INVALID')
   }
 }

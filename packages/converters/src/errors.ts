@@ -1,3 +1,5 @@
+import { RestgateError } from '@restgate/core'
+
 /** Codes a {@link ConverterError} can carry. */
 export type ConverterErrorCode =
   /** A custom converter module could not be found or failed to load. */
@@ -26,29 +28,15 @@ export interface ConverterErrorOptions {
 }
 
 /** The one error class of `@restgate/converters`. */
-export class ConverterError extends Error {
-  override readonly name = 'ConverterError'
-  readonly code: ConverterErrorCode
+export class ConverterError extends RestgateError<ConverterErrorCode> {
   /** Config path of the part that failed, when there is one. */
   readonly path: string | undefined
   /** Index of the body element (array bodies) the problem belongs to. */
   readonly index: number | undefined
 
   constructor(code: ConverterErrorCode, message: string, options: ConverterErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause })
-    this.code = code
+    super(code, message, options)
     this.path = options.path
     this.index = options.index
-  }
-
-  /**
-   * True for a ConverterError, also across package copies and for look-alikes thrown by custom
-   * converters (checked by name and a string code, not `instanceof` only).
-   */
-  static is(e: unknown): e is ConverterError {
-    if (e instanceof ConverterError) return true
-    if (typeof e !== 'object' || e === null) return false
-    const candidate = e as { name?: unknown; code?: unknown }
-    return candidate.name === 'ConverterError' && typeof candidate.code === 'string'
   }
 }

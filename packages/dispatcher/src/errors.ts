@@ -1,3 +1,5 @@
+import { RestgateError } from '@restgate/core'
+
 /** Codes a {@link DispatcherError} can carry. */
 export type DispatcherErrorCode =
   /** A certificate/key/CA file of an outbound `security` section could not be read: logged at `ready()`, every request of that rule fails with it. */
@@ -16,23 +18,12 @@ export interface DispatcherErrorOptions {
 }
 
 /** The one error class of `@restgate/dispatcher`. */
-export class DispatcherError extends Error {
-  override readonly name = 'DispatcherError'
-  readonly code: DispatcherErrorCode
+export class DispatcherError extends RestgateError<DispatcherErrorCode> {
   /** Config path of the part that failed, when there is one. */
   readonly path: string | undefined
 
   constructor(code: DispatcherErrorCode, message: string, options: DispatcherErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause })
-    this.code = code
+    super(code, message, options)
     this.path = options.path
-  }
-
-  /** True for a DispatcherError, also across package copies (checked by name and code, not `instanceof` only). */
-  static is(e: unknown): e is DispatcherError {
-    if (e instanceof DispatcherError) return true
-    if (typeof e !== 'object' || e === null) return false
-    const candidate = e as { name?: unknown; code?: unknown }
-    return candidate.name === 'DispatcherError' && typeof candidate.code === 'string' && candidate.code.startsWith('DISPATCHER_')
   }
 }

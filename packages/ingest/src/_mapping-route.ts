@@ -3,6 +3,7 @@
  * with `response.responseExpected`, the answer waits (without blocking anything) for the next
  * update of `responseAttribute` of that request's own device.
  */
+import { isOutboxFull } from '@restgate/core'
 import type { MappingConfig } from '@restgate/config'
 import { ConverterError, loadConverter, type ConvertResult, type UplinkConverter } from '@restgate/converters'
 import { EndpointRoute } from './_endpoint-route.ts'
@@ -126,7 +127,7 @@ export class MappingRoute extends EndpointRoute {
 
   #sinkFailed(error: unknown): Reply {
     const retryAfter = { 'retry-after': retryAfterOf(error, this.rt.retryAfterSeconds) }
-    if (codeOf(error) === 'OUTBOX_FULL') {
+    if (isOutboxFull(error)) {
       this.rt.logger.warn('data refused: the outbox is full', { endpoint: this.mapping.endpoint })
       return this.fail(503, 'OUTBOX_FULL', 'the gateway storage is full; nothing was stored, retry later', retryAfter)
     }

@@ -1,4 +1,5 @@
 /** State shared by every route of one ingest server: the sink, the logger and the counters. */
+import { isOutboxFull } from '@restgate/core'
 import type { Reply } from './_respond.ts'
 import type { Logger } from './logger.ts'
 import type { IngestSink, IngestStats } from './types.ts'
@@ -47,9 +48,9 @@ export class IngestRuntime {
   }
 }
 
-/** `Retry-After` seconds from a sink error, else the fallback; always a positive integer. */
+/** `Retry-After` seconds from a sink's outbox-full error (the `OutboxFull` contract of @restgate/core), else the fallback; always a positive integer. */
 export function retryAfterOf(error: unknown, fallback: number): string {
-  const value = (error as { retryAfterSeconds?: unknown } | null)?.retryAfterSeconds
+  const value: unknown = isOutboxFull(error) ? error.retryAfterSeconds : undefined
   const seconds = typeof value === 'number' && Number.isFinite(value) && value > 0 ? value : fallback
   return String(Math.max(1, Math.ceil(seconds)))
 }

@@ -1,3 +1,5 @@
+import { RestgateError } from '@restgate/core'
+
 /** Machine-readable codes of the errors `@restgate/ingest` throws (start-up, listen, close). */
 export type IngestErrorCode =
   /** The config asks for something the server cannot do (clash of routes, missing sink method, ...). */
@@ -14,22 +16,8 @@ export type IngestErrorCode =
   | 'INVALID_STATE'
 
 /** Base error of `@restgate/ingest`; `code` says what went wrong. */
-export class IngestError extends Error {
-  readonly code: IngestErrorCode
-
+export class IngestError extends RestgateError<IngestErrorCode> {
   constructor(code: IngestErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.name = 'IngestError'
-    this.code = code
-  }
-
-  /** True for any error of this package (checked by name and code, so it works across realms and copies). */
-  static is(error: unknown): error is IngestError {
-    return (
-      typeof error === 'object' &&
-      error !== null &&
-      (error as { name?: unknown }).name === 'IngestError' &&
-      typeof (error as { code?: unknown }).code === 'string'
-    )
+    super(code, message, options)
   }
 }

@@ -1,3 +1,5 @@
+import { RestgateError } from '@restgate/core'
+
 /** Machine-readable reason of a {@link SandboxError}. */
 export type SandboxErrorCode =
   /** An option passed to `createSandbox` (or `configure`) is out of range. */
@@ -16,20 +18,8 @@ export type SandboxErrorCode =
   | 'STOPPED'
 
 /** The one error class of `@restgate/sandbox`; check with `SandboxError.is(e)`. */
-export class SandboxError extends Error {
-  override readonly name = 'SandboxError' as const
-  readonly code: SandboxErrorCode
-
+export class SandboxError extends RestgateError<SandboxErrorCode> {
   constructor(code: SandboxErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.code = code
-  }
-
-  /** True for a SandboxError, also one from another copy of this package (checked by name and code). */
-  static is(error: unknown, code?: SandboxErrorCode): error is SandboxError {
-    if (typeof error !== 'object' || error === null) return false
-    const e = error as { name?: unknown; code?: unknown }
-    if (e.name !== 'SandboxError' || typeof e.code !== 'string') return false
-    return code === undefined || e.code === code
+    super(code, message, options)
   }
 }

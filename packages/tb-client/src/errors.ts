@@ -1,3 +1,5 @@
+import { RestgateError, type OutboxFull } from '@restgate/core'
+
 /** Machine-readable codes of every error this package raises. */
 export type TbClientErrorCode =
   | 'STORAGE_FULL'
@@ -13,26 +15,10 @@ export type TbClientErrorCode =
   | 'PUBLISH_FAILED'
   | 'CONNECT_FAILED'
 
-const ERROR_NAMES: ReadonlySet<string> = new Set(['TbClientError', 'StorageFullError', 'OutboxFullError'])
-
 /** Base error of `@restgate/tb-client`; `code` says what went wrong. */
-export class TbClientError extends Error {
-  readonly code: TbClientErrorCode
-
+export class TbClientError extends RestgateError<TbClientErrorCode> {
   constructor(code: TbClientErrorCode, message: string, options?: { cause?: unknown }) {
-    super(message, options)
-    this.name = 'TbClientError'
-    this.code = code
-  }
-
-  /** True for any error of this package (checked by name and code, so it works across realms and copies). */
-  static is(error: unknown): error is TbClientError {
-    return (
-      typeof error === 'object' &&
-      error !== null &&
-      ERROR_NAMES.has((error as { name?: unknown }).name as string) &&
-      typeof (error as { code?: unknown }).code === 'string'
-    )
+    super(code, message, options)
   }
 }
 
@@ -43,26 +29,17 @@ export class StorageFullError extends TbClientError {
 
   constructor(message: string, capacity: number, options?: { cause?: unknown }) {
     super('STORAGE_FULL', message, options)
-    this.name = 'StorageFullError'
     this.capacity = capacity
-  }
-
-  static override is(error: unknown): error is StorageFullError {
-    return TbClientError.is(error) && error.code === 'STORAGE_FULL'
   }
 }
 
 /** `send()` could not store the records because the outbox is full; retry after `retryAfterSeconds`. */
-export class OutboxFullError extends TbClientError {
+export class OutboxFullError extends TbClientError implements OutboxFull {
+  declare readonly code: 'OUTBOX_FULL'
   readonly retryAfterSeconds: number
 
   constructor(message: string, retryAfterSeconds: number, options?: { cause?: unknown }) {
     super('OUTBOX_FULL', message, options)
-    this.name = 'OutboxFullError'
     this.retryAfterSeconds = retryAfterSeconds
-  }
-
-  static override is(error: unknown): error is OutboxFullError {
-    return TbClientError.is(error) && error.code === 'OUTBOX_FULL'
   }
 }

@@ -1,3 +1,5 @@
+import { RestgateError } from '@restgate/core'
+
 /** Codes a {@link TemplateError} can carry. */
 export type TemplateErrorCode =
   /** The template source (or a path expression) does not follow the grammar. */
@@ -16,9 +18,7 @@ export interface TemplateErrorOptions {
 }
 
 /** The one error class of `@restgate/templater`. */
-export class TemplateError extends Error {
-  override readonly name = 'TemplateError'
-  readonly code: TemplateErrorCode
+export class TemplateError extends RestgateError<TemplateErrorCode> {
   /** 0-based index into the source where the problem is (for `TEMPLATE_SYNTAX`). */
   readonly position: number | undefined
   /** Config path of the template, when the caller gave one. */
@@ -27,18 +27,9 @@ export class TemplateError extends Error {
   readonly reason: string
 
   constructor(code: TemplateErrorCode, message: string, options: TemplateErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause })
-    this.code = code
+    super(code, message, options)
     this.position = options.position
     this.path = options.path
     this.reason = options.reason ?? message
-  }
-
-  /** True for a TemplateError, also across package copies (checked by name and code, not `instanceof` only). */
-  static is(e: unknown): e is TemplateError {
-    if (e instanceof TemplateError) return true
-    if (typeof e !== 'object' || e === null) return false
-    const candidate = e as { name?: unknown; code?: unknown }
-    return candidate.name === 'TemplateError' && typeof candidate.code === 'string' && candidate.code.startsWith('TEMPLATE_')
   }
 }

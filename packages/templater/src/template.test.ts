@@ -100,7 +100,8 @@ describe('compileTemplate: syntax errors', () => {
   it('is recognised by TemplateError.is across copies, by name and code', () => {
     expect(TemplateError.is({ name: 'TemplateError', code: 'TEMPLATE_SYNTAX', message: 'x' })).toBe(true)
     expect(TemplateError.is({ name: 'Error', code: 'TEMPLATE_SYNTAX' })).toBe(false)
-    expect(TemplateError.is({ name: 'TemplateError', code: 'OTHER' })).toBe(false)
+    expect(TemplateError.is({ name: 'TemplateError', code: 'OTHER' }, 'TEMPLATE_SYNTAX')).toBe(false)
+    expect(TemplateError.is({ name: 'TemplateError' })).toBe(false) // no code
     expect(TemplateError.is(new Error('x'))).toBe(false)
     expect(TemplateError.is(null)).toBe(false)
     const cause = new Error('root')
