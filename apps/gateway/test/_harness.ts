@@ -94,9 +94,12 @@ export interface CliProcess {
   exited: Promise<number | null>
 }
 
-/** Runs the real CLI from source (`node --conditions=@restgate/source --import tsx`). */
+/** The package's `restgate` bin, as a user runs it (it runs the built dist/: test/_build.ts builds it first). */
+export const restgateBin: string = join(here, '../bin/restgate.js')
+
+/** Runs the real CLI: the `restgate` bin on the built packages (0.6 s to start, against 1.3-1.9 s from source through tsx). */
 export function runCli(args: string[], env: Record<string, string> = {}): CliProcess {
-  const child = spawn(process.execPath, ['--conditions=@restgate/source', '--import', 'tsx', join(here, '_cli-entry.ts'), ...args], {
+  const child = spawn(process.execPath, [restgateBin, ...args], {
     cwd: repoRoot,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
