@@ -24,19 +24,12 @@ describe('original-tb_gateway.json (verbatim)', () => {
   })
 
   it('normalises storage with folders resolved against the config folder', () => {
+    // only what this package owns is filled in; the rest defaults where it is used (@restgate/storage, tb-client)
     expect(config.storage).toEqual({
       type: 'memory',
-      maxRecordsCount: 100000,
-      readRecordsCount: 100,
       dataFolderPath: '/etc/gw/data/',
-      maxFileCount: 10,
-      maxRecordsPerFile: 10000,
       dataFilePath: '/etc/gw/data/',
       messagesTtlInDays: 7,
-      messagesTtlCheckInHours: 1,
-      sizeLimit: 1024,
-      maxDbAmount: 10,
-      fullPolicy: 'reject',
     })
     expect(config.connectors).toEqual([])
     expect(config.configDir).toBe(dir)
@@ -170,7 +163,7 @@ describe('storage and connectors', () => {
 
   it('defaults storage to memory when absent', () => {
     const config = valid(validateGatewayConfig({ thingsboard: tb, connectors: [{ type: 'rest', configuration: 'rest.json' }] }, { configDir: dir, env: {} }))
-    expect(config.storage).toMatchObject({ type: 'memory', maxRecordsCount: 100000, readRecordsCount: 100, dataFolderPath: '/etc/gw/data/' })
+    expect(config.storage).toMatchObject({ type: 'memory', dataFolderPath: '/etc/gw/data/' })
   })
 
   it('keeps rest connectors with resolved configuration paths, skips others with a warning', () => {

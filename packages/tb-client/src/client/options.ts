@@ -1,5 +1,5 @@
 import type { Logger } from '../logger.ts'
-import type { StorageBackend } from '../storage/types.ts'
+import type { StorageBackend } from '@restgate/storage'
 
 /** ThingsBoard credentials (the `TbSecurity` shape of @restgate/config). File paths are absolute. */
 export type TbSecurity =

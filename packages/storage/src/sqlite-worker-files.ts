@@ -1,9 +1,6 @@
 /**
  * The sqlite worker's database files: discovery, opening (WAL, synchronous=FULL, writability
  * probe), id allocation, per-file transactions, row deletion, rotation and removal of drained files.
- *
- * `sqliteWorkerFiles` runs inside the worker from its own source text (see sqlite-worker.ts), so it
- * must stay SELF-CONTAINED: only its parameter and globals, no module bindings (type imports are fine).
  */
 import type BetterSqlite3 from 'better-sqlite3'
 import type { WorkerEnv } from './sqlite-protocol.ts'

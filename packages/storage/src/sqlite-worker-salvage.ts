@@ -5,9 +5,6 @@
  * it is copied, with its id, into a fresh database at the original path. Rows are read in id order;
  * where a page cannot be read, the next readable position is found by probing further ids, so the
  * records after a damaged part are kept too.
- *
- * `sqliteWorkerSalvage` runs inside the worker from its own source text (see sqlite-worker.ts), so
- * it must stay SELF-CONTAINED: only its parameters and globals, no module bindings (type imports are fine).
  */
 import type BetterSqlite3 from 'better-sqlite3'
 import type { WorkerEnv } from './sqlite-protocol.ts'

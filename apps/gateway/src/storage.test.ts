@@ -2,8 +2,15 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createStorage } from './index.ts'
-import type { StorageBackend } from './types.ts'
+import type { StorageConfig } from '@restgate/config'
+import type { StorageBackend } from '@restgate/storage'
+import { fileStorageDefaults } from '@restgate/storage/file'
+import { memoryStorageDefaults } from '@restgate/storage/memory'
+import { openGatewayStorage } from './storage.ts'
+
+const quiet = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} }
+const base = { dataFolderPath: '/nonexistent', dataFilePath: '/nonexistent', messagesTtlInDays: 7 }
+const createStorage = (c: Partial<StorageConfig> & Pick<StorageConfig, 'type'>): Promise<StorageBackend> => openGatewayStorage({ ...base, ...c }, quiet)
 
 const open: StorageBackend[] = []
 const dirs: string[] = []
@@ -17,7 +24,7 @@ const tempDir = async (): Promise<string> => {
   return d
 }
 
-describe('createStorage', () => {
+describe('openGatewayStorage (tb_gateway.json storage → backend)', () => {
   it('maps memory with maxRecordsCount and fullPolicy', async () => {
     const s = await createStorage({ type: 'memory', maxRecordsCount: 2, fullPolicy: 'dropOldest' })
     open.push(s)
@@ -39,7 +46,7 @@ describe('createStorage', () => {
     const r = { deviceName: 'd', deviceType: 't', attributes: { a: 1 }, receivedAt: Date.now() }
     for (const s of [file, sqlite]) {
       await s.put([r])
-      expect((await s.read(5)).map((e) => e.record)).toEqual([r])
+      expect((await s.read(5)).map((e: { record: unknown }) => e.record)).toEqual([r])
     }
   })
 
@@ -51,9 +58,20 @@ describe('createStorage', () => {
     await expect(file.put([r])).rejects.toMatchObject({ code: 'STORAGE_FULL' })
   })
 
-  it('rejects an unknown type or a missing folder with INVALID_OPTIONS naming the key', async () => {
+  it('rejects an unknown type with INVALID_OPTIONS naming the key', async () => {
     await expect(createStorage({ type: 'redis' } as never)).rejects.toMatchObject({ code: 'INVALID_OPTIONS', message: expect.stringContaining('storage.type') })
-    await expect(createStorage({ type: 'file' })).rejects.toMatchObject({ message: expect.stringContaining('storage.dataFolderPath') })
-    await expect(createStorage({ type: 'sqlite' })).rejects.toMatchObject({ message: expect.stringContaining('storage.dataFilePath') })
+  })
+
+  it('keys the file leaves out get the backend defaults (one place: @restgate/storage)', async () => {
+    const memory = await createStorage({ type: 'memory' })
+    open.push(memory)
+    const r = { deviceName: 'd', deviceType: 't', attributes: { a: 1 }, receivedAt: 0 }
+    const max = memoryStorageDefaults.maxRecords
+    await memory.put(Array.from({ length: max }, () => r))
+    await expect(memory.put([r])).rejects.toMatchObject({ code: 'STORAGE_FULL' })
+    const file = await createStorage({ type: 'file', dataFolderPath: await tempDir(), maxFileCount: 1 })
+    open.push(file)
+    await file.put(Array.from({ length: fileStorageDefaults.maxRecordsPerFile }, () => r))
+    await expect(file.put([r])).rejects.toMatchObject({ code: 'STORAGE_FULL', capacity: fileStorageDefaults.maxRecordsPerFile })
   })
 })

@@ -5,7 +5,7 @@ import type { DbFiles } from './sqlite-worker-files.ts'
 import type { SalvageResult, SalvageTarget } from './sqlite-worker-salvage.ts'
 import type { FullPolicy, StoredRecord } from './types.ts'
 
-/** What the worker's bootstrap hands the (self-contained) worker functions. */
+/** What the worker's entry (sqlite-worker.ts) hands the parts of the database thread. */
 export interface WorkerEnv {
   port: MessagePort
   init: WorkerInit
@@ -19,8 +19,6 @@ export interface WorkerEnv {
 }
 
 export interface WorkerInit {
-  /** Absolute path of the better-sqlite3 entry module (required inside the worker). */
-  driverPath: string
   /** Folder of the database files. */
   dir: string
   /** File name stem: `<stem>.db`, then `<stem>_<n>.db` after rotation. */

@@ -1,9 +1,9 @@
 /**
  * The storage contract behind the tb-client outbox. Implementations: memory, file, sqlite.
- * Every implementation runs the conformance suite exported from `@restgate/tb-client/testing`.
+ * Every implementation runs the conformance suite exported from `@restgate/storage/testing`.
  */
 
-import type { Logger } from '../logger.ts'
+import type { Logger } from './logger.ts'
 
 /** One unit of uplink data as the outbox stores it: one device's converted data. */
 export interface StoredRecord {
@@ -79,8 +79,10 @@ export interface BackendOptions {
   logger?: Logger
 }
 
-/** Options of `createFileStorage` (src/storage/file.ts). */
-export interface FileStorageOptions extends BackendOptions {
+/** Options of `createFileStorage` (`@restgate/storage/file`). */
+export interface FileStorageOptions extends Omit<BackendOptions, 'maxRecords'> {
+  /** Capacity in records. @default maxFileCount × maxRecordsPerFile (the capacity is never above that) */
+  maxRecords?: number
   /** Folder that holds the data files (absolute; created when missing). */
   dir: string
   /** @default 10 */
@@ -89,8 +91,10 @@ export interface FileStorageOptions extends BackendOptions {
   maxRecordsPerFile?: number
 }
 
-/** Options of `createSqliteStorage` (src/storage/sqlite.ts). */
-export interface SqliteStorageOptions extends BackendOptions {
+/** Options of `createSqliteStorage` (`@restgate/storage/sqlite`). */
+export interface SqliteStorageOptions extends Omit<BackendOptions, 'maxRecords'> {
+  /** Capacity in records; the real bound is sizeLimitMb × maxDbAmount. @default Number.MAX_SAFE_INTEGER (no record cap) */
+  maxRecords?: number
   /** Folder (database `data.db` inside) or a file path ending in `.db` (absolute). */
   path: string
   /** Megabytes per database file before a new one is started. @default 1024 */

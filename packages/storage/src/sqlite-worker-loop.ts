@@ -1,7 +1,6 @@
 /**
  * The sqlite database thread's message loop: one request at a time, in order; puts queued behind a
- * put are committed with it. Like sqliteWorkerMain it runs from its own source text inside the
- * worker, so it must stay SELF-CONTAINED (its parameters and globals only; type imports are fine).
+ * put are committed with it. Runs in the database thread (entry: sqlite-worker.ts).
  */
 import type { PutOutcome, WorkerEnv, WorkerOps, WorkerRequest } from './sqlite-protocol.ts'
 

@@ -1,4 +1,4 @@
-import { StorageFullError, TbClientError } from '../errors.ts'
+import { StorageFullError, StorageError } from './errors.ts'
 import type { BackendOptions, FullPolicy, StorageBackend, StorageStats, StoredEntry, StoredRecord } from './types.ts'
 
 /** Options of {@link createMemoryStorage}. */
@@ -22,7 +22,7 @@ export function createMemoryStorage(options: MemoryStorageOptions = {}): Storage
   const ttlMs = options.ttlMs
   const now = options.now ?? Date.now
   if (!Number.isInteger(maxRecords) || maxRecords < 1) {
-    throw new TbClientError('INVALID_OPTIONS', `memory storage: maxRecords must be a positive integer, got ${String(maxRecords)}`)
+    throw new StorageError('INVALID_OPTIONS', `memory storage: maxRecords must be a positive integer, got ${String(maxRecords)}`)
   }
 
   let pending: StoredEntry[] = []
@@ -54,7 +54,7 @@ export function createMemoryStorage(options: MemoryStorageOptions = {}): Storage
   }
 
   function assertOpen(op: string): void {
-    if (closed) throw new TbClientError('STORAGE_CLOSED', `memory storage: ${op} after close()`)
+    if (closed) throw new StorageError('STORAGE_CLOSED', `memory storage: ${op} after close()`)
   }
 
   return {

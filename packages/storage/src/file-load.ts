@@ -1,7 +1,7 @@
 /** Loading a `file` backend's folder at open: segments, ack state, corrupt lines. */
 import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Logger } from '../logger.ts'
+import type { Logger } from './logger.ts'
 import { isAcked, readAckState } from './file-acks.ts'
 import { scanSegment, segmentName, segmentSeq } from './file-format.ts'
 

@@ -4,7 +4,7 @@
  * durable when it resolves (file: appended + fdatasync; sqlite: committed, WAL synchronous=FULL).
  * Group commit is what makes 64 writers much faster than 1: they share flushes.
  *
- *   node packages/tb-client/bench/storage.mjs [seconds per run, default 2] [folder, default the OS temp dir]
+ *   node packages/storage/bench/storage.mjs [seconds per run, default 2] [folder, default the OS temp dir]
  *
  * Then the outbox pipeline: 32 writers put while a reader takes up to 1000 records at a time and acks
  * them 1 ms later (as the pump does after PUBACK); prints puts/s and the CPU per record of the main thread and
@@ -20,9 +20,9 @@ import { join } from 'node:path'
 import { register } from 'tsx/esm/api'
 
 register()
-const { createFileStorage } = await import('../src/storage/file.ts')
-const { createSqliteStorage } = await import('../src/storage/sqlite.ts')
-const { createMemoryStorage } = await import('../src/storage/memory.ts')
+const { createFileStorage } = await import('../src/file.ts')
+const { createSqliteStorage } = await import('../src/sqlite.ts')
+const { createMemoryStorage } = await import('../src/memory.ts')
 
 const seconds = Number(process.argv[2] ?? 2)
 const base = process.argv[3] ?? tmpdir()

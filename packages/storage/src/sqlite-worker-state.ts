@@ -3,10 +3,7 @@
  * (WAL, synchronous=FULL) never blocks the gateway's event loop. This part keeps the read cursor,
  * in-flight and released ids, the bounds (rows, bytes, policy) and TTL; the database files
  * themselves are in sqlite-worker-files.ts, the message loop in sqlite-worker-loop.ts.
- *
- * `sqliteWorkerMain` runs inside a worker started from its own source text
- * (`sqliteWorkerMain.toString()`), so it must stay SELF-CONTAINED: it may use only its parameters
- * and globals, never a binding from this module or an import (type imports are fine).
+ * The thread's entry is sqlite-worker.ts.
  */
 import type { DbFile, DbFiles } from './sqlite-worker-files.ts'
 import type { PutOutcome, PutRows, WorkerCounters, WorkerEnv, WorkerOps, WorkerReply } from './sqlite-protocol.ts'

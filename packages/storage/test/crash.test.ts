@@ -10,15 +10,15 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createFileStorage } from '../src/storage/file.ts'
-import { createSqliteStorage } from '../src/storage/sqlite.ts'
-import type { StorageBackend } from '../src/storage/types.ts'
+import { createFileStorage } from '../src/file.ts'
+import { createSqliteStorage } from '../src/sqlite.ts'
+import type { StorageBackend } from '../src/types.ts'
 import type { Logger } from '../src/logger.ts'
 
 const here = fileURLToPath(new URL('.', import.meta.url))
-const child = join(here, 'fixtures', 'storage-crash-child.ts')
+const child = join(here, 'crash-child.ts')
 // tsx as an in-process loader (not its CLI, which forks a grandchild that SIGKILL would not reach)
-const tsxLoader = pathToFileURL(createRequire(resolve(here, '../../../package.json')).resolve('tsx/esm')).href
+const tsxLoader = pathToFileURL(createRequire(resolve(here, '../package.json')).resolve('tsx/esm')).href
 const quiet: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} }
 
 interface CrashRun {

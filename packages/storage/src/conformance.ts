@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { StorageFullError, TbClientError } from '../errors.ts'
+import { StorageFullError, StorageError } from './errors.ts'
 import type { FullPolicy, StorageBackend, StoredEntry, StoredRecord } from './types.ts'
 
 /** What the suite hands a backend factory. `dir` is a fresh, empty temporary folder per backend. */
@@ -155,7 +155,7 @@ export function testStorageBackend(name: string, factory: StorageFactory, option
       await storage.put([0, 1, 2, 3].map((i) => sampleRecord(i)))
       const err = await storage.put([4, 5].map((i) => sampleRecord(i))).then(() => null, (e: unknown) => e)
       expect(StorageFullError.is(err)).toBe(true)
-      expect(TbClientError.is(err)).toBe(true)
+      expect(StorageError.is(err)).toBe(true)
       expect((err as StorageFullError).code).toBe('STORAGE_FULL')
       expect(storage.size()).toBe(4)
       await storage.put([sampleRecord(4)])

@@ -5,8 +5,8 @@
  */
 import { mkdir, truncate, unlink } from 'node:fs/promises'
 import { resolve } from 'node:path'
-import { StorageFullError, TbClientError } from '../errors.ts'
-import { defaultLogger } from '../logger.ts'
+import { StorageFullError, StorageError } from './errors.ts'
+import { defaultLogger } from './logger.ts'
 import type { FileStorageOptions, FullPolicy, StorageBackend, StorageStats, StoredEntry, StoredRecord } from './types.ts'
 import { toRanges, writeAckState, type AckState } from './file-acks.ts'
 import { encodeLine } from './file-format.ts'
@@ -48,26 +48,26 @@ export async function createFileStorage(options: FileStorageOptions): Promise<Fi
   const logger = options.logger ?? defaultLogger
   const maxFileCount = positiveInt('file', 'maxFileCount', options.maxFileCount ?? fileStorageDefaults.maxFileCount)
   const maxRecordsPerFile = positiveInt('file', 'maxRecordsPerFile', options.maxRecordsPerFile ?? fileStorageDefaults.maxRecordsPerFile)
-  const maxRecords = positiveInt('file', 'maxRecords', options.maxRecords)
+  const maxRecords = positiveInt('file', 'maxRecords', options.maxRecords ?? maxFileCount * maxRecordsPerFile)
   const capacity = Math.min(maxRecords, maxFileCount * maxRecordsPerFile)
   const fullPolicy = options.fullPolicy ?? fileStorageDefaults.fullPolicy
   const ttlMs = options.ttlMs
   const now = options.now ?? Date.now
   if (typeof options.dir !== 'string' || options.dir === '') {
-    throw new TbClientError('INVALID_OPTIONS', 'file storage: dir (storage.dataFolderPath) must be a folder path')
+    throw new StorageError('INVALID_OPTIONS', 'file storage: dir (storage.dataFolderPath) must be a folder path')
   }
   const dir = resolve(options.dir)
 
   try {
     await mkdir(dir, { recursive: true })
   } catch (error) {
-    throw new TbClientError('STORAGE_IO', `file storage: cannot create the data folder ${dir}: ${describeIoError(error)}`, { cause: error })
+    throw new StorageError('STORAGE_IO', `file storage: cannot create the data folder ${dir}: ${describeIoError(error)}`, { cause: error })
   }
   let loaded: Awaited<ReturnType<typeof loadFolder>>
   try {
     loaded = await loadFolder(dir, logger)
   } catch (error) {
-    throw new TbClientError('STORAGE_IO', `file storage: cannot read the data folder ${dir}: ${describeIoError(error)}`, { cause: error })
+    throw new StorageError('STORAGE_IO', `file storage: cannot read the data folder ${dir}: ${describeIoError(error)}`, { cause: error })
   }
 
   const segments = loaded.segments
@@ -139,7 +139,7 @@ export async function createFileStorage(options: FileStorageOptions): Promise<Fi
     if (loaded.truncateLastTo !== undefined && lastSeg !== undefined) await truncate(lastSeg.path, loaded.truncateLastTo)
     await writeAckState(dir, ackState())
   } catch (error) {
-    throw new TbClientError('STORAGE_IO', `file storage: the data folder ${dir} is not writable: ${describeIoError(error)}`, { cause: error })
+    throw new StorageError('STORAGE_IO', `file storage: the data folder ${dir} is not writable: ${describeIoError(error)}`, { cause: error })
   }
   const writer = createSegmentWriter(dir, segments, maxRecordsPerFile)
   await deleteDrained()
@@ -186,7 +186,7 @@ export async function createFileStorage(options: FileStorageOptions): Promise<Fi
       try {
         seqs = await writer.append(lines)
       } catch (error) {
-        throw new TbClientError('STORAGE_IO', `file storage: cannot write records to ${dir}: ${describeIoError(error)}`, { cause: error })
+        throw new StorageError('STORAGE_IO', `file storage: cannot write records to ${dir}: ${describeIoError(error)}`, { cause: error })
       }
       flushes++
       id = firstId
@@ -205,7 +205,7 @@ export async function createFileStorage(options: FileStorageOptions): Promise<Fi
   })
 
   function assertOpen(op: string): void {
-    if (closed) throw new TbClientError('STORAGE_CLOSED', `file storage (${dir}): ${op} after close()`)
+    if (closed) throw new StorageError('STORAGE_CLOSED', `file storage (${dir}): ${op} after close()`)
   }
 
   return {
@@ -219,7 +219,7 @@ export async function createFileStorage(options: FileStorageOptions): Promise<Fi
         try {
           jsons.push(JSON.stringify(record))
         } catch (error) {
-          throw new TbClientError('INVALID_RECORD', `file storage: record ${i} cannot be stored as JSON: ${(error as Error).message}`, { cause: error })
+          throw new StorageError('INVALID_RECORD', `file storage: record ${i} cannot be stored as JSON: ${(error as Error).message}`, { cause: error })
         }
       }
       expireHead()

@@ -1,5 +1,5 @@
 /** Small helpers shared by the durable backends (file and sqlite). */
-import { TbClientError } from '../errors.ts'
+import { StorageError } from './errors.ts'
 
 /** `ENOSPC: no space left on device, write` → kept as is; adds the errno code when the message lacks it. */
 export function describeIoError(error: unknown): string {
@@ -13,7 +13,7 @@ export function describeIoError(error: unknown): string {
 /** Validates a positive integer option; throws INVALID_OPTIONS naming the backend and option. */
 export function positiveInt(kind: string, name: string, value: unknown): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
-    throw new TbClientError('INVALID_OPTIONS', `${kind} storage: ${name} must be a positive integer, got ${String(value)}`)
+    throw new StorageError('INVALID_OPTIONS', `${kind} storage: ${name} must be a positive integer, got ${String(value)}`)
   }
   return value
 }

@@ -6,8 +6,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest'
 import { sampleRecord, testStorageBackend } from './conformance.ts'
 import { createSqliteStorage, type SqliteStorage } from './sqlite.ts'
 import type { SqliteStorageOptions, StoredRecord } from './types.ts'
-import type { Logger } from '../logger.ts'
-import { mountTmpfs } from '../../test/fixtures/storage-mount.ts'
+import type { Logger } from './logger.ts'
+import { mountTmpfs } from '../test/storage-mount.ts'
 
 testStorageBackend(
   'sqlite',

@@ -5,8 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { sampleRecord, testStorageBackend } from './conformance.ts'
 import { createFileStorage, type FileStorage } from './file.ts'
 import { segmentSeq } from './file-format.ts'
-import type { Logger } from '../logger.ts'
-import { mountTmpfs } from '../../test/fixtures/storage-mount.ts'
+import type { Logger } from './logger.ts'
+import { mountTmpfs } from '../test/storage-mount.ts'
 
 async function lastSegment(dir: string): Promise<string> {
   const names = (await readdir(dir)).filter((n) => segmentSeq(n) !== undefined).toSorted()

@@ -6,15 +6,11 @@
 import { createRequire } from 'node:module'
 import { basename, dirname, resolve } from 'node:path'
 import { Worker } from 'node:worker_threads'
-import { StorageFullError, TbClientError } from '../errors.ts'
-import { defaultLogger } from '../logger.ts'
+import { StorageFullError, StorageError } from './errors.ts'
+import { defaultLogger } from './logger.ts'
 import { createGroupCommit, type GroupCommitOutcome } from './file-group-commit.ts'
 import { positiveInt } from './file-util.ts'
 import type { PutRows, WorkerCounters, WorkerInit, WorkerReply, WorkerRequest } from './sqlite-protocol.ts'
-import { sqliteWorkerLoop } from './sqlite-worker-loop.ts'
-import { sqliteWorkerMain } from './sqlite-worker.ts'
-import { sqliteWorkerFiles } from './sqlite-worker-files.ts'
-import { sqliteWorkerSalvage } from './sqlite-worker-salvage.ts'
 import type { FullPolicy, SqliteStorageOptions, StorageBackend, StorageStats, StoredEntry, StoredRecord } from './types.ts'
 
 export type { SqliteStorageOptions } from './types.ts'
@@ -35,7 +31,15 @@ export interface SqliteStorage extends StorageBackend {
   expire(): Promise<number>
 }
 
-export const sqliteStorageDefaults: { sizeLimitMb: number; maxDbAmount: number; ttlCheckIntervalMs: number; fullPolicy: FullPolicy; cacheRecords: number } = {
+export const sqliteStorageDefaults: {
+  maxRecords: number
+  sizeLimitMb: number
+  maxDbAmount: number
+  ttlCheckIntervalMs: number
+  fullPolicy: FullPolicy
+  cacheRecords: number
+} = {
+  maxRecords: Number.MAX_SAFE_INTEGER,
   sizeLimitMb: 1024,
   maxDbAmount: 10,
   ttlCheckIntervalMs: 3_600_000,
@@ -53,23 +57,37 @@ interface PutItem {
   records: readonly StoredRecord[]
 }
 
-// `__name`: a no-op stand-in for the helper esbuild-based runners (tsx) insert into function source.
-const workerSource = (): string =>
-  'var __name = (fn) => fn;\n' +
-  "const { parentPort, workerData, receiveMessageOnPort } = require('node:worker_threads');\n" +
-  "const env = { port: parentPort, init: workerData, Database: require(workerData.driverPath), fs: require('node:fs'), path: require('node:path'), receive: receiveMessageOnPort };\n" +
-  `env.salvage = (${sqliteWorkerSalvage.toString()});\n` +
-  `const ops = (${sqliteWorkerMain.toString()})(env, ${sqliteWorkerFiles.toString()});\n` +
-  `if (ops !== undefined) (${sqliteWorkerLoop.toString()})(env, ops);`
+/**
+ * The database thread's entry. Built, this module is dist/sqlite.mjs and the entry is
+ * dist/sqlite-worker.mjs next to it. Run from source (vitest, tsx: this module is src/sqlite.ts),
+ * the thread starts from src/sqlite-worker-source.mjs, which registers tsx (a devDependency) and
+ * loads src/sqlite-worker.ts: a worker thread does not inherit vitest's transform.
+ */
+export function sqliteWorkerEntry(moduleUrl: string = import.meta.url): URL {
+  return new URL(moduleUrl.endsWith('.ts') ? './sqlite-worker-source.mjs' : './sqlite-worker.mjs', moduleUrl)
+}
+
+/** better-sqlite3 is an optional peer dependency: say clearly when it is missing. */
+function assertDriver(): void {
+  try {
+    createRequire(import.meta.url).resolve('better-sqlite3')
+  } catch (error) {
+    throw new StorageError(
+      'INVALID_OPTIONS',
+      'sqlite storage needs the optional peer dependency better-sqlite3, which is not installed (npm install better-sqlite3)',
+      { cause: error },
+    )
+  }
+}
 
 /** Opens (creating when missing) the sqlite store at `options.path` and starts its database thread. */
 export async function createSqliteStorage(options: SqliteStorageOptions): Promise<SqliteStorage> {
   const logger = options.logger ?? defaultLogger
   const d = sqliteStorageDefaults
-  const maxRecords = positiveInt('sqlite', 'maxRecords', options.maxRecords)
+  const maxRecords = positiveInt('sqlite', 'maxRecords', options.maxRecords ?? d.maxRecords)
   const sizeLimitMb = options.sizeLimitMb ?? d.sizeLimitMb
   if (typeof sizeLimitMb !== 'number' || !(sizeLimitMb > 0)) {
-    throw new TbClientError('INVALID_OPTIONS', `sqlite storage: sizeLimitMb (storage.sizeLimit) must be a positive number, got ${String(sizeLimitMb)}`)
+    throw new StorageError('INVALID_OPTIONS', `sqlite storage: sizeLimitMb (storage.sizeLimit) must be a positive number, got ${String(sizeLimitMb)}`)
   }
   const maxDbAmount = positiveInt('sqlite', 'maxDbAmount (storage.maxDbAmount)', options.maxDbAmount ?? d.maxDbAmount)
   const ttlCheckIntervalMs = options.ttlCheckIntervalMs ?? d.ttlCheckIntervalMs
@@ -77,11 +95,11 @@ export async function createSqliteStorage(options: SqliteStorageOptions): Promis
   const ttlMs = options.ttlMs
   const cacheRecords = options.cacheRecords ?? d.cacheRecords
   if (!Number.isInteger(cacheRecords) || cacheRecords < 0) {
-    throw new TbClientError('INVALID_OPTIONS', `sqlite storage: cacheRecords must be a whole number >= 0, got ${String(cacheRecords)}`)
+    throw new StorageError('INVALID_OPTIONS', `sqlite storage: cacheRecords must be a whole number >= 0, got ${String(cacheRecords)}`)
   }
   const now = options.now ?? Date.now
   if (typeof options.path !== 'string' || options.path === '') {
-    throw new TbClientError('INVALID_OPTIONS', 'sqlite storage: path (storage.dataFilePath) must be a folder or a .db file path')
+    throw new StorageError('INVALID_OPTIONS', 'sqlite storage: path (storage.dataFilePath) must be a folder or a .db file path')
   }
   const target = resolve(options.path)
   const isFile = target.toLowerCase().endsWith('.db')
@@ -91,7 +109,6 @@ export async function createSqliteStorage(options: SqliteStorageOptions): Promis
   const expireBefore = (): number | undefined => (ttlMs === undefined ? undefined : now() - ttlMs)
 
   const init: WorkerInit = {
-    driverPath: createRequire(import.meta.url).resolve('better-sqlite3'),
     dir,
     stem,
     sizeLimitBytes: sizeLimitMb * MB,
@@ -101,7 +118,8 @@ export async function createSqliteStorage(options: SqliteStorageOptions): Promis
     expireBefore: expireBefore(),
   }
 
-  const worker = new Worker(workerSource(), { eval: true, workerData: init })
+  assertDriver()
+  const worker = new Worker(sqliteWorkerEntry(), { workerData: init })
   const calls = new Map<number, { resolve: (r: WorkerReply) => void; reject: (e: unknown) => void; onReply?: (r: WorkerReply) => void }>()
   // Records stored by this process and not acked yet, by id, from `hotFrom` on (insertion order =
   // id order). Reads of these come back from the database thread as ids only.
@@ -111,12 +129,12 @@ export async function createSqliteStorage(options: SqliteStorageOptions): Promis
   let reading = 0
   let counters: WorkerCounters = { rows: 0, bytes: 0, files: 0, droppedOldest: 0, expired: 0, corruptSkipped: 0, transactions: 0 }
   let rid = 0
-  let broken: TbClientError | undefined
+  let broken: StorageError | undefined
   let closed = false
   let reservedRows = 0
 
-  const ioError = (what: string, error: WorkerReply['error']): TbClientError =>
-    new TbClientError('STORAGE_IO', `sqlite storage: ${what} ${error?.file ?? where}: ${error?.code ? `${error.code}: ` : ''}${error?.message ?? 'unknown error'}`)
+  const ioError = (what: string, error: WorkerReply['error']): StorageError =>
+    new StorageError('STORAGE_IO', `sqlite storage: ${what} ${error?.file ?? where}: ${error?.code ? `${error.code}: ` : ''}${error?.message ?? 'unknown error'}`)
 
   function settle(reply: WorkerReply): void {
     counters = reply.counters
@@ -130,7 +148,7 @@ export async function createSqliteStorage(options: SqliteStorageOptions): Promis
     pending.resolve(reply)
   }
 
-  function die(error: TbClientError): void {
+  function die(error: StorageError): void {
     broken ??= error
     for (const pending of calls.values()) pending.reject(error)
     calls.clear()
@@ -140,10 +158,10 @@ export async function createSqliteStorage(options: SqliteStorageOptions): Promis
   worker.on('message', settle)
   worker.on('error', (error) => {
     logger.error(`sqlite storage: database thread failed for ${where}: ${error.message}`)
-    die(new TbClientError('STORAGE_IO', `sqlite storage: database thread failed for ${where}: ${error.message}`, { cause: error }))
+    die(new StorageError('STORAGE_IO', `sqlite storage: database thread failed for ${where}: ${error.message}`, { cause: error }))
   })
   worker.on('exit', (code) => {
-    if (!closed) die(new TbClientError('STORAGE_IO', `sqlite storage: database thread for ${where} exited (code ${code})`))
+    if (!closed) die(new StorageError('STORAGE_IO', `sqlite storage: database thread for ${where} exited (code ${code})`))
   })
 
   const opened = await ready
@@ -163,7 +181,7 @@ export async function createSqliteStorage(options: SqliteStorageOptions): Promis
   }
 
   function assertOpen(op: string): void {
-    if (closed) throw new TbClientError('STORAGE_CLOSED', `sqlite storage (${where}): ${op} after close()`)
+    if (closed) throw new StorageError('STORAGE_CLOSED', `sqlite storage (${where}): ${op} after close()`)
   }
 
   /** Keeps the records of stored puts in `hot` (evicting the oldest beyond `cacheRecords`). */
@@ -247,7 +265,7 @@ export async function createSqliteStorage(options: SqliteStorageOptions): Promis
         try {
           rows.push([record.receivedAt, JSON.stringify(record)])
         } catch (error) {
-          throw new TbClientError('INVALID_RECORD', `sqlite storage: record ${i} cannot be stored as JSON: ${(error as Error).message}`, { cause: error })
+          throw new StorageError('INVALID_RECORD', `sqlite storage: record ${i} cannot be stored as JSON: ${(error as Error).message}`, { cause: error })
         }
       }
       if (fullPolicy === 'reject' && counters.rows + reservedRows + rows.length > maxRecords) {
