@@ -7,9 +7,11 @@
  *
  * JSON never contains a raw newline, so a line is a record. A line whose CRC does not match, that
  * does not parse, or that lacks its final newline (a torn write) is corrupt: it is skipped and
- * counted, and the lines after it still load.
+ * counted, and the lines after it still load. A line that passes those checks but does not hold a
+ * StoredRecord (wrong field types) is malformed: skipped, counted and reported with its id and why.
  */
 import { crc32 } from 'node:zlib'
+import { malformedReason } from './record.ts'
 
 /** Segment file name for a sequence number: zero-padded so names sort like numbers. */
 export function segmentName(seq: number): string {
@@ -47,7 +49,10 @@ const NEWLINE = 0x0a
  */
 export interface ScanResult {
   records: DecodedLine[]
+  /** Lines skipped: corrupt ones and malformed ones. */
   corrupt: number
+  /** The malformed ones among them: intact lines whose record is not a StoredRecord. */
+  malformed: Array<{ id: number; reason: string }>
   lines: number
   cleanLength: number
 }
@@ -55,6 +60,7 @@ export interface ScanResult {
 /** Splits a segment's bytes into records, checking each line's CRC. */
 export function scanSegment(buf: Buffer): ScanResult {
   const records: DecodedLine[] = []
+  const malformed: Array<{ id: number; reason: string }> = []
   let corrupt = 0
   let lines = 0
   let start = 0
@@ -69,14 +75,17 @@ export function scanSegment(buf: Buffer): ScanResult {
     lines++
     const decoded = decodeLine(buf, start, end)
     if (decoded === undefined) corrupt++
-    else records.push(decoded)
+    else if ('reason' in decoded) {
+      corrupt++
+      malformed.push(decoded)
+    } else records.push(decoded)
     start = end + 1
   }
   const lastNewline = buf.lastIndexOf(NEWLINE)
-  return { records, corrupt, lines, cleanLength: lastNewline + 1 }
+  return { records, corrupt, malformed, lines, cleanLength: lastNewline + 1 }
 }
 
-function decodeLine(buf: Buffer, start: number, end: number): DecodedLine | undefined {
+function decodeLine(buf: Buffer, start: number, end: number): DecodedLine | { id: number; reason: string } | undefined {
   if (end - start < 12 || buf[start + 8] !== SPACE) return undefined
   const expected = Number.parseInt(buf.toString('latin1', start, start + 8), 16)
   const body = buf.subarray(start + 9, end)
@@ -92,7 +101,7 @@ function decodeLine(buf: Buffer, start: number, end: number): DecodedLine | unde
   } catch {
     return undefined
   }
-  if (typeof parsed !== 'object' || parsed === null) return undefined
-  const receivedAt = (parsed as { receivedAt?: unknown }).receivedAt
-  return { id, json, receivedAt: typeof receivedAt === 'number' ? receivedAt : 0 }
+  const reason = malformedReason(parsed)
+  if (reason !== undefined) return { id, reason }
+  return { id, json, receivedAt: (parsed as { receivedAt: number }).receivedAt }
 }

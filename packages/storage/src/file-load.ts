@@ -64,6 +64,7 @@ export async function loadFolder(dir: string, logger: Logger): Promise<LoadedFol
     const buf = await readFile(path)
     const scan = scanSegment(buf)
     const segment: Segment = { seq, path, lines: scan.lines, live: 0, bytes: buf.length, sealed: false }
+    for (const m of scan.malformed) if (m.id > maxId) maxId = m.id
     for (const rec of scan.records) {
       if (rec.id > maxId) maxId = rec.id
       if (seen.has(rec.id)) continue
@@ -75,6 +76,10 @@ export async function loadFolder(dir: string, logger: Logger): Promise<LoadedFol
       entries.push({ id: rec.id, seq, json: rec.json, receivedAt: rec.receivedAt, inFlight: false })
       segment.live++
     }
+    for (const m of scan.malformed.slice(0, 5)) {
+      logger.warn(`file storage: skipped malformed record ${m.id} in ${path} (${m.reason}); the records around it are kept`, { path, id: m.id })
+    }
+    if (scan.malformed.length > 5) logger.warn(`file storage: skipped ${scan.malformed.length - 5} more malformed record(s) in ${path}`, { path })
     if (scan.corrupt > 0) {
       corrupt += scan.corrupt
       logger.warn(`file storage: skipped ${scan.corrupt} corrupt record(s) in ${path}; the records around them are kept`, {

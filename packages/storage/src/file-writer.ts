@@ -38,7 +38,23 @@ async function writeAll(fh: FileHandle, buf: Buffer): Promise<void> {
   }
 }
 
-export function createSegmentWriter(dir: string, segments: Segment[], maxRecordsPerFile: number): SegmentWriter {
+/**
+ * How written data reaches stable storage. Injectable (`FileStorageOptions.sync`) so a test can
+ * observe that a put resolves only after its bytes were synced; the default is the real thing.
+ */
+export interface FileSync {
+  /** Makes the bytes written to a segment durable. @default `fh.datasync()` (fdatasync) */
+  data(fh: FileHandle, path: string): Promise<void>
+  /** Makes a new segment's folder entry durable. @default fsync of the folder */
+  dir(dir: string): Promise<void>
+}
+
+export const defaultFileSync: FileSync = {
+  data: (fh) => fh.datasync(),
+  dir: syncDir,
+}
+
+export function createSegmentWriter(dir: string, segments: Segment[], maxRecordsPerFile: number, sync: FileSync = defaultFileSync): SegmentWriter {
   let fh: FileHandle | undefined
   let fhSeq: number | undefined
   let fsyncs = 0
@@ -46,7 +62,7 @@ export function createSegmentWriter(dir: string, segments: Segment[], maxRecords
   const last = (): Segment | undefined => segments[segments.length - 1]
 
   /** The segment to append to, rotating when the last one is full. `busy` handles stay open (not yet synced). */
-  async function ensureActive(created: { value: boolean }, busy: Set<FileHandle>): Promise<{ segment: Segment; fh: FileHandle }> {
+  async function ensureActive(created: { value: boolean }, busy: Map<FileHandle, string>): Promise<{ segment: Segment; fh: FileHandle }> {
     let segment = last()
     const rotate = segment === undefined || segment.sealed || segment.lines >= maxRecordsPerFile
     if (!rotate && fh !== undefined && fhSeq === segment?.seq) return { segment: segment as Segment, fh }
@@ -96,7 +112,7 @@ export function createSegmentWriter(dir: string, segments: Segment[], maxRecords
       const seqs: number[] = []
       const touched: Touched[] = []
       const created = { value: false }
-      const handles = new Set<FileHandle>()
+      const handles = new Map<FileHandle, string>()
       try {
         let i = 0
         while (i < lines.length) {
@@ -105,7 +121,7 @@ export function createSegmentWriter(dir: string, segments: Segment[], maxRecords
           const buf = Buffer.from(lines.slice(i, i + take).join(''), 'utf8')
           const t: Touched = { segment, fh: handle, before: segment.bytes, beforeLines: segment.lines, written: 0 }
           touched.push(t)
-          handles.add(handle)
+          handles.set(handle, segment.path)
           // counted as live before the write: a concurrent ack must never see this segment as drained
           segment.live += take
           t.written = take
@@ -115,12 +131,12 @@ export function createSegmentWriter(dir: string, segments: Segment[], maxRecords
           for (let k = 0; k < take; k++) seqs.push(segment.seq)
           i += take
         }
-        for (const h of handles) {
-          await h.datasync()
+        for (const [h, path] of handles) {
+          await sync.data(h, path)
           fsyncs++
         }
         if (created.value) {
-          await syncDir(dir)
+          await sync.dir(dir)
           fsyncs++
         }
       } catch (error) {
@@ -128,7 +144,7 @@ export function createSegmentWriter(dir: string, segments: Segment[], maxRecords
         throw error
       } finally {
         // handles of segments rotated away from during this append are no longer needed
-        for (const h of handles) if (h !== fh) await h.close().catch(() => {})
+        for (const h of handles.keys()) if (h !== fh) await h.close().catch(() => {})
       }
       return seqs
     },

@@ -13,10 +13,13 @@ import { encodeLine } from './file-format.ts'
 import { createGroupCommit } from './file-group-commit.ts'
 import { createBacklog } from './file-backlog.ts'
 import { loadFolder } from './file-load.ts'
+import { compactIds, ID_COMPACT_AT, recoverCompaction } from './file-compact.ts'
 import { createSegmentWriter } from './file-writer.ts'
 import { describeIoError, positiveInt } from './file-util.ts'
 
 export type { FileStorageOptions } from './types.ts'
+export type { FileSync } from './file-writer.ts'
+export { defaultFileSync } from './file-writer.ts'
 
 /** `stats()` of the file backend: the common counters plus write-path counters. */
 export interface FileStorageStats extends StorageStats {
@@ -65,7 +68,14 @@ export async function createFileStorage(options: FileStorageOptions): Promise<Fi
   }
   let loaded: Awaited<ReturnType<typeof loadFolder>>
   try {
+    if (await recoverCompaction(dir)) logger.warn(`file storage: finished renumbering the records in ${dir} (interrupted at the last start)`)
     loaded = await loadFolder(dir, logger)
+    if (loaded.nextId >= ID_COMPACT_AT) {
+      // ids near 2^53 would collide: renumber the un-acked records 1..n, in order
+      logger.warn(`file storage: the files in ${dir} hold ids up to ${loaded.nextId - 1}; renumbering ${loaded.entries.length} un-acked record(s) from 1 so new ids cannot collide`)
+      await compactIds(dir, loaded.entries.map((e) => e.json))
+      loaded = await loadFolder(dir, logger)
+    }
   } catch (error) {
     throw new StorageError('STORAGE_IO', `file storage: cannot read the data folder ${dir}: ${describeIoError(error)}`, { cause: error })
   }
@@ -141,7 +151,7 @@ export async function createFileStorage(options: FileStorageOptions): Promise<Fi
   } catch (error) {
     throw new StorageError('STORAGE_IO', `file storage: the data folder ${dir} is not writable: ${describeIoError(error)}`, { cause: error })
   }
-  const writer = createSegmentWriter(dir, segments, maxRecordsPerFile)
+  const writer = createSegmentWriter(dir, segments, maxRecordsPerFile, options.sync)
   await deleteDrained()
   if (backlog.size > 0) logger.info(`file storage: loaded ${backlog.size} un-acked record(s) from ${dir}`)
 
@@ -175,6 +185,10 @@ export async function createFileStorage(options: FileStorageOptions): Promise<Fi
 
   const putCommit = createGroupCommit<PutItem>(async (items) => {
     const count = items.reduce((n, it) => n + it.jsons.length, 0)
+    if (nextId + count > Number.MAX_SAFE_INTEGER) {
+      reserved -= count
+      throw new StorageError('STORAGE_IO', `file storage: ids in ${dir} are exhausted (next ${nextId}); reopen the storage to renumber them`)
+    }
     const firstId = nextId
     nextId += count
     writingFrom = firstId

@@ -42,6 +42,8 @@ export type WorkerRequest =
   | { op: 'release'; ids: number[] }
   | { op: 'expire'; rid: number; expireBefore: number }
   | { op: 'close'; rid: number }
+  /** The durability settings of every open database, as the database thread's connections see them. */
+  | { op: 'inspect'; rid: number }
 
 /** Totals after every operation; the facade mirrors them for `size()` and `stats()`. */
 export interface WorkerCounters {
@@ -71,6 +73,15 @@ export interface WorkerReply {
   error?: { message: string; code?: string; file?: string }
   /** Things to log on the main thread. */
   warnings?: string[]
+  /** inspect: per database file. */
+  pragmas?: SqlitePragmas[]
+}
+
+/** Durability settings of one database file (`PRAGMA synchronous`: 2 = FULL; `PRAGMA journal_mode`). */
+export interface SqlitePragmas {
+  file: string
+  synchronous: number
+  journalMode: string
 }
 
 /** What the database thread's state (sqlite-worker.ts) offers its message loop (sqlite-worker-loop.ts). */

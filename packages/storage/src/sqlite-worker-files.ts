@@ -3,6 +3,7 @@
  * probe), id allocation, per-file transactions, row deletion, rotation and removal of drained files.
  */
 import type BetterSqlite3 from 'better-sqlite3'
+import { ID_COMPACT_AT } from './ids.ts'
 import type { WorkerEnv } from './sqlite-protocol.ts'
 
 export interface DbFile {
@@ -189,6 +190,38 @@ export function sqliteWorkerFiles(env: WorkerEnv): DbFiles {
     }
   }
 
+  /**
+   * Ids at or above ID_COMPACT_AT (see ids.ts): every file's rows get the ids 1..n again, in order
+   * (file by file, each in one transaction; a crash in between leaves the order intact and the next
+   * open renumbers again). The ids are never read into JavaScript numbers on the way.
+   */
+  function renumberAll(): void {
+    openWarnings.push(
+      `sqlite storage: the databases in ${init.dir} hold ids up to ${nextId - 1}; renumbering their records from 1 so new ids cannot collide`,
+    )
+    let base = 0
+    for (const f of files) {
+      f.db.exec('BEGIN IMMEDIATE')
+      try {
+        f.db.exec('CREATE TEMP TABLE IF NOT EXISTS renumber (old INTEGER PRIMARY KEY, new INTEGER NOT NULL); DELETE FROM renumber;')
+        f.db.prepare('INSERT INTO renumber (old, new) SELECT id, ? + ROW_NUMBER() OVER (ORDER BY id) FROM messages').run(base)
+        f.db.exec('UPDATE messages SET id = -(SELECT new FROM renumber WHERE old = messages.id); UPDATE messages SET id = -id;')
+        const n = (f.db.prepare('SELECT COUNT(*) AS n FROM messages').get() as { n: number }).n
+        base += n
+        f.db.prepare("UPDATE sqlite_sequence SET seq = ? WHERE name = 'messages'").run(base)
+        f.db.exec('DROP TABLE renumber; COMMIT')
+      } catch (error) {
+        f.db.exec('ROLLBACK')
+        throw error
+      }
+    }
+    const reopen = files.map((f) => ({ seq: f.seq, file: f.path }))
+    for (const f of files) f.db.close()
+    files.length = 0
+    nextId = 1
+    for (const { seq, file } of reopen) files.push(openFile(seq, file))
+  }
+
   // discovery: <stem>.db, <stem>_<n>.db in sequence order
   fs.mkdirSync(init.dir, { recursive: true })
   const re = new RegExp('^' + init.stem.replace(/[.*+?^${}()|[\]\\]/g, '\\$&') + '(?:_(\\d+))?\\.db$')
@@ -201,6 +234,7 @@ export function sqliteWorkerFiles(env: WorkerEnv): DbFiles {
   try {
     for (const { name, seq } of found) files.push(openOrSalvage(seq, path.join(init.dir, name)))
     if (files.length === 0) files.push(openFile(1, path.join(init.dir, fileName(1))))
+    if (nextId >= ID_COMPACT_AT) renumberAll()
   } catch (error) {
     for (const f of files) f.db.close()
     throw error
@@ -211,7 +245,10 @@ export function sqliteWorkerFiles(env: WorkerEnv): DbFiles {
     openWarnings,
     corruptAtOpen,
     rowOverhead: ROW_OVERHEAD,
-    takeId: () => nextId++,
+    takeId: () => {
+      if (nextId >= Number.MAX_SAFE_INTEGER) throw Object.assign(new Error(`ids are exhausted (next ${nextId}); reopen the storage to renumber them`), { code: 'SQLITE_RANGE' })
+      return nextId++
+    },
     get transactions(): number {
       return transactions
     },

@@ -86,6 +86,15 @@ export function sqliteWorkerLoop<S>(env: WorkerEnv, ops: WorkerOps<S>): void {
           ops.reply({ rid: msg.rid, ok: true, count })
           break
         }
+        case 'inspect': {
+          const pragmas = ops.db.files.map((f) => ({
+            file: f.path,
+            synchronous: Number(f.db.pragma('synchronous', { simple: true })),
+            journalMode: String(f.db.pragma('journal_mode', { simple: true })),
+          }))
+          ops.reply({ rid: msg.rid, ok: true, pragmas })
+          break
+        }
         case 'close':
           ops.db.closeAll()
           ops.reply({ rid: msg.rid, ok: true })

@@ -5,6 +5,7 @@
  * themselves are in sqlite-worker-files.ts, the message loop in sqlite-worker-loop.ts.
  * The thread's entry is sqlite-worker.ts.
  */
+import { malformedReason } from './record.ts'
 import type { DbFile, DbFiles } from './sqlite-worker-files.ts'
 import type { PutOutcome, PutRows, WorkerCounters, WorkerEnv, WorkerOps, WorkerReply } from './sqlite-protocol.ts'
 
@@ -163,10 +164,11 @@ export function sqliteWorkerMain(env: WorkerEnv, openFiles: (env: WorkerEnv) => 
     } catch {
       record = undefined
     }
-    if (typeof record !== 'object' || record === null) {
+    const malformed = record === undefined ? 'its payload is not JSON' : malformedReason(record)
+    if (malformed !== undefined) {
       db.deleteRow(id)
       c.corruptSkipped++
-      warnings.push(`sqlite storage: skipped corrupt record ${id} (its payload is not a JSON object)`)
+      warnings.push(`sqlite storage: dropped malformed record ${id} from ${db.fileFor(id)?.path ?? init.dir} (${malformed})`)
       return
     }
     const n = rowBytes(p)

@@ -3,31 +3,68 @@ import { appendFile, mkdtemp, open as openFile, readdir, readFile, rm, stat, tru
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { sampleRecord, testStorageBackend } from './conformance.ts'
+import { readdirSync } from 'node:fs'
+import { sampleRecord, testStorageBackend, type DurabilityProbe, type StoredFaults } from './conformance.ts'
 import { createSqliteStorage, type SqliteStorage } from './sqlite.ts'
 import type { SqliteStorageOptions, StoredRecord } from './types.ts'
 import type { Logger } from './logger.ts'
-import { mountTmpfs } from '../test/storage-mount.ts'
+import { mountTmpfs } from './tmpfs.ts'
+
+/** Adds a row to the (closed) store's newest database, as damaged or hostile files may hold it. */
+function insertRow(dir: string, id: number | null, payload: string): void {
+  const names = readdirSync(dir).filter((n) => /^data(_\d+)?\.db$/.test(n)).toSorted((a, b) => a.length - b.length || a.localeCompare(b))
+  const db = new Database(join(dir, names.at(-1) as string))
+  db.prepare('INSERT INTO messages (id, received_at, payload) VALUES (?, ?, ?)').run(id, 1_700_000_000_000, payload)
+  db.close()
+}
+
+/** sqlite's durability: WAL with synchronous=FULL on every database, as the database thread's own connections report it. */
+const sqliteDurability = (extra: Partial<SqliteStorageOptions> = {}): DurabilityProbe => ({
+  open: async (o) => createSqliteStorage({ path: o.dir, maxRecords: o.maxRecords, fullPolicy: o.fullPolicy, logger: quiet, ...extra }),
+  async unsynced(storage) {
+    const pragmas = await (storage as SqliteStorage).pragmas()
+    const out: string[] = pragmas.length === 0 ? ['no database file is open'] : []
+    for (const p of pragmas) {
+      if (p.synchronous !== 2) out.push(`${p.file}: PRAGMA synchronous = ${p.synchronous} (want 2, FULL: a commit is fsync'ed before it is acknowledged)`)
+      if (p.journalMode !== 'wal') out.push(`${p.file}: PRAGMA journal_mode = ${p.journalMode} (want wal)`)
+    }
+    return out
+  },
+})
+
+const sqliteStoredFaults: StoredFaults = {
+  writeMalformed: async (dir) => insertRow(dir, null, JSON.stringify({ deviceName: 42, deviceType: 'x', telemetry: 'not a list', receivedAt: 'soon' })),
+  writeWithId: async (dir, id, record) => insertRow(dir, id, JSON.stringify(record)),
+}
 
 testStorageBackend(
   'sqlite',
-  async (o) => createSqliteStorage({ path: o.dir, maxRecords: o.maxRecords, fullPolicy: o.fullPolicy, ttlMs: o.ttlMs, now: o.now, logger: quiet }),
+  async (o) => createSqliteStorage({ path: o.dir, maxRecords: o.maxRecords, fullPolicy: o.fullPolicy, ttlMs: o.ttlMs, now: o.now, logger: o.logger ?? quiet }),
   {
     durable: true,
-    reopen: async (dir) => createSqliteStorage({ path: dir, maxRecords: 1000, logger: quiet }),
+    reopen: async (dir, logger) => createSqliteStorage({ path: dir, maxRecords: 1000, logger: logger ?? quiet }),
     corruptTail: async (dir) => {
       const db = new Database(join(dir, 'data.db'))
       db.prepare('UPDATE messages SET payload = substr(payload, 1, 20) WHERE id = (SELECT MAX(id) FROM messages)').run()
       db.close()
     },
+    durability: sqliteDurability(),
+    storedFaults: sqliteStoredFaults,
+    diskFaults: true,
   },
 )
 
 // the same contract with every record read back from the database (no memory cache)
 testStorageBackend(
   'sqlite (cacheRecords: 0)',
-  async (o) => createSqliteStorage({ path: o.dir, maxRecords: o.maxRecords, fullPolicy: o.fullPolicy, ttlMs: o.ttlMs, now: o.now, logger: quiet, cacheRecords: 0 }),
-  { durable: true, reopen: async (dir) => createSqliteStorage({ path: dir, maxRecords: 1000, logger: quiet, cacheRecords: 0 }) },
+  async (o) =>
+    createSqliteStorage({ path: o.dir, maxRecords: o.maxRecords, fullPolicy: o.fullPolicy, ttlMs: o.ttlMs, now: o.now, logger: o.logger ?? quiet, cacheRecords: 0 }),
+  {
+    durable: true,
+    reopen: async (dir, logger) => createSqliteStorage({ path: dir, maxRecords: 1000, logger: logger ?? quiet, cacheRecords: 0 }),
+    durability: sqliteDurability({ cacheRecords: 0 }),
+    storedFaults: sqliteStoredFaults,
+  },
 )
 
 const quiet: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} }
@@ -258,65 +295,7 @@ describe('createSqliteStorage', () => {
     expect((err as Error).message).toMatch(/ENOTDIR|EEXIST/)
   })
 
-  it('a read-only folder (real EROFS) fails at open with a clear error, even with a database in it', async (ctx) => {
-    const fs = await mountTmpfs(1024)
-    if ('unavailable' in fs) {
-      console.warn(`skipped the read-only folder check: ${fs.unavailable}`)
-      return ctx.skip(fs.unavailable)
-    }
-    try {
-      const first = await createSqliteStorage({ path: fs.dir, maxRecords: 10, logger: quiet })
-      await first.put([sampleRecord(0)])
-      await first.close()
-      await fs.readOnly()
-      const err = await createSqliteStorage({ path: fs.dir, maxRecords: 10 }).then(() => null, (e: unknown) => e)
-      expect(err).toMatchObject({ code: 'STORAGE_IO' })
-      expect((err as Error).message).toContain(join(fs.dir, 'data.db'))
-      expect((err as Error).message).toMatch(/SQLITE_(READONLY|CANTOPEN|IOERR)/)
-    } finally {
-      await fs.unmount()
-    }
-  })
-
-  it('disk full (real ENOSPC): put rejects STORAGE_IO, reads go on, nothing stored is lost', async (ctx) => {
-    const fs = await mountTmpfs(512)
-    if ('unavailable' in fs) {
-      console.warn(`skipped the disk-full check: ${fs.unavailable}`)
-      return ctx.skip(fs.unavailable)
-    }
-    try {
-      const filler = join(fs.dir, 'filler.bin')
-      await writeFile(filler, Buffer.alloc(64 * 1024))
-      const s = await createSqliteStorage({ path: join(fs.dir, 'db'), maxRecords: 100_000, logger: quiet })
-      let stored = 0
-      let failure: unknown
-      for (let i = 0; i < 2000; i++) {
-        try {
-          await s.put([big(i)])
-          stored++
-        } catch (error) {
-          failure = error
-          break
-        }
-      }
-      expect(failure).toMatchObject({ code: 'STORAGE_IO' })
-      expect((failure as Error).message).toContain(fs.dir)
-      expect((failure as Error).message).toMatch(/SQLITE_FULL|SQLITE_IOERR|ENOSPC/)
-      expect(s.size()).toBe(stored)
-      await expect(s.put([big(-1)])).rejects.toMatchObject({ code: 'STORAGE_IO' })
-      const some = await s.read(10)
-      expect(some.map(seqOf)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9])
-      s.release(some.map((e) => e.id))
-      await rm(filler) // the operator frees space: puts work again
-      await s.put([big(stored)])
-      await s.close()
-      const again = await createSqliteStorage({ path: join(fs.dir, 'db'), maxRecords: 100_000, logger: quiet })
-      expect((await again.read(100_000)).map(seqOf)).toEqual(Array.from({ length: stored + 1 }, (_, i) => i))
-      await again.close()
-    } finally {
-      await fs.unmount()
-    }
-  })
+  // a read-only folder and a full disk: the conformance suite's disk-fault checks (diskFaults above)
   it('acks on a full disk take effect at once (the records are not read again) and are written once there is space', async (ctx) => {
     const fs = await mountTmpfs(512)
     if ('unavailable' in fs) {

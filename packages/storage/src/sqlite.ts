@@ -10,10 +10,11 @@ import { StorageFullError, StorageError } from './errors.ts'
 import { defaultLogger } from './logger.ts'
 import { createGroupCommit, type GroupCommitOutcome } from './file-group-commit.ts'
 import { positiveInt } from './file-util.ts'
-import type { PutRows, WorkerCounters, WorkerInit, WorkerReply, WorkerRequest } from './sqlite-protocol.ts'
+import type { PutRows, SqlitePragmas, WorkerCounters, WorkerInit, WorkerReply, WorkerRequest } from './sqlite-protocol.ts'
 import type { FullPolicy, SqliteStorageOptions, StorageBackend, StorageStats, StoredEntry, StoredRecord } from './types.ts'
 
 export type { SqliteStorageOptions } from './types.ts'
+export type { SqlitePragmas } from './sqlite-protocol.ts'
 
 /** `stats()` of the sqlite backend: the common counters plus database counters. */
 export interface SqliteStorageStats extends StorageStats {
@@ -29,6 +30,8 @@ export interface SqliteStorage extends StorageBackend {
   stats(): SqliteStorageStats
   /** Removes pending records older than `ttlMs` now (also runs every `ttlCheckIntervalMs` and at open). Resolves with how many. */
   expire(): Promise<number>
+  /** The durability settings of every database file, read by the database thread's own connections. */
+  pragmas(): Promise<SqlitePragmas[]>
 }
 
 export const sqliteStorageDefaults: {
@@ -305,6 +308,13 @@ export async function createSqliteStorage(options: SqliteStorageOptions): Promis
       const reply = await call({ op: 'expire', rid: ++rid, expireBefore: before })
       if (!reply.ok) throw ioError('cannot expire records in', reply.error)
       return reply.count ?? 0
+    },
+
+    async pragmas(): Promise<SqlitePragmas[]> {
+      assertOpen('pragmas')
+      const reply = await call({ op: 'inspect', rid: ++rid })
+      if (!reply.ok) throw ioError('cannot inspect', reply.error)
+      return reply.pragmas ?? []
     },
 
     size(): number {

@@ -3,6 +3,7 @@
  * Every implementation runs the conformance suite exported from `@restgate/storage/testing`.
  */
 
+import type { FileSync } from './file-writer.ts'
 import type { Logger } from './logger.ts'
 
 /** One unit of uplink data as the outbox stores it: one device's converted data. */
@@ -89,6 +90,11 @@ export interface FileStorageOptions extends Omit<BackendOptions, 'maxRecords'> {
   maxFileCount?: number
   /** @default 10000 */
   maxRecordsPerFile?: number
+  /**
+   * How written records reach stable storage (fdatasync of the segment, fsync of the folder for a
+   * new segment). For tests that observe durability; leave it out otherwise. @default the real syncs
+   */
+  sync?: FileSync
 }
 
 /** Options of `createSqliteStorage` (`@restgate/storage/sqlite`). */
