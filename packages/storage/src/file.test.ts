@@ -200,6 +200,33 @@ describe('createFileStorage', () => {
     expect((await third.read(10)).map(seqOf)).toEqual([0, 1, 3])
   })
 
+  it('id renumbering interrupted by a crash: a committed one (compact.log) is finished at open, an uncommitted one (compact.tmp) discarded', async () => {
+    // committed: compact.log holds the renumbered backlog; the old segments are still there
+    const dir = await tempDir()
+    const s = await make(dir)
+    await s.put([0, 1, 2].map((i) => sampleRecord(i)))
+    await s.close()
+    await writeFile(join(dir, 'compact.log'), [1, 2].map((i) => encodeLine(i, JSON.stringify(sampleRecord(10 + i)))).join(''))
+    const log = captureLogger()
+    const again = await make(dir, { logger: log })
+    expect((await again.read(10)).map(seqOf)).toEqual([11, 12])
+    expect(log.warnings.join('\n')).toMatch(/finished renumbering/)
+    expect((await readdir(dir)).filter((n) => n.startsWith('compact'))).toEqual([])
+    await again.put([sampleRecord(13)])
+    const next = await again.read(10)
+    expect(next.map(seqOf)).toEqual([13])
+    expect(next[0]?.id).toBe(3)
+    // not committed: compact.tmp is deleted, the segments are the truth
+    const other = await tempDir()
+    const t = await make(other)
+    await t.put([0, 1].map((i) => sampleRecord(i)))
+    await t.close()
+    await writeFile(join(other, 'compact.tmp'), encodeLine(1, JSON.stringify(sampleRecord(99))))
+    const back = await make(other)
+    expect((await back.read(10)).map(seqOf)).toEqual([0, 1])
+    expect((await readdir(other)).filter((n) => n.startsWith('compact'))).toEqual([])
+  })
+
   it('ids keep increasing after every record was acked and the folder reopened', async () => {
     const dir = await tempDir()
     const s = await make(dir, { maxRecordsPerFile: 2 })
