@@ -12,10 +12,11 @@ import { join } from 'node:path'
 import type { RestConnectorConfig } from '@restgate/config'
 import { createDispatcher, type Dispatcher } from '@restgate/dispatcher'
 import { createIngestServer, type IngestServer, type IngestSink } from '@restgate/ingest'
-import { createStorage, createTbClient, tbClientDefaults, type TbClient } from '@restgate/tb-client'
+import { createTbClient, tbClientDefaults, type TbClient } from '@restgate/tb-client'
 import { createAttributeWaiters } from './attribute-waiters.ts'
 import type { LoadedGateway } from './load-config.ts'
 import type { GatewayLogger } from './logger.ts'
+import { openGatewayStorage } from './storage.ts'
 
 export interface GatewayOptions {
   config: LoadedGateway
@@ -55,7 +56,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   const log = options.logger
   const dataDir = options.dataDir ?? join(gateway.configDir, 'data')
   const tbc = gateway.thingsboard
-  const storage = createStorage(gateway.storage, log.child('storage'))
+  const storage = openGatewayStorage(gateway.storage, log.child('storage'))
   const tb = createTbClient({
     host: tbc.host,
     port: tbc.port,

@@ -15,22 +15,28 @@ export function readStorage(ctx: NormaliseContext, value: unknown): StorageConfi
   const type: StorageType = given === 'file' || given === 'sqlite' ? given : 'memory'
   // As in the original: memory reads read_records_count, file and sqlite max_read_records_count.
   const readKeys = type === 'memory' ? ['read_records_count', 'max_read_records_count'] : ['max_read_records_count', 'read_records_count']
-  const readRecordsCount = readKeys.map((key) => numberOf(raw[key])).find((n) => n !== undefined) ?? d.readRecordsCount
+  const readRecordsCount = readKeys.map((key) => numberOf(raw[key])).find((n) => n !== undefined)
   const folder = (key: string, fallback: string): string => resolveConfigPath(ctx.configDir, stringOf(raw[key]) || fallback)
-  return {
+  const policy = stringOf(raw.full_policy)
+  const out: StorageConfig = {
     type,
-    maxRecordsCount: numberOf(raw.max_records_count) ?? d.maxRecordsCount,
-    readRecordsCount,
     dataFolderPath: folder('data_folder_path', d.dataFolderPath),
-    maxFileCount: numberOf(raw.max_file_count) ?? d.maxFileCount,
-    maxRecordsPerFile: numberOf(raw.max_records_per_file) ?? d.maxRecordsPerFile,
     dataFilePath: folder('data_file_path', d.dataFilePath),
     messagesTtlInDays: numberOf(raw.messages_ttl_in_days) ?? d.messagesTtlInDays,
-    messagesTtlCheckInHours: numberOf(raw.messages_ttl_check_in_hours) ?? d.messagesTtlCheckInHours,
-    sizeLimit: numberOf(raw.size_limit) ?? d.sizeLimit,
-    maxDbAmount: numberOf(raw.max_db_amount) ?? d.maxDbAmount,
-    fullPolicy: /^drop_?oldest$/i.test(stringOf(raw.full_policy) ?? '') ? 'dropOldest' : 'reject',
   }
+  // keys the file does not set stay absent: the package that uses them applies its own default
+  const optional = {
+    maxRecordsCount: numberOf(raw.max_records_count),
+    readRecordsCount,
+    maxFileCount: numberOf(raw.max_file_count),
+    maxRecordsPerFile: numberOf(raw.max_records_per_file),
+    messagesTtlCheckInHours: numberOf(raw.messages_ttl_check_in_hours),
+    sizeLimit: numberOf(raw.size_limit),
+    maxDbAmount: numberOf(raw.max_db_amount),
+    fullPolicy: policy === undefined ? undefined : /^drop_?oldest$/i.test(policy) ? ('dropOldest' as const) : ('reject' as const),
+  }
+  for (const [key, value] of Object.entries(optional)) if (value !== undefined) Object.assign(out, { [key]: value })
+  return out
 }
 
 /** The `rest` connectors (others are warned about and skipped). */

@@ -60,20 +60,15 @@ export const outboundDefaults: {
 export const thingsboardDefaults: Readonly<Pick<ThingsboardConfig, 'port' | 'qos' | 'keepAlive' | 'insecure' | 'maxPayloadSizeBytes' | 'minPackSendDelayMS'>> =
   Object.freeze({ port: 1883, qos: 1, keepAlive: 120, insecure: false, maxPayloadSizeBytes: 8196, minPackSendDelayMS: 50 })
 
-/** Storage defaults (the original's shipped values; folders relative to the config file). */
-export const storageDefaults: Readonly<StorageConfig> = Object.freeze({
+/**
+ * Storage defaults this package owns (the original's shipped values; folders relative to the config
+ * file). The other storage keys default in the package that uses them (see `StorageConfig`).
+ */
+export const storageDefaults: Readonly<Pick<StorageConfig, 'type' | 'dataFolderPath' | 'dataFilePath' | 'messagesTtlInDays'>> = Object.freeze({
   type: 'memory',
-  maxRecordsCount: 100000,
-  readRecordsCount: 100,
   dataFolderPath: './data/',
-  maxFileCount: 10,
-  maxRecordsPerFile: 10000,
   dataFilePath: './data/',
   messagesTtlInDays: 7,
-  messagesTtlCheckInHours: 1,
-  sizeLimit: 1024,
-  maxDbAmount: 10,
-  fullPolicy: 'reject',
 })
 
 /** Environment variables that override `thingsboard.*`, and the key each one sets. */

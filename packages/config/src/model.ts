@@ -198,31 +198,36 @@ export interface ThingsboardConfig {
 
 export type StorageType = 'memory' | 'file' | 'sqlite'
 
+/**
+ * The storage section. Keys the file does not set stay undefined: the package that uses an option
+ * owns its default (the backends of @restgate/storage, tb-client's `readRecordsCount`); this
+ * package only defaults what has no owner elsewhere (type, folders, TTL days).
+ */
 export interface StorageConfig {
   /** @default 'memory' */
   type: StorageType
-  /** memory: capacity in records. @default 100000 */
-  maxRecordsCount: number
-  /** Records read per pack. @default 100 */
-  readRecordsCount: number
+  /** memory: capacity in records (default: @restgate/storage/memory's `maxRecords`). */
+  maxRecordsCount?: number
+  /** Records read per pack (default: tb-client's `readRecordsCount`). */
+  readRecordsCount?: number
   /** file: folder (resolved). @default '<configDir>/data/' */
   dataFolderPath: string
-  /** @default 10 */
-  maxFileCount: number
-  /** @default 10000 */
-  maxRecordsPerFile: number
+  /** file (default: @restgate/storage/file's `maxFileCount`). */
+  maxFileCount?: number
+  /** file (default: @restgate/storage/file's `maxRecordsPerFile`). */
+  maxRecordsPerFile?: number
   /** sqlite: folder or file (resolved). @default '<configDir>/data/' */
   dataFilePath: string
-  /** @default 7 */
+  /** sqlite: records older than this are dropped (the original's default). @default 7 */
   messagesTtlInDays: number
-  /** @default 1 */
-  messagesTtlCheckInHours: number
-  /** sqlite: MB per database file. @default 1024 */
-  sizeLimit: number
-  /** @default 10 */
-  maxDbAmount: number
-  /** What to do when full: answer 503 (`reject`, default) or drop the oldest record. */
-  fullPolicy: 'reject' | 'dropOldest'
+  /** sqlite (default: @restgate/storage/sqlite's `ttlCheckIntervalMs`). */
+  messagesTtlCheckInHours?: number
+  /** sqlite: MB per database file (default: @restgate/storage/sqlite's `sizeLimitMb`). */
+  sizeLimit?: number
+  /** sqlite (default: @restgate/storage/sqlite's `maxDbAmount`). */
+  maxDbAmount?: number
+  /** What to do when full: answer 503 (`reject`, the backends' default) or drop the oldest record. */
+  fullPolicy?: 'reject' | 'dropOldest'
 }
 
 export interface ConnectorEntry {

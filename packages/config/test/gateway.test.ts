@@ -24,6 +24,8 @@ describe('original-tb_gateway.json (verbatim)', () => {
   })
 
   it('normalises storage with folders resolved against the config folder', () => {
+    // the keys the original's file sets; size_limit, max_db_amount and full_policy it leaves out stay
+    // absent (their defaults are the backends', in @restgate/storage)
     expect(config.storage).toEqual({
       type: 'memory',
       maxRecordsCount: 100000,
@@ -34,9 +36,6 @@ describe('original-tb_gateway.json (verbatim)', () => {
       dataFilePath: '/etc/gw/data/',
       messagesTtlInDays: 7,
       messagesTtlCheckInHours: 1,
-      sizeLimit: 1024,
-      maxDbAmount: 10,
-      fullPolicy: 'reject',
     })
     expect(config.connectors).toEqual([])
     expect(config.configDir).toBe(dir)
@@ -165,12 +164,14 @@ describe('storage and connectors', () => {
     const sqlite = valid(
       validateGatewayConfig({ thingsboard: tb, storage: { type: 'SQLite', data_file_path: '/var/lib/gw/', size_limit: 16, max_db_amount: 2, messages_ttl_in_days: 1, messages_ttl_check_in_hours: 2 } }, { configDir: dir, env: {} }),
     ).storage
-    expect(sqlite).toMatchObject({ type: 'sqlite', dataFilePath: '/var/lib/gw/', sizeLimit: 16, maxDbAmount: 2, messagesTtlInDays: 1, messagesTtlCheckInHours: 2, fullPolicy: 'reject' })
+    expect(sqlite).toMatchObject({ type: 'sqlite', dataFilePath: '/var/lib/gw/', sizeLimit: 16, maxDbAmount: 2, messagesTtlInDays: 1, messagesTtlCheckInHours: 2 })
+    expect(sqlite.fullPolicy).toBeUndefined() // not set: the backend's default (reject) applies
   })
 
   it('defaults storage to memory when absent', () => {
     const config = valid(validateGatewayConfig({ thingsboard: tb, connectors: [{ type: 'rest', configuration: 'rest.json' }] }, { configDir: dir, env: {} }))
-    expect(config.storage).toMatchObject({ type: 'memory', maxRecordsCount: 100000, readRecordsCount: 100, dataFolderPath: '/etc/gw/data/' })
+    // only what @restgate/config owns is filled in; the rest defaults where it is used
+    expect(config.storage).toEqual({ type: 'memory', dataFolderPath: '/etc/gw/data/', dataFilePath: '/etc/gw/data/', messagesTtlInDays: 7 })
   })
 
   it('keeps rest connectors with resolved configuration paths, skips others with a warning', () => {

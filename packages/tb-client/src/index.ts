@@ -1,24 +1,8 @@
 export { OutboxFullError, StorageFullError, TbClientError } from './errors.ts'
 export type { TbClientErrorCode } from './errors.ts'
 export type { Logger } from './logger.ts'
-export { createStorage, storageSettingsDefaults } from './storage/index.ts'
-export type { StorageSettings } from './storage/index.ts'
-export { createMemoryStorage, memoryStorageDefaults } from './storage/memory.ts'
-export type { MemoryStorageOptions } from './storage/memory.ts'
-export { createFileStorage, fileStorageDefaults } from './storage/file.ts'
-export type { FileStorage, FileStorageStats } from './storage/file.ts'
-export { createSqliteStorage, sqliteStorageDefaults } from './storage/sqlite.ts'
-export type { SqliteStorage, SqliteStorageStats } from './storage/sqlite.ts'
-export type {
-  BackendOptions,
-  FileStorageOptions,
-  FullPolicy,
-  SqliteStorageOptions,
-  StorageBackend,
-  StorageStats,
-  StoredEntry,
-  StoredRecord,
-} from './storage/types.ts'
+// the storage contract (backends: @restgate/storage/memory, /file, /sqlite)
+export type { StorageBackend, StorageStats, StoredEntry, StoredRecord } from '@restgate/storage'
 export { createTbClient } from './client/client.ts'
 export { tbClientDefaults } from './client/options.ts'
 export type { TbClientOptions, TbSecurity } from './client/options.ts'

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { OutboxFullError, TbClientError } from '../src/errors.ts'
-import { createMemoryStorage } from '../src/storage/memory.ts'
+import { createMemoryStorage } from '@restgate/storage/memory'
 import { waitUntil } from './_broker.ts'
 import { broker, client, connectedOnce } from './_helpers.ts'
 

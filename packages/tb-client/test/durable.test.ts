@@ -2,7 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createStorage } from '../src/storage/index.ts'
+import type { StorageBackend } from '@restgate/storage'
+import { createFileStorage } from '@restgate/storage/file'
+import { createSqliteStorage } from '@restgate/storage/sqlite'
 import { waitUntil } from './_broker.ts'
 import { broker, client } from './_helpers.ts'
 
@@ -15,17 +17,17 @@ describe.each(['file', 'sqlite'] as const)('durable outbox (%s)', (type) => {
   it('data sent but not acknowledged before a restart is delivered by the next client', async () => {
     const dir = await mkdtemp(join(tmpdir(), `restgate-durable-${type}-`))
     dirs.push(dir)
-    const config = type === 'file' ? { type, dataFolderPath: dir } : { type, dataFilePath: dir }
+    const createStorage = (): Promise<StorageBackend> => (type === 'file' ? createFileStorage({ dir }) : createSqliteStorage({ path: dir }))
     const b = await broker()
     b.holdPubacks()
-    const first = client(b, { storage: createStorage(config) })
+    const first = client(b, { storage: createStorage() })
     await first.send([1, 2, 3].map((seq) => ({ deviceName: 'D', telemetry: [{ ts: seq, values: { seq } }] })))
     await waitUntil(() => b.heldCount() === 1, 'the connect publish (its PUBACK held)')
     await first.stop({ flushTimeoutMs: 0 })
     expect(first.stats().acked).toBe(0)
     b.releasePubacks()
 
-    const second = client(b, { storage: createStorage(config) })
+    const second = client(b, { storage: createStorage() })
     await second.ready()
     expect(second.stats().storage.size).toBe(3)
     expect(await second.flush(10_000)).toBe(true)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { createMemoryStorage } from '../src/storage/memory.ts'
+import { createMemoryStorage } from '@restgate/storage/memory'
 import { waitUntil } from './_broker.ts'
 import { broker, client } from './_helpers.ts'
 

@@ -4,8 +4,8 @@
  * everything else to a real memory storage; the broker is a real aedes.
  */
 import { describe, expect, it } from 'vitest'
-import { createMemoryStorage } from '../src/storage/memory.ts'
-import type { StorageBackend } from '../src/storage/types.ts'
+import { createMemoryStorage } from '@restgate/storage/memory'
+import type { StorageBackend } from '@restgate/storage'
 import { waitUntil } from './_broker.ts'
 import { broker, client, connectedOnce } from './_helpers.ts'
 

@@ -3,16 +3,11 @@
  * sandbox and config folders, and tmpfs mounts for disk faults (traffic helpers: _traffic.ts).
  * Every helper registers its own cleanup, which runs after each test even when it fails.
  */
-import { execFile, execFileSync, type ChildProcess } from 'node:child_process'
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { promisify } from 'node:util'
+import { execFileSync, type ChildProcess } from 'node:child_process'
 import { afterEach } from 'vitest'
 import type { Sandbox } from '@restgate/sandbox'
+import { mountTmpfs } from '@restgate/storage/testing'
 import { freePort, runCli, startSandbox, writeConfigFolder, type CliProcess, type ConfigFolderOptions } from '../_harness.ts'
-
-const run = promisify(execFile)
 
 // ---------------------------------------------------------------- cleanups
 
@@ -160,27 +155,16 @@ export interface Tmpfs {
 
 /**
  * A private tmpfs of `sizeKb` (tiny → ENOSPC; remounted read-only → EROFS), unmounted after the
- * test. Needs root with CAP_SYS_ADMIN: otherwise resolves with the reason, and the caller skips.
+ * test: the storage conformance suite's helper (`mountTmpfs`), with this file's cleanups. Needs root
+ * with CAP_SYS_ADMIN: otherwise resolves with the reason, and the caller skips.
  */
 export async function tmpfs(sizeKb: number): Promise<Tmpfs | { unavailable: string }> {
-  if (process.platform !== 'linux') return { unavailable: `tmpfs mounts need Linux (this is ${process.platform})` }
-  if (process.getuid?.() !== 0) return { unavailable: 'tmpfs mounts need root' }
-  const dir = mkdtempSync(join(tmpdir(), 'restgate-faults-'))
-  try {
-    await run('mount', ['-t', 'tmpfs', '-o', `size=${sizeKb}k,mode=0755`, 'tmpfs', dir], { timeout: 10_000 })
-  } catch (error) {
-    rmSync(dir, { recursive: true, force: true })
-    return { unavailable: `mount -t tmpfs is not permitted here: ${(error as Error).message.trim()}` }
-  }
-  liveMounts.add(dir)
+  const mounted = await mountTmpfs(sizeKb)
+  if ('unavailable' in mounted) return mounted
+  liveMounts.add(mounted.dir)
   onCleanup(async () => {
-    await run('umount', [dir], { timeout: 10_000 }).catch(() => run('umount', ['-l', dir], { timeout: 10_000 }))
-    liveMounts.delete(dir)
-    rmSync(dir, { recursive: true, force: true })
+    await mounted.unmount()
+    liveMounts.delete(mounted.dir)
   })
-  return {
-    dir,
-    readOnly: async () => void (await run('mount', ['-o', 'remount,ro', dir], { timeout: 10_000 })),
-    readWrite: async () => void (await run('mount', ['-o', 'remount,rw', dir], { timeout: 10_000 })),
-  }
+  return { dir: mounted.dir, readOnly: mounted.readOnly, readWrite: mounted.readWrite }
 }

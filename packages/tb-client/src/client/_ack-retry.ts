@@ -8,7 +8,7 @@
  * `warnIntervalMs`, and one info line when they work again.
  */
 import type { Logger } from '../logger.ts'
-import type { StorageBackend } from '../storage/types.ts'
+import type { StorageBackend } from '@restgate/storage'
 
 export interface AckRetryDeps {
   storage: Pick<StorageBackend, 'ack'>

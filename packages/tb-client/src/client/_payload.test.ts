@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import fc from 'fast-check'
-import type { StoredEntry, StoredRecord } from '../storage/types.ts'
+import type { StoredEntry, StoredRecord } from '@restgate/storage'
 import { planPack, type PlanContext } from './_payload.ts'
 
 const ctx = (over: Partial<PlanContext> = {}): PlanContext => ({

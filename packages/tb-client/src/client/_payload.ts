@@ -8,7 +8,7 @@
  * is serialised with one JSON.stringify (the same bytes as joining its datapoints one by one); the
  * per-datapoint path runs only for values that need it or for objects too big for one payload.
  */
-import type { StoredEntry } from '../storage/types.ts'
+import type { StoredEntry } from '@restgate/storage'
 
 export const TOPIC_CONNECT = 'v1/gateway/connect'
 export const TOPIC_ATTRIBUTES = 'v1/gateway/attributes'

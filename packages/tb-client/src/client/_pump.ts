@@ -13,7 +13,7 @@
  * (that would re-send it at once, in a loop while the storage keeps failing); see _ack-retry.ts.
  */
 import type { Logger } from '../logger.ts'
-import type { StorageBackend, StoredEntry } from '../storage/types.ts'
+import type { StorageBackend, StoredEntry } from '@restgate/storage'
 import { createAckRetry } from './_ack-retry.ts'
 import { DeviceLru } from './_device-lru.ts'
 import { planPack, TOPIC_CONNECT, TOPIC_TELEMETRY } from './_payload.ts'

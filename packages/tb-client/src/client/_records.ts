@@ -1,6 +1,6 @@
 /** Cheap shape checks of `send()` input and conversion to stored records. */
 import { TbClientError } from '../errors.ts'
-import type { StoredRecord } from '../storage/types.ts'
+import type { StoredRecord } from '@restgate/storage'
 import type { UplinkRecordInput } from './types.ts'
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>

@@ -1,5 +1,5 @@
 import type { Logger } from '../logger.ts'
-import type { StorageBackend } from '../storage/types.ts'
+import type { StorageBackend } from '@restgate/storage'
 
 /** ThingsBoard credentials (the `TbSecurity` shape of @restgate/config). File paths are absolute. */
 export type TbSecurity =
@@ -25,7 +25,7 @@ export interface TbClientOptions {
   insecure?: boolean
   /** Largest payload sent; lowered to 80 % of ThingsBoard's `maxPayloadSize` when it reports one. @default 8196 */
   maxPayloadSizeBytes?: number
-  /** Outbox storage; the client owns it and closes it on stop(). @default memory storage, 100000 records */
+  /** Outbox storage; the client owns it and closes it on stop(). @default createMemoryStorage() of @restgate/storage/memory (its default capacity) */
   storage?: StorageBackend | Promise<StorageBackend>
   /** Records read from storage per pack. @default 100 */
   readRecordsCount?: number

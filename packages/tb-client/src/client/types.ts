@@ -1,4 +1,4 @@
-import type { StorageStats } from '../storage/types.ts'
+import type { StorageStats } from '@restgate/storage'
 
 /** What a converter produces for one device (structurally the `UplinkRecord` of ARCHITECTURE.md). */
 export interface UplinkRecordInput {

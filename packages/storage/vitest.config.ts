@@ -1,0 +1,9 @@
+import { defineProject, type ViteUserConfig } from 'vitest/config'
+
+const config: ViteUserConfig = defineProject({
+  ssr: { resolve: { conditions: ['@restgate/source'] } },
+  resolve: { conditions: ['@restgate/source'] },
+  test: { name: '@restgate/storage', include: ['src/**/*.test.ts', 'test/**/*.test.ts'], testTimeout: 20_000, hookTimeout: 20_000 },
+})
+
+export default config
