@@ -6,10 +6,11 @@
  * copy of examples/quickstart with free ports, the docs' request answered 200 and seen by the
  * sandbox's HTTP view. Skipped, with the reason, only when verdaccio is not installed.
  */
-import { execFile, spawn } from 'node:child_process'
-import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { execFile, execFileSync, spawn } from 'node:child_process'
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { promisify } from 'node:util'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { basicAuth, freePort, quickstartDir, repoRoot } from './_harness.ts'
@@ -37,6 +38,24 @@ function publicPackages(): WorkspacePackage[] {
     }
   }
   return out
+}
+
+/**
+ * better-sqlite3's install script (prebuild-install) downloads a prebuilt binary from GitHub, else
+ * compiles SQLite (over 5 minutes on a loaded 2-core machine). GitHub is not reachable here, so the
+ * binary pnpm built for the workspace is offered as a "local prebuild" (prebuild-install's
+ * `<pkg>_local_prebuilds` setting): the install script runs as for a user, only its download is
+ * local. The install folder pins better-sqlite3 to the workspace's version so the binary matches.
+ */
+function localSqlitePrebuild(into: string): { dir: string; version: string } {
+  const require = createRequire(join(repoRoot, 'packages/tb-client/package.json'))
+  const pkgFile = require.resolve('better-sqlite3/package.json')
+  const version = (JSON.parse(readFileSync(pkgFile, 'utf8')) as { version: string }).version
+  const dir = join(into, '.prebuilds')
+  mkdirSync(dir)
+  const name = `better-sqlite3-v${version}-node-v${process.versions.modules}-${process.platform}-${process.arch}.tar.gz`
+  execFileSync('tar', ['czf', join(dir, name), '-C', dirname(pkgFile), 'build/Release/better_sqlite3.node'])
+  return { dir, version }
 }
 
 const timings: Record<string, number> = {}
@@ -76,10 +95,13 @@ describe.skipIf(skip !== undefined)('installed from a registry', () => {
     // settings, e.g. nodedir for native builds, still apply)
     installDir = mkdtempSync(join(tmpdir(), 'restgate-install-'))
     writeFileSync(join(installDir, '.npmrc'), `registry=${registry.url}\nfund=false\naudit=false\nupdate-notifier=false\n`)
+    const sqlite = localSqlitePrebuild(installDir)
+    writeFileSync(join(installDir, 'package.json'), JSON.stringify({ private: true, overrides: { 'better-sqlite3': sqlite.version } }))
     await timed('npm install', () =>
       run('npm', ['i', '@restgate/gateway', '--registry', registry.url, '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], {
         cwd: installDir,
-        timeout: 5 * MINUTE,
+        timeout: 4 * MINUTE,
+        env: { ...process.env, npm_config_better_sqlite3_local_prebuilds: sqlite.dir },
       }).catch((error: Error & { stdout?: string; stderr?: string }) => {
         throw new Error(`npm install failed: ${error.message}\n${error.stdout ?? ''}\n${error.stderr ?? ''}\nregistry:\n${registry.output().slice(-2000)}`)
       }),
@@ -103,6 +125,11 @@ describe.skipIf(skip !== undefined)('installed from a registry', () => {
       // no workspace-only ranges leak into what users install
       expect(JSON.stringify(installed.dependencies ?? {}), p.name).not.toMatch(/workspace:|catalog:/)
     }
+  })
+
+  it('installs a working better-sqlite3 (sqlite storage) through its install script', async () => {
+    const { stdout } = await run(process.execPath, ['-e', "const D = require('better-sqlite3'); console.log(new D(':memory:').prepare('select 40 + 2 as x').get().x)"], { cwd: installDir })
+    expect(stdout.trim()).toBe('42')
   })
 
   it('`restgate --version` and `npx @restgate/gateway --version` print the package version', async () => {
