@@ -53,6 +53,8 @@ export async function startRegistry(options: { cacheDir: string; timeoutMs?: num
       'auth:',
       '  htpasswd:',
       `    file: ${JSON.stringify(join(dir, 'htpasswd'))}`,
+      // the legacy token is checked against the bcrypt hash on every request: keep it cheap
+      '    rounds: 4',
       'uplinks:',
       '  npmjs:',
       '    url: https://registry.npmjs.org/',

@@ -130,14 +130,14 @@ describe.skipIf(skip !== undefined)('installed from a registry', () => {
   it('installs a working better-sqlite3 (sqlite storage) through its install script', async () => {
     const { stdout } = await run(process.execPath, ['-e', "const D = require('better-sqlite3'); console.log(new D(':memory:').prepare('select 40 + 2 as x').get().x)"], { cwd: installDir })
     expect(stdout.trim()).toBe('42')
-  })
+  }, MINUTE)
 
   it('`restgate --version` and `npx @restgate/gateway --version` print the package version', async () => {
     const bin = join(installDir, 'node_modules/.bin/restgate')
     expect((await run(bin, ['--version'], { cwd: installDir })).stdout).toBe(`restgate ${gateway.version}\n`)
     const npx = await run('npx', ['--no-install', '@restgate/gateway', '--version'], { cwd: installDir })
     expect(npx.stdout).toBe(`restgate ${gateway.version}\n`)
-  })
+  }, MINUTE)
 
   it('runs the quickstart: the docs request is answered 200 and seen by the sandbox', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'restgate-quickstart-'))
@@ -191,5 +191,5 @@ describe.skipIf(skip !== undefined)('installed from a registry', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true })
     }
-  })
+  }, 2 * MINUTE)
 })
