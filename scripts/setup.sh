@@ -14,5 +14,11 @@ if [ -z "${npm_config_nodedir:-}" ]; then
   nd=$(npm config get nodedir 2>/dev/null || true)
   if [ -n "$nd" ] && [ "$nd" != "undefined" ] && [ "$nd" != "null" ]; then export npm_config_nodedir="$nd"; fi
 fi
+# Optional: systemd-analyze for the systemd unit test (skipped without it). Only as root with apt-get,
+# quietly, and never fatal.
+if ! command -v systemd-analyze >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends systemd; } >/dev/null 2>&1 ||
+    echo "setup: could not install systemd-analyze (optional; the systemd unit checks will be skipped)"
+fi
 if [ -f pnpm-lock.yaml ]; then pnpm install --frozen-lockfile; else pnpm install; fi
 if [ "${RESTGATE_SKIP_BUILD:-}" != "1" ]; then pnpm -s build >/dev/null || pnpm build; fi
