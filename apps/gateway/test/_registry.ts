@@ -1,9 +1,9 @@
 /**
  * A local npm registry for the install test: verdaccio 6.8 (a devDependency) as a child process on
- * 127.0.0.1 and a free port, config and storage in a temp folder. `@restgate/*` packages live only
- * here (published by the test; never proxied); every other package is proxied from the npm registry
- * (the published packages depend on aedes, mqtt, h3, zod, ...). Proxied packages are kept in a
- * cache folder under node_modules/.cache so a second run does not fetch them again.
+ * 127.0.0.1 and a free port, config and storage in a temp folder, no uplinks: it holds only the
+ * `@restgate/*` packages the test publishes. Installs point the `@restgate` scope at it
+ * (`@restgate:registry=`) and take every other package (aedes, mqtt, h3, zod, ...) from the npm
+ * registry as a user's install does, through npm's cache.
  */
 import { spawn, type ChildProcess } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
@@ -17,7 +17,7 @@ const here = dirname(fileURLToPath(import.meta.url))
 
 export interface Registry {
   url: string
-  /** An npm userconfig (`.npmrc`) with this registry and a publish token for it. */
+  /** An npm userconfig (`.npmrc`) with this registry as the default and a publish token for it. */
   npmrc: string
   /** Registry output so far (for failure messages). */
   output(): string
@@ -35,14 +35,12 @@ export function verdaccioBin(): string | undefined {
   }
 }
 
-export async function startRegistry(options: { cacheDir: string; timeoutMs?: number }): Promise<Registry> {
+export async function startRegistry(options: { timeoutMs?: number } = {}): Promise<Registry> {
   const bin = verdaccioBin()
   if (bin === undefined) throw new Error('verdaccio is not installed (a devDependency of @restgate/gateway): run `pnpm install`')
   const dir = mkdtempSync(join(tmpdir(), 'restgate-registry-'))
-  // proxied packages are cached across runs; our own are always fresh (and removed first, in case)
-  const storage = options.cacheDir
-  mkdirSync(storage, { recursive: true })
-  rmSync(join(storage, '@restgate'), { recursive: true, force: true })
+  const storage = join(dir, 'storage')
+  mkdirSync(storage)
   const port = await freePort()
   const url = `http://127.0.0.1:${port}/`
   const config = join(dir, 'config.yaml')
@@ -55,11 +53,6 @@ export async function startRegistry(options: { cacheDir: string; timeoutMs?: num
       `    file: ${JSON.stringify(join(dir, 'htpasswd'))}`,
       // the legacy token is checked against the bcrypt hash on every request: keep it cheap
       '    rounds: 4',
-      'uplinks:',
-      '  npmjs:',
-      '    url: https://registry.npmjs.org/',
-      '    timeout: 60s',
-      '    maxage: 7d',
       'packages:',
       "  '@restgate/*':",
       '    access: $all',
@@ -68,7 +61,6 @@ export async function startRegistry(options: { cacheDir: string; timeoutMs?: num
       "  '**':",
       '    access: $all',
       '    publish: $authenticated',
-      '    proxy: npmjs',
       'max_body_size: 100mb',
       'web:',
       '  enable: false',

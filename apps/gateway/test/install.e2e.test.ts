@@ -80,7 +80,7 @@ describe.skipIf(skip !== undefined)('installed from a registry', () => {
   beforeAll(async () => {
     // what `pnpm release` does first: build every package (turbo: cached when nothing changed)
     await timed('build', () => run('pnpm', ['exec', 'turbo', 'run', 'build', '--output-logs=errors-only'], { cwd: repoRoot, timeout: 4 * MINUTE }))
-    registry = await timed('registry start', () => startRegistry({ cacheDir: join(repoRoot, 'node_modules/.cache/restgate-verdaccio') }))
+    registry = await timed('registry start', () => startRegistry())
     // every public package, `workspace:^` and `catalog:` ranges replaced by pnpm
     await timed('publish', () =>
       run('pnpm', ['publish', '-r', '--registry', registry.url, '--no-git-checks', '--access', 'public'], {
@@ -91,14 +91,15 @@ describe.skipIf(skip !== undefined)('installed from a registry', () => {
         throw new Error(`pnpm publish failed: ${error.message}\n${error.stdout ?? ''}\n${error.stderr ?? ''}\nregistry:\n${registry.output().slice(-2000)}`)
       }),
     )
-    // an empty folder; the project .npmrc points npm at the local registry (the user's own npm
-    // settings, e.g. nodedir for native builds, still apply)
+    // an empty folder whose project .npmrc takes the @restgate scope from the local registry; the
+    // rest comes from the npm registry (npm's cache first) and the user's own npm settings (e.g.
+    // nodedir for native builds) still apply
     installDir = mkdtempSync(join(tmpdir(), 'restgate-install-'))
-    writeFileSync(join(installDir, '.npmrc'), `registry=${registry.url}\nfund=false\naudit=false\nupdate-notifier=false\n`)
+    writeFileSync(join(installDir, '.npmrc'), `@restgate:registry=${registry.url}\nfund=false\naudit=false\nupdate-notifier=false\n`)
     const sqlite = localSqlitePrebuild(installDir)
     writeFileSync(join(installDir, 'package.json'), JSON.stringify({ private: true, overrides: { 'better-sqlite3': sqlite.version } }))
     await timed('npm install', () =>
-      run('npm', ['i', '@restgate/gateway', '--registry', registry.url, '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], {
+      run('npm', ['i', '@restgate/gateway', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error'], {
         cwd: installDir,
         timeout: 4 * MINUTE,
         env: { ...process.env, npm_config_better_sqlite3_local_prebuilds: sqlite.dir },
@@ -115,7 +116,7 @@ describe.skipIf(skip !== undefined)('installed from a registry', () => {
     console.log(`install.e2e timings (ms): ${JSON.stringify(timings)}`)
   })
 
-  it('installs every public package from the registry, each with its LICENSE and metadata', () => {
+  it('installs every public package from the local registry, each with its LICENSE and metadata', () => {
     for (const p of publicPackages()) {
       const dir = join(installDir, 'node_modules', p.name)
       const installed = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as Record<string, unknown>
