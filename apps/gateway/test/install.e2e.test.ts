@@ -1,5 +1,6 @@
 /**
- * Installable for real: every public package is built, published to a local npm registry
+ * Installable for real: every public package is built and published as `pnpm release` does (build,
+ * `changeset publish`) to a local npm registry
  * (verdaccio, see _registry.ts), the CLI is installed from it into an empty folder with
  * `npm i @restgate/gateway`, and the README's quickstart runs from there: `restgate --version`
  * (and `npx @restgate/gateway --version`), then `restgate --config tb_gateway.json --sandbox` on a
@@ -81,14 +82,16 @@ describe.skipIf(skip !== undefined)('installed from a registry', () => {
     // what `pnpm release` does first: build every package (turbo: cached when nothing changed)
     await timed('build', () => run('pnpm', ['exec', 'turbo', 'run', 'build', '--output-logs=errors-only'], { cwd: repoRoot, timeout: 4 * MINUTE }))
     registry = await timed('registry start', () => startRegistry())
-    // every public package, `workspace:^` and `catalog:` ranges replaced by pnpm
+    // then what `pnpm release` does next: `changeset publish` (every public package not yet in the
+    // registry, through `pnpm publish`, which replaces the `workspace:^` and `catalog:` ranges);
+    // --no-git-tag: a test must not tag the repository
     await timed('publish', () =>
-      run('pnpm', ['publish', '-r', '--registry', registry.url, '--no-git-checks', '--access', 'public'], {
+      run('pnpm', ['exec', 'changeset', 'publish', '--no-git-tag'], {
         cwd: repoRoot,
         timeout: 3 * MINUTE,
-        env: { ...process.env, npm_config_userconfig: registry.npmrc },
+        env: { ...process.env, npm_config_userconfig: registry.npmrc, npm_config_registry: registry.url },
       }).catch((error: Error & { stdout?: string; stderr?: string }) => {
-        throw new Error(`pnpm publish failed: ${error.message}\n${error.stdout ?? ''}\n${error.stderr ?? ''}\nregistry:\n${registry.output().slice(-2000)}`)
+        throw new Error(`changeset publish failed: ${error.message}\n${error.stdout ?? ''}\n${error.stderr ?? ''}\nregistry:\n${registry.output().slice(-2000)}`)
       }),
     )
     // an empty folder whose project .npmrc takes the @restgate scope from the local registry; the
