@@ -1,11 +1,11 @@
 /**
  * Installable for real: every public package is built and published as `pnpm release` does (build,
- * `changeset publish`) to a local npm registry
- * (verdaccio, see _registry.ts), the CLI is installed from it into an empty folder with
- * `npm i @restgate/gateway`, and the README's quickstart runs from there: `restgate --version`
- * (and `npx @restgate/gateway --version`), then `restgate --config tb_gateway.json --sandbox` on a
- * copy of examples/quickstart with free ports, the docs' request answered 200 and seen by the
- * sandbox's HTTP view. Skipped, with the reason, only when verdaccio is not installed.
+ * `changeset publish`) to a local npm registry (verdaccio, see _registry.ts); the CLI is installed
+ * from it into an empty folder with `npm i @restgate/gateway` (and globally with `npm i -g`), and the
+ * README's quickstart runs from there: `restgate --version` (and `npx @restgate/gateway --version`),
+ * then `restgate --config tb_gateway.json --sandbox` on a copy of examples/quickstart with free
+ * ports, the docs' request answered 200 and seen by the sandbox's HTTP view. Prints the time of
+ * each phase. Skipped, with the reason, only when verdaccio is not installed.
  */
 import { execFile, execFileSync, spawn } from 'node:child_process'
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
@@ -142,6 +142,20 @@ describe.skipIf(skip !== undefined)('installed from a registry', () => {
     const npx = await run('npx', ['--no-install', '@restgate/gateway', '--version'], { cwd: installDir })
     expect(npx.stdout).toBe(`restgate ${gateway.version}\n`)
   }, MINUTE)
+
+  it('`npm i -g` puts a working `restgate` command on the PATH', async () => {
+    // a global install into its own prefix; --ignore-scripts because a global install cannot pin
+    // better-sqlite3 to the workspace's prebuilt binary (the local install above runs its script)
+    const prefix = join(installDir, 'global')
+    await timed('npm install -g', () =>
+      run('npm', ['i', '-g', '--prefix', prefix, `--@restgate:registry=${registry.url}`, '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', '@restgate/gateway'], {
+        cwd: installDir,
+        timeout: 3 * MINUTE,
+      }),
+    )
+    const { stdout } = await run('restgate', ['--version'], { env: { ...process.env, PATH: `${join(prefix, 'bin')}:${process.env.PATH ?? ''}` } })
+    expect(stdout).toBe(`restgate ${gateway.version}\n`)
+  }, 4 * MINUTE)
 
   it('runs the quickstart: the docs request is answered 200 and seen by the sandbox', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'restgate-quickstart-'))
