@@ -78,7 +78,13 @@ export async function startRegistry(options: { timeoutMs?: number } = {}): Promi
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()))
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
   let gone = false
-  void exited.then(() => (gone = true))
+  // last resort when the test worker exits without stop(): no registry is left running
+  const killOnExit = (): void => void child.kill('SIGKILL')
+  process.once('exit', killOnExit)
+  void exited.then(() => {
+    gone = true
+    process.off('exit', killOnExit)
+  })
   const stop = async (): Promise<void> => {
     if (!gone) child.kill('SIGTERM')
     await exited
