@@ -27,6 +27,16 @@ if [ -z "${npm_config_nodedir:-}" ]; then
   nd=$(npm config get nodedir 2>/dev/null || true)
   if [ -n "$nd" ] && [ "$nd" != "undefined" ] && [ "$nd" != "null" ]; then export npm_config_nodedir="$nd"; fi
 fi
+# Optional system tools that some tests use (each test skips with a message without its tool):
+# installed only as root with apt-get, quietly, and never fatal. RESTGATE_SKIP_APT=1 skips them all.
+optional_apt() { # <command that shows it is there> <Debian package> <what needs it>
+  command -v "$1" >/dev/null 2>&1 && return 0
+  [ "${RESTGATE_SKIP_APT:-}" = "1" ] || [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null 2>&1 && return 0
+  if [ -z "${apt_updated:-}" ]; then apt-get update -qq >/dev/null 2>&1 || true; apt_updated=1; fi
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$2" >/dev/null 2>&1 ||
+    echo "setup: could not install $2 (optional; $3 will be skipped)"
+}
+optional_apt systemd-analyze systemd "the systemd unit checks"
 if [ -f pnpm-lock.yaml ]; then "${pnpm_cmd[@]}" install --frozen-lockfile --reporter=silent; else "${pnpm_cmd[@]}" install --reporter=silent; fi
 if [ "${RESTGATE_SKIP_BUILD:-}" != "1" ]; then
   log=$(mktemp)

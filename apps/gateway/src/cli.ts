@@ -7,8 +7,11 @@ import { parseCommand, usage, UsageError, type Command } from './args.ts'
 import { createGateway } from './gateway.ts'
 import { loadGatewayFiles } from './load-config.ts'
 import { createConsoleLogger, toLogLevel } from './logger.ts'
+import { stopMessage } from './stop-message.ts'
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1'])
+/** How long a stop waits for ThingsBoard to confirm the outbox (systemd's TimeoutStopSec is above it). */
+const FLUSH_TIMEOUT_MS = 5_000
 
 /** Prints every problem and warning of a config, one line each with its JSON path. */
 function report(file: string, result: { issues: readonly ConfigIssue[]; warnings: readonly ConfigIssue[] }): void {
@@ -112,8 +115,10 @@ async function run(cmd: Extract<Command, { kind: 'run' }>): Promise<number> {
     return 1
   }
   const signal = await untilSignal()
-  logger.info(`${signal}: stopping (flushing the outbox for up to 5 s)`)
-  await gateway.stop({ flushTimeoutMs: 5_000 })
+  const st = gateway.tb.stats()
+  const said = stopMessage({ signal, connected: st.connected, undelivered: st.queued + st.inFlight, storage: loaded.value.gateway.storage.type, flushTimeoutMs: FLUSH_TIMEOUT_MS })
+  logger[said.level](said.message)
+  await gateway.stop({ flushTimeoutMs: FLUSH_TIMEOUT_MS })
   await sandbox?.stop()
   logger.info('stopped')
   return 0
