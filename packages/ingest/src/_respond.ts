@@ -28,6 +28,10 @@ export class Reply {
   readonly body: string
   readonly contentType: string
   headers: Record<string, string> | undefined
+  /** For the log line of a refused or partly dropped request: the error code, the device, what was dropped. */
+  code?: string
+  device?: string
+  dropped?: ReadonlyArray<{ key?: string; reason: string }>
 
   constructor(status: number, body: string, contentType: string, headers?: Record<string, string>) {
     this.status = status
@@ -55,8 +59,9 @@ export function preparedResponse(status: number, prepared: PreparedBody, headers
  * `unsuccessfulResponse` body with the same status and headers.
  */
 export function errorResponse(status: number, code: string, message: string, headers?: Record<string, string>, custom?: PreparedBody): Reply {
-  if (custom) return preparedResponse(status, custom, headers)
-  return jsonResponse(status, JSON.stringify({ error: reason(status), code, message }), headers)
+  const reply = custom ? preparedResponse(status, custom, headers) : jsonResponse(status, JSON.stringify({ error: reason(status), code, message }), headers)
+  reply.code = code
+  return reply
 }
 
 /** The h3 form of a reply. */
