@@ -50,6 +50,7 @@ function config(port: number): Record<string, unknown> {
 }
 
 const json = { 'content-type': 'application/json' }
+const payload = (name: string): Buffer => Buffer.from(JSON.stringify({ name, i: 7 }))
 
 describe('one gateway process on the original rest.json', () => {
   let sandbox: Sandbox & { port: number }
@@ -147,7 +148,6 @@ describe('one gateway process on the original rest.json', () => {
   })
 
   it('gzip and deflate bodies are inflated; a zip bomb is refused on its inflated size; other encodings get 415', async () => {
-    const payload = (name: string): Buffer => Buffer.from(JSON.stringify({ name, i: 7 }))
     for (const [encoding, bytes] of [
       ['gzip', gzipSync(payload('GZ-1'))],
       ['deflate', deflateSync(payload('DF-1'))],
@@ -177,17 +177,17 @@ describe('one gateway process on the original rest.json', () => {
   it('30 000 small objects (0.9 MB) are converted without holding other clients: small requests are answered meanwhile', async () => {
     const big = JSON.stringify(Array.from({ length: 30_000 }, (_, i) => ({ name: 'BULK', i })))
     expect(big.length).toBeGreaterThan(500_000)
-    let bigDone = false
+    const bigState = { done: false }
     const bigRequest = fetch(`${base}/bulk`, { method: 'POST', headers: json, body: big }).then(async (r) => {
-      bigDone = true
+      bigState.done = true
       return { status: r.status, body: (await r.json()) as { telemetry: number } }
     })
     // small requests one after another while the big one is in flight: several are answered before it
     let answeredMeanwhile = 0
-    for (let n = 0; !bigDone && n < 10_000; n++) {
+    for (let n = 0; !bigState.done && n < 10_000; n++) {
       const res = await fetch(`${base}/bulk`, { method: 'POST', headers: json, body: JSON.stringify({ name: 'SMALL', i: n }) })
       expect(res.status).toBe(200)
-      if (!bigDone) answeredMeanwhile++
+      if (!bigState.done) answeredMeanwhile++
     }
     const done = await bigRequest
     expect(done.status).toBe(200)

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { castValue, MAX_JSON_VALUE_DEPTH } from './cast.ts'
 
+const nest = (n: number): unknown => JSON.parse('['.repeat(n) + ']'.repeat(n))
+
 const ok = (value: unknown): { ok: true; value: unknown } => ({ ok: true, value })
 
 describe('castValue', () => {
@@ -110,7 +112,6 @@ describe('castValue', () => {
   })
 
   it('json: nesting deeper than MAX_JSON_VALUE_DEPTH is not cast (no recursion: 20 000 levels are fine to check)', () => {
-    const nest = (n: number): unknown => JSON.parse('['.repeat(n) + ']'.repeat(n))
     expect(castValue(nest(MAX_JSON_VALUE_DEPTH), 'json').ok).toBe(true)
     expect(castValue(nest(MAX_JSON_VALUE_DEPTH + 1), 'json')).toEqual({ ok: false, reason: `cannot cast an array to json: nested deeper than ${MAX_JSON_VALUE_DEPTH} levels` })
     expect(castValue(nest(20_000), 'json').ok).toBe(false)

@@ -376,7 +376,7 @@ describe('createJsonConverter: long arrays are converted in chunks', () => {
 
   it('more: a promise, with turns of the event loop between chunks; the same records in order, dropped with their index', async () => {
     const n = CHUNK_ELEMENTS * 4 + 3
-    const data = Array.from({ length: n }, (_, i) => (i === n - 1 ? { n: `D${i}`, t: 1e400 } : { n: `D${i}`, t: i }))
+    const data = Array.from({ length: n }, (_, i) => (i === n - 1 ? { n: `D${i}`, t: Number.POSITIVE_INFINITY } : { n: `D${i}`, t: i }))
     let turns = 0
     let counting = true
     const count = (): void => {
