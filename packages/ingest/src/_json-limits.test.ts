@@ -29,3 +29,19 @@ test('30 000 small objects: within a raised element limit, refused by the defaul
   expect(checkJsonLimits(text, { ...jsonLimitDefaults, maxElements: 30_000 })).toBeUndefined()
   expect(checkJsonLimits(text, jsonLimitDefaults)).toMatchObject({ code: 'TOO_MANY_ELEMENTS', message: expect.stringContaining('10000') })
 })
+
+test('the cheap pre-check never lets a breach through: exact answers around every bound', () => {
+  const small = { maxDepth: 2, maxElements: 2, maxKeys: 2 }
+  const cases: Array<[string, string | undefined]> = [
+    ['[[]]', undefined],
+    ['[[[]]]', 'BODY_TOO_DEEP'],
+    ['["[[[["]', undefined],
+    ['[1,2]', undefined],
+    ['[1,2,3]', 'TOO_MANY_ELEMENTS'],
+    ['{"a":1,"b":2}', undefined],
+    ['{"a":1,"b":2,"c":3}', 'TOO_MANY_KEYS'],
+    ['{"":0,"":0,"":0}', 'TOO_MANY_KEYS'],
+    ['{"a":"{{{{:::,,,"}', undefined],
+  ]
+  for (const [text, code] of cases) expect([text, checkJsonLimits(text, small)?.code]).toEqual([text, code])
+})

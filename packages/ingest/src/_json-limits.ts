@@ -29,8 +29,27 @@ const CLOSE_BRACKET = 0x5d
 const COMMA = 0x2c
 const COLON = 0x3a
 
+/** Occurrences of `ch` in `text`, counted up to `max + 1` (indexOf: much faster than a char loop). */
+function countUpTo(text: string, ch: string, max: number): number {
+  let n = 0
+  for (let i = text.indexOf(ch); i >= 0 && n <= max; i = text.indexOf(ch, i + 1)) n++
+  return n
+}
+
+/**
+ * Cheap bounds that settle the usual small body without the exact scan: the depth is at most the
+ * number of `{` and `[` (strings included); `n` elements take at least `2n + 1` characters and `n`
+ * keys at least `4n` (`"":0`), so a short text cannot have too many of either.
+ */
+function surelyWithin(text: string, limits: JsonLimits): boolean {
+  if (text.length > 2 * limits.maxElements + 1 || text.length > 4 * limits.maxKeys) return false
+  const braces = countUpTo(text, '{', limits.maxDepth)
+  return braces <= limits.maxDepth && braces + countUpTo(text, '[', limits.maxDepth) <= limits.maxDepth
+}
+
 /** `undefined` when `text` (about to be parsed as JSON) is within `limits`, else which limit it breaks. */
 export function checkJsonLimits(text: string, limits: JsonLimits): LimitBreach | undefined {
+  if (surelyWithin(text, limits)) return undefined
   const { maxDepth, maxElements, maxKeys } = limits
   let depth = 0
   let keys = 0
