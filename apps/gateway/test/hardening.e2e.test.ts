@@ -246,7 +246,8 @@ describe('one gateway process on the original rest.json', () => {
 
 describe('the CLI refuses bad configs and options with exit 2 and one clear line', () => {
   it("the original's shipped rest.json (CustomRestUplinkConverter is not shipped): validate and run exit 2; run never connects", async () => {
-    const sandbox = await startSandbox()
+    const events: string[] = []
+    const sandbox = await startSandbox({ log: (line) => events.push(line) })
     try {
       const port = await freePort()
       const folder = writeConfigFolder({
@@ -259,11 +260,16 @@ describe('the CLI refuses bad configs and options with exit 2 and one clear line
         expect(await validate.exited).toBe(2)
         expect(validate.output()).toContain('mapping[2].converter.extension')
         expect(validate.output()).toContain('CustomRestUplinkConverter')
+        // the connector file alone too
+        const validateRest = runCli(['validate', '--config', join(folder.dir, 'rest.json')])
+        expect(await validateRest.exited).toBe(2)
+        expect(validateRest.output()).toContain('cannot find extension "CustomRestUplinkConverter"')
         const run = runCli(['--config', folder.file])
         expect(await run.exited).toBe(2)
         expect(run.output()).toContain('CustomRestUplinkConverter')
         expect(run.output()).not.toMatch(/\n\s+at /)
-        expect(sandbox.state.clients.size).toBe(0)
+        // no MQTT client ever connected (the sandbox logs every connect)
+        expect(events.filter((l) => l.includes('connected'))).toEqual([])
         expect(sandbox.state.messageCount).toBe(0)
         expect(sandbox.state.refusedConnections).toBe(0)
       } finally {
@@ -286,6 +292,11 @@ describe('the CLI refuses bad configs and options with exit 2 and one clear line
       expect(out).toContain('in use')
       expect(out).not.toMatch(/\n\s+at /)
       expect(out.split('\n').filter((l) => l.includes('restgate:'))).toHaveLength(1)
+      // `restgate sandbox` alone: the same
+      const alone = runCli(['sandbox', '--port', String(port), '--http-port', '0'])
+      expect(await alone.exited).toBe(2)
+      expect(alone.output()).toContain('in use')
+      expect(alone.output()).not.toMatch(/\n\s+at /)
     } finally {
       blocker.close()
       folder.cleanup()
