@@ -12,9 +12,9 @@ import type { Sandbox } from '@restgate/sandbox'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { basicAuth, freePort, repoRoot, runCli, startSandbox, writeConfigFolder, type CliProcess } from './_harness.ts'
 
-/** The original gateway's shipped rest.json (spec/examples), which names `CustomRestUplinkConverter`. */
+/** The original gateway's shipped rest.json (a copy in config's fixtures), which names `CustomRestUplinkConverter`. */
 function originalRestJson(): Record<string, unknown> {
-  const file = join(repoRoot, '../../shared/spec/examples/original-rest.json')
+  const file = join(repoRoot, 'packages/config/test/fixtures/original-rest.json')
   return JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>
 }
 
