@@ -4,6 +4,7 @@ import { createRequire } from 'node:module'
 import { ConfigError, formatIssues, readConfig, type ConfigIssue } from '@restgate/config'
 import type { Sandbox, SandboxOptions } from '@restgate/sandbox'
 import { parseCommand, usage, UsageError, type Command } from './args.ts'
+import { checkExtensions, isConfigFailure } from './check-extensions.ts'
 import { createGateway } from './gateway.ts'
 import { loadGatewayFiles } from './load-config.ts'
 import { createConsoleLogger, toLogLevel } from './logger.ts'
@@ -49,12 +50,23 @@ async function validate(file: string): Promise<number> {
     const result = await loadGatewayFiles(file)
     report(file, { issues: result.ok ? [] : result.issues, warnings: result.warnings })
     if (!result.ok) return 2
+    // extensions (custom converters) are resolved and loaded too: a config naming one that is not there is invalid
+    const unloadable = await checkExtensions(result.value.connectors)
+    if (unloadable.length > 0) {
+      report(file, { issues: unloadable, warnings: [] })
+      return 2
+    }
     process.stdout.write(`${file}: valid (${result.value.connectors.length} REST connector(s))\n`)
     return 0
   }
   const result = await readConfig(file)
   report(file, result)
   if (!result.ok) return 2
+  const unloadable = await checkExtensions([result.config])
+  if (unloadable.length > 0) {
+    report(file, { issues: unloadable, warnings: [] })
+    return 2
+  }
   process.stdout.write(`${file}: valid (${result.config.mapping.length} endpoint(s))\n`)
   return 0
 }
@@ -65,6 +77,22 @@ async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
   return create(options)
 }
 
+/** Starts the sandbox; a port in use (or any listen failure) is one line on stderr and `undefined` (exit 2). */
+async function startSandbox(sandbox: Sandbox): Promise<{ mqttUrl: string; httpUrl?: string | undefined } | undefined> {
+  try {
+    return await sandbox.start()
+  } catch (error) {
+    const cause = (error as { cause?: { code?: unknown } }).cause
+    const inUse = cause?.code === 'EADDRINUSE' ? ' (the port is in use: stop what listens there or choose another port)' : ''
+    process.stderr.write(`restgate: ${(error as Error).message}${inUse}\n`)
+    await sandbox.stop().catch(() => {})
+    return undefined
+  }
+}
+
+/** The `--log-level` names: ours and the original's (`TRACE`, `WARNING`, `CRITICAL`, ...), any case. */
+const LOG_LEVEL_NAMES = ['trace', 'debug', 'info', 'warn', 'warning', 'error', 'critical', 'fatal', 'silent', 'none']
+
 async function runSandbox(cmd: Extract<Command, { kind: 'sandbox' }>): Promise<number> {
   const sandbox = await createSandbox({
     host: cmd.host,
@@ -73,7 +101,9 @@ async function runSandbox(cmd: Extract<Command, { kind: 'sandbox' }>): Promise<n
     ...(cmd.tokens.length > 0 ? { accessToken: cmd.tokens } : {}),
     log: (line: string) => process.stdout.write(`[sandbox] ${line}\n`),
   })
-  const { mqttUrl, httpUrl } = await sandbox.start()
+  const started = await startSandbox(sandbox)
+  if (started === undefined) return 2
+  const { mqttUrl, httpUrl } = started
   process.stdout.write(`sandbox: ThingsBoard Gateway API stand-in on ${mqttUrl}${httpUrl ? `, HTTP view on ${httpUrl}` : ''}\n`)
   await untilSignal()
   await sandbox.stop()
@@ -81,6 +111,10 @@ async function runSandbox(cmd: Extract<Command, { kind: 'sandbox' }>): Promise<n
 }
 
 async function run(cmd: Extract<Command, { kind: 'run' }>): Promise<number> {
+  if (cmd.logLevel !== undefined && !LOG_LEVEL_NAMES.includes(cmd.logLevel.toLowerCase())) {
+    process.stderr.write(`restgate: --log-level: expected one of debug, info, warn, error, silent (or the original's TRACE, WARNING, CRITICAL, FATAL, NONE); got "${cmd.logLevel}"\n`)
+    return 2
+  }
   const loaded = await loadGatewayFiles(cmd.config)
   report(cmd.config, { issues: loaded.ok ? [] : loaded.issues, warnings: loaded.warnings })
   if (!loaded.ok) return 2
@@ -101,17 +135,33 @@ async function run(cmd: Extract<Command, { kind: 'run' }>): Promise<number> {
       ...(token ? { accessToken: token } : {}),
       log: (line: string) => process.stdout.write(`[sandbox] ${line}\n`),
     })
-    const { mqttUrl, httpUrl } = await sandbox.start()
+    const started = await startSandbox(sandbox)
+    if (started === undefined) return 2
+    const { mqttUrl, httpUrl } = started
     process.stdout.write(`sandbox: ThingsBoard stand-in on ${mqttUrl}${httpUrl ? `; see what it received at ${httpUrl}/api/devices` : ''}\n`)
   }
-  const gateway = createGateway({ config: loaded.value, logger })
+  let gateway: ReturnType<typeof createGateway>
   try {
+    gateway = createGateway({ config: loaded.value, logger })
+  } catch (error) {
+    if (!isConfigFailure(error)) throw error
+    process.stderr.write(`restgate: ${cmd.config}: ${(error as Error).message}\n`)
+    await sandbox?.stop()
+    return 2
+  }
+  try {
+    // converters and extensions are loaded before anything connects: a config naming one that
+    // cannot be loaded stops here with exit 2, ThingsBoard never sees this gateway
     const { endpoints } = await gateway.start()
     for (const e of endpoints) process.stdout.write(`restgate: connector "${e.connector}" listening on ${e.url}\n`)
     process.stdout.write(`restgate: sending to ThingsBoard at ${tb.host}:${tb.port}; Ctrl+C to stop\n`)
   } catch (error) {
-    logger.error(`cannot start: ${(error as Error).message}`)
     await sandbox?.stop()
+    if (isConfigFailure(error)) {
+      process.stderr.write(`restgate: ${cmd.config}: ${(error as Error).message}\n`)
+      return 2
+    }
+    logger.error(`cannot start: ${(error as Error).message}`)
     return 1
   }
   const signal = await untilSignal()

@@ -171,7 +171,14 @@ export function createGateway(options: GatewayOptions): Gateway {
     async start() {
       if (started) throw new Error('gateway already started')
       started = true
-      await Promise.all([...connectors.map((c) => c.dispatcher.ready()), connectorRpc?.ready()])
+      // every converter (custom extensions too) is loaded before anything connects
+      try {
+        await Promise.all([...connectors.map((c) => c.dispatcher.ready()), ...connectors.map((c) => c.ingest.ready()), connectorRpc?.ready()])
+      } catch (error) {
+        await Promise.allSettled([...connectors.map((c) => c.dispatcher.close()), connectorRpc?.close()])
+        await tb.stop({ flushTimeoutMs: 0 })
+        throw error
+      }
       // The storage first (a durable one may fail: unwritable folder, ...): a gateway that cannot
       // store anything must not connect to ThingsBoard at all.
       try {

@@ -54,6 +54,18 @@ function tlsFiles(ctx: NormaliseContext, located: Located | undefined, ssl: bool
   }
 }
 
+const BODY_LIMIT_KEYS = ['maxJsonDepth', 'maxArrayElements', 'maxJsonKeys'] as const
+
+function bodyLimits(server: unknown): Partial<Pick<ServerConfig, (typeof BODY_LIMIT_KEYS)[number]>> {
+  const out: Partial<Pick<ServerConfig, (typeof BODY_LIMIT_KEYS)[number]>> = {}
+  if (!isObject(server)) return out
+  for (const key of BODY_LIMIT_KEYS) {
+    const value = numberOf(server[key])
+    if (value !== undefined) out[key] = value
+  }
+  return out
+}
+
 /** The normalised `ServerConfig` of a rest.json. */
 export function readServer(ctx: NormaliseContext, root: RawObject): ServerConfig {
   const server = section(ctx, root.server, 'server', restKeys.server)
@@ -66,5 +78,7 @@ export function readServer(ctx: NormaliseContext, root: RawObject): ServerConfig
     ssl,
     ...tlsFiles(ctx, at.security, ssl),
     bodyLimit: (isObject(server) ? numberOf(server.bodyLimit) : undefined) ?? serverDefaults.bodyLimit,
+    // the body limits are only set when given (their defaults are ingest's: serverDefaults lists them)
+    ...bodyLimits(server),
   }
 }

@@ -5,11 +5,14 @@
 import type { HttpMethod, ResponseConfig, ServerConfig, StorageConfig, ThingsboardConfig } from './model.ts'
 
 /** Server defaults (the docs' general-section table). */
-export const serverDefaults: Readonly<Pick<ServerConfig, 'host' | 'port' | 'ssl' | 'bodyLimit'>> = Object.freeze({
+export const serverDefaults: Readonly<Required<Pick<ServerConfig, 'host' | 'port' | 'ssl' | 'bodyLimit' | 'maxJsonDepth' | 'maxArrayElements' | 'maxJsonKeys'>>> = Object.freeze({
   host: '127.0.0.1',
   port: 5000,
   ssl: false,
   bodyLimit: 1024 * 1024,
+  maxJsonDepth: 32,
+  maxArrayElements: 10_000,
+  maxJsonKeys: 100_000,
 })
 
 /** Defaults of `mapping[].response` (docs' tables). */

@@ -152,8 +152,14 @@ export interface ServerConfig {
   key?: string
   /** CA for client certificates (mTLS); when set, clients must present a certificate. */
   clientCa?: string
-  /** Maximum request body in bytes. @default 1048576 */
+  /** Maximum request body in bytes (after inflating a gzip/deflate body). @default 1048576 */
   bodyLimit: number
+  /** Deepest nesting of objects and arrays in a JSON body (the body is level 1). @default 32 */
+  maxJsonDepth?: number
+  /** Most elements of a JSON array body (each element is converted on its own). @default 10000 */
+  maxArrayElements?: number
+  /** Most object keys in a JSON body, at every depth. @default 100000 */
+  maxJsonKeys?: number
 }
 
 export interface RestConnectorConfig {

@@ -50,6 +50,31 @@ function castBool(value: unknown): CastResult {
   return fail(value, 'bool')
 }
 
+/** Deepest nesting of a `json` value (or an object sent as JSON text); the value itself is level 1. */
+export const MAX_JSON_VALUE_DEPTH = 64
+
+/**
+ * Why `value` cannot be sent as JSON as it is, or `undefined`: a number JSON cannot hold (`1e400`
+ * parses to Infinity and would reach ThingsBoard as `null`), or nesting deeper than
+ * {@link MAX_JSON_VALUE_DEPTH}. Iterative: no recursion, whatever the depth.
+ */
+function unsendable(value: unknown): string | undefined {
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : 'not a finite number'
+  if (typeof value !== 'object' || value === null) return undefined
+  const stack: Array<{ v: object; depth: number }> = [{ v: value, depth: 1 }]
+  while (stack.length > 0) {
+    const { v, depth } = stack.pop() as { v: object; depth: number }
+    if (depth > MAX_JSON_VALUE_DEPTH) return `nested deeper than ${MAX_JSON_VALUE_DEPTH} levels`
+    const items: unknown[] = Array.isArray(v) ? v : Object.values(v)
+    for (const item of items) {
+      if (typeof item === 'number') {
+        if (!Number.isFinite(item)) return 'holds a number that is not finite'
+      } else if (typeof item === 'object' && item !== null) stack.push({ v: item, depth: depth + 1 })
+    }
+  }
+  return undefined
+}
+
 function castString(value: unknown): CastResult {
   switch (typeof value) {
     case 'string':
@@ -59,6 +84,8 @@ function castString(value: unknown): CastResult {
       return { ok: true, value: String(value) }
     case 'object': {
       if (value === null) return fail(value, 'string')
+      const why = unsendable(value)
+      if (why !== undefined) return fail(value, 'string', why)
       try {
         const json = JSON.stringify(value)
         if (json !== undefined) return { ok: true, value: json }
@@ -74,16 +101,20 @@ function castString(value: unknown): CastResult {
 
 function castJson(value: unknown, fromText: boolean): CastResult {
   if (fromText && typeof value === 'string') {
+    let parsed: unknown
     try {
-      return { ok: true, value: JSON.parse(value) as unknown }
+      parsed = JSON.parse(value)
     } catch {
       return { ok: true, value } // text that is not JSON is sent as a JSON string
     }
+    const why = unsendable(parsed)
+    return why === undefined ? { ok: true, value: parsed } : fail(value, 'json', why)
   }
   if (value === undefined || typeof value === 'function' || typeof value === 'symbol' || typeof value === 'bigint') {
     return fail(value, 'json')
   }
-  return { ok: true, value }
+  const why = unsendable(value)
+  return why === undefined ? { ok: true, value } : fail(value, 'json', why)
 }
 
 /**
@@ -93,7 +124,10 @@ function castJson(value: unknown, fromText: boolean): CastResult {
  * - `int`: an integer or integer-valued string; a fractional value is an error, not a truncation.
  * - `bool`: `true`/`false`, `"true"`/`"false"` in any case, `1`/`0`, `"1"`/`"0"`.
  * - `json`: the value as is; with `fromText` (a constant or a template with literal text), text
- *   that parses as JSON becomes that JSON value, other text stays a string.
+ *   that parses as JSON becomes that JSON value, other text stays a string. A value holding a
+ *   number JSON cannot carry (Infinity, NaN: `1e400` in a body) or nested deeper than
+ *   {@link MAX_JSON_VALUE_DEPTH} levels is not cast (dropped and reported, as `double` does);
+ *   the same holds for an object or array cast to `string`.
  * `null` and `undefined` never cast (the caller reports them as missing).
  */
 export function castValue(value: unknown, type: ValueType, fromText = false): CastResult {

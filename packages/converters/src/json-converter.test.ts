@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ConverterError } from './errors.ts'
-import { createJsonConverter } from './json-converter.ts'
+import { CHUNK_ELEMENTS, createJsonConverter } from './json-converter.ts'
 import { createRequestInfo } from './request-info.ts'
 import { createTestConverterConfig, type TestConverterConfigInit } from './test-config.ts'
 import type { ConvertResult } from './types.ts'
@@ -359,5 +359,44 @@ describe('createJsonConverter: purity', () => {
       records: [{ deviceName: 'X', deviceType: 'default', attributes: { m: '{"a":1}' }, telemetry: [{ ts: T0, values: { t: 1.5 } }] }],
       dropped: [],
     })
+  })
+})
+
+describe('createJsonConverter: long arrays are converted in chunks', () => {
+  const init: TestConverterConfigInit = { deviceName: '${n}', timeseries: [{ key: 't', value: '${t}', type: 'double' }] }
+
+  it('up to CHUNK_ELEMENTS elements: a plain result, at once', () => {
+    const out = createJsonConverter(createTestConverterConfig(init)).convert(
+      Array.from({ length: CHUNK_ELEMENTS }, (_, i) => ({ n: `D${i}`, t: i })),
+      request,
+    )
+    expect(out).not.toBeInstanceOf(Promise)
+    expect((out as ConvertResult).records).toHaveLength(CHUNK_ELEMENTS)
+  })
+
+  it('more: a promise, with turns of the event loop between chunks; the same records in order, dropped with their index', async () => {
+    const n = CHUNK_ELEMENTS * 4 + 3
+    const data = Array.from({ length: n }, (_, i) => (i === n - 1 ? { n: `D${i}`, t: Number.POSITIVE_INFINITY } : { n: `D${i}`, t: i }))
+    let turns = 0
+    let counting = true
+    const count = (): void => {
+      turns++
+      if (counting) setImmediate(count)
+    }
+    setImmediate(count)
+    const out = createJsonConverter(createTestConverterConfig(init)).convert(data, request)
+    expect(out).toBeInstanceOf(Promise)
+    const result = await out
+    counting = false
+    // 5 chunks: other callbacks ran between them
+    expect(turns).toBeGreaterThanOrEqual(4)
+    expect(result.records.map((r) => r.deviceName)).toEqual(data.slice(0, n - 1).map((d) => d.n))
+    expect(result.dropped).toEqual([{ path: 'mapping[0].converter.timeseries[0].value', key: 't', index: n - 1, reason: 'cannot cast Infinity to double: not a finite number' }])
+  })
+
+  it('a bad element in a later chunk rejects the whole conversion (nothing half-converted is returned)', async () => {
+    const data: unknown[] = Array.from({ length: CHUNK_ELEMENTS * 2 }, (_, i) => ({ n: `D${i}`, t: i }))
+    data[CHUNK_ELEMENTS + 1] = 7
+    await expect(createJsonConverter(createTestConverterConfig(init)).convert(data, request)).rejects.toMatchObject({ code: 'BODY_SHAPE' })
   })
 })

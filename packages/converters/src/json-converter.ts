@@ -225,10 +225,20 @@ function newState(data: Record<string, unknown>, index: number | undefined, requ
 }
 
 /**
+ * Elements of an array body converted in one go: a longer array is converted in chunks of this
+ * size with a turn of the event loop between them (`convert` then returns a promise), so one big
+ * body never holds other requests for more than about a millisecond at a time.
+ */
+export const CHUNK_ELEMENTS = 256
+
+const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+/**
  * The built-in JSON converter. Every template is compiled here, once; `convert` only looks values
  * up. A JSON array converts every element (each may be another device). A missing device name
  * throws ConverterError `DEVICE_NAME_MISSING` (the whole request fails); a datapoint whose value is
- * missing, `null` or cannot be cast to its `type` is left out and listed in `dropped`.
+ * missing, `null` or cannot be cast to its `type` is left out and listed in `dropped`. An array of
+ * more than {@link CHUNK_ELEMENTS} elements is converted in chunks (a promise is returned).
  *
  * @throws {ConverterError} `CONVERTER_CONFIG` when a template does not compile or a constant value
  *   cannot be cast to its type.
@@ -236,19 +246,33 @@ function newState(data: Record<string, unknown>, index: number | undefined, requ
 export function createJsonConverter(config: ConverterConfig): UplinkConverter {
   const compiled: CompiledConverter & { tsFields: boolean } = { ...compileConverter(config), tsFields: false }
   compiled.tsFields = compiled.timeseries.some((item) => item.tsField !== undefined)
+  const convertRange = (data: unknown[], from: number, to: number, request: RequestInfo, records: UplinkRecord[], dropped: DroppedDatapoint[]): void => {
+    for (let i = from; i < to; i++) {
+      const element: unknown = data[i]
+      if (!isPlainObject(element)) {
+        throw new ConverterError('BODY_SHAPE', `body element [${i}] is ${kindOf(element)}, expected a JSON object`, { path: config.path, index: i })
+      }
+      const record = convertElement(compiled, newState(element, i, request, dropped))
+      if (record !== undefined) records.push(record)
+    }
+  }
+  /** A long array, converted `CHUNK_ELEMENTS` at a time, yielding to the event loop between chunks. */
+  const convertInChunks = async (data: unknown[], request: RequestInfo): Promise<ConvertResult> => {
+    const dropped: DroppedDatapoint[] = []
+    const records: UplinkRecord[] = []
+    for (let from = 0; from < data.length; from += CHUNK_ELEMENTS) {
+      if (from > 0) await nextTurn()
+      convertRange(data, from, Math.min(data.length, from + CHUNK_ELEMENTS), request, records, dropped)
+    }
+    return { records, dropped }
+  }
   return {
-    convert(data: unknown, request: RequestInfo): ConvertResult {
+    convert(data: unknown, request: RequestInfo): ConvertResult | Promise<ConvertResult> {
       const dropped: DroppedDatapoint[] = []
       const records: UplinkRecord[] = []
       if (Array.isArray(data)) {
-        for (let i = 0; i < data.length; i++) {
-          const element: unknown = data[i]
-          if (!isPlainObject(element)) {
-            throw new ConverterError('BODY_SHAPE', `body element [${i}] is ${kindOf(element)}, expected a JSON object`, { path: config.path, index: i })
-          }
-          const record = convertElement(compiled, newState(element, i, request, dropped))
-          if (record !== undefined) records.push(record)
-        }
+        if (data.length > CHUNK_ELEMENTS) return convertInChunks(data, request)
+        convertRange(data, 0, data.length, request, records, dropped)
       } else if (isPlainObject(data)) {
         const record = convertElement(compiled, newState(data, undefined, request, dropped))
         if (record !== undefined) records.push(record)

@@ -64,14 +64,9 @@ export class AttributeRequestRoute extends EndpointRoute {
       const what = name.missing.length > 0 ? `\${${name.missing.join('}, ${')}} not found in the request` : 'it is empty'
       return this.fail(400, 'DEVICE_NAME_MISSING', `${this.config.path}.deviceNameExpression "${this.config.deviceNameExpression}": ${what}`)
     }
+    // as the original: a request naming no attribute is sent with `"keys": []`, and ThingsBoard's
+    // answer (it returns every attribute of that scope) is the response
     const keys = this.#keysOf(data)
-    if (keys.length === 0) {
-      return this.fail(
-        400,
-        'ATTRIBUTE_KEYS_MISSING',
-        `${this.config.path}.attributeNameExpression "${this.config.attributeNameExpression}": no attribute name found in the request`,
-      )
-    }
     const device = name.value
     const sink = this.rt.sink
     this.rt.waiting++
@@ -79,18 +74,24 @@ export class AttributeRequestRoute extends EndpointRoute {
       const answer = await (sink.requestAttributes as NonNullable<typeof sink.requestAttributes>)({ device, keys, client: this.#client }, this.#timeoutMs)
       return jsonResponse(200, JSON.stringify(answer === undefined ? null : answer))
     } catch (error) {
-      const code = codeOf(error)
-      if (code === 'TIMEOUT') {
-        return this.fail(408, 'ATTRIBUTE_REQUEST_TIMEOUT', `ThingsBoard did not answer the attribute request for device "${device}" within ${this.#timeoutMs / 1000} s`)
-      }
-      const retryAfter = { 'retry-after': retryAfterOf(error, this.rt.retryAfterSeconds) }
-      if (code === 'NOT_CONNECTED') {
-        return this.fail(503, 'NOT_CONNECTED', 'the gateway is not connected to ThingsBoard; retry later', retryAfter)
-      }
-      this.rt.logger.error('attribute request failed', { device, error: String(error) })
-      return this.fail(503, 'ATTRIBUTE_REQUEST_FAILED', `the attribute request for device "${device}" failed; retry later`, retryAfter)
+      const reply = this.#failed(error, device)
+      reply.device = device
+      return reply
     } finally {
       this.rt.waiting--
     }
+  }
+
+  #failed(error: unknown, device: string): Reply {
+    const code = codeOf(error)
+    if (code === 'TIMEOUT') {
+      return this.fail(408, 'ATTRIBUTE_REQUEST_TIMEOUT', `ThingsBoard did not answer the attribute request for device "${device}" within ${this.#timeoutMs / 1000} s`)
+    }
+    const retryAfter = { 'retry-after': retryAfterOf(error, this.rt.retryAfterSeconds) }
+    if (code === 'NOT_CONNECTED') {
+      return this.fail(503, 'NOT_CONNECTED', 'the gateway is not connected to ThingsBoard; retry later', retryAfter)
+    }
+    this.rt.logger.error('attribute request failed', { device, error: String(error) })
+    return this.fail(503, 'ATTRIBUTE_REQUEST_FAILED', `the attribute request for device "${device}" failed; retry later`, retryAfter)
   }
 }

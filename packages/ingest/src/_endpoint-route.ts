@@ -9,6 +9,7 @@ import type { EndpointConfig } from '@restgate/config'
 import type { H3Event, HTTPResponse } from 'h3'
 import { type Authenticator, compileAuth, describeAuthFailure } from './_auth.ts'
 import { type ContentType, parseContentType } from './_content-type.ts'
+import { codingOf, inflateBody } from './_inflate.ts'
 import { type JsonObject, mergeData, parseBody } from './_parse.ts'
 import { H3View, NodeView, type RequestView } from './_request-view.ts'
 import { errorResponse, type PreparedBody, type Reply, toHttpResponse, writeReply } from './_respond.ts'
@@ -110,13 +111,34 @@ export abstract class EndpointRoute {
     rt.requests++
     rt.inFlight++
     try {
-      return rt.finish(await this.process(req))
+      const reply = await this.process(req)
+      if (reply.status >= 400 || reply.dropped !== undefined) this.#logOutcome(reply)
+      return rt.finish(reply)
     } catch (error) {
       rt.logger.error('request failed unexpectedly', { endpoint: this.endpoint.endpoint, path: this.endpoint.path, error: String(error) })
       return rt.finish(this.fail(500, 'INTERNAL_ERROR', 'the request could not be handled; the gateway log has the details'))
     } finally {
       rt.inFlight--
     }
+  }
+
+  /**
+   * One line per refused (status >= 400, but 401: see `receive`) or partly dropped request,
+   * rate-limited per endpoint, status and code. Values go to the logger as data fields.
+   */
+  #logOutcome(reply: Reply): void {
+    const status = reply.status
+    if (status === 401) return
+    const endpoint = this.endpoint.endpoint
+    const code = reply.code ?? (status < 400 ? 'DROPPED' : 'ERROR')
+    const data: Record<string, unknown> = { endpoint, status, code }
+    if (reply.device !== undefined) data.device = reply.device
+    if (reply.dropped !== undefined) {
+      data.droppedCount = reply.dropped.length
+      data.dropped = reply.dropped.slice(0, 10).map((d) => (d.key === undefined ? d.reason : `${d.key}: ${d.reason}`))
+    }
+    const msg = status < 400 ? 'request partly dropped' : 'request refused'
+    this.rt.requestLog.report('warn', `r\0${endpoint}\0${status}\0${code}`, msg, data, { endpoint, status, code })
   }
 
   /** An error answer: the configured `unsuccessfulResponse` when given, else the JSON error body. */
@@ -130,7 +152,15 @@ export abstract class EndpointRoute {
     if (this.auth) {
       const failure = this.auth.check(req.header('authorization'))
       if (failure) {
-        this.rt.logger.debug('request refused: authentication failed', { endpoint: this.endpoint.endpoint, reason: failure })
+        const endpoint = this.endpoint.endpoint
+        const source = req.remoteAddress ?? 'unknown'
+        this.rt.requestLog.report(
+          'warn',
+          `a\0${endpoint}\0${source}`,
+          'authentication failed',
+          { endpoint, source, reason: failure, status: 401 },
+          { endpoint, source },
+        )
         const extra = closeIfBodyPending(req)
         const challenge = { 'www-authenticate': this.auth.challenge }
         return this.fail(401, 'UNAUTHORIZED', describeAuthFailure(failure, this.auth.challenge), extra ? { ...challenge, ...extra } : challenge)
@@ -139,8 +169,19 @@ export abstract class EndpointRoute {
     const contentTypeHeader = req.header('content-type')
     const type = parseContentType(contentTypeHeader)
     const method = req.method
+    const bodiless = method === 'GET' || method === 'HEAD'
     let bytes: Uint8Array = NO_BYTES
-    if (method !== 'GET' && method !== 'HEAD') {
+    if (!bodiless) {
+      const encodingHeader = req.header('content-encoding')
+      const coding = encodingHeader === null ? 'identity' : codingOf(encodingHeader)
+      if (coding === undefined) {
+        return this.fail(
+          415,
+          'UNSUPPORTED_ENCODING',
+          `content encoding "${encodingHeader}" is not supported; send the body uncompressed, gzip or deflate`,
+          closeIfBodyPending(req),
+        )
+      }
       if (this.strict && type.kind === 'other') {
         return this.fail(
           415,
@@ -160,13 +201,24 @@ export abstract class EndpointRoute {
         return this.fail(400, 'REQUEST_ABORTED', 'the connection closed before the whole body arrived', CLOSE)
       }
       bytes = read.bytes
+      if (coding !== 'identity' && bytes.byteLength > 0) {
+        const inflated = await inflateBody(coding, bytes, this.bodyLimit)
+        if (!inflated.ok) {
+          return inflated.reason === 'too-large'
+            ? this.fail(413, 'BODY_TOO_LARGE', `the ${coding} body inflates to more than the limit of ${this.bodyLimit} bytes`)
+            : this.fail(400, 'INVALID_COMPRESSION', `the body is not valid ${coding} data: ${inflated.message}`)
+        }
+        bytes = inflated.bytes
+      }
     }
     const params = paramsOf(req.params)
     const query = queryOf(req.search)
-    if (bytes.byteLength === 0 && !hasKeys(params) && !hasKeys(query)) {
-      return this.fail(415, 'NO_DATA', 'the request carries no data: no body, no query string and no path parameters')
+    // as the original: a GET without query (or path parameters) is refused; an empty POST, PUT, ...
+    // runs the converter on no data (a device that only announces its constant attributes)
+    if (bodiless && !hasKeys(params) && !hasKeys(query)) {
+      return this.fail(415, 'NO_DATA', 'the request carries no data: no query string and no path parameters')
     }
-    const parsed = parseBody(bytes, type, this.strict)
+    const parsed = parseBody(bytes, type, this.strict, this.rt.limits)
     if (!parsed.ok) return this.fail(parsed.status, parsed.code, parsed.message)
     const merged = mergeData(params, parsed.value, query, this.strict)
     if (!merged.ok) return this.fail(merged.status, merged.code, merged.message)

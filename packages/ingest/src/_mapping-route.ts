@@ -5,9 +5,9 @@
  */
 import { isOutboxFull } from '@restgate/core'
 import type { MappingConfig } from '@restgate/config'
-import { ConverterError, loadConverter, type ConvertResult, type UplinkConverter } from '@restgate/converters'
+import { ConverterError, loadConverter, type ConvertResult, type UplinkConverter, type UplinkRecord } from '@restgate/converters'
 import { EndpointRoute } from './_endpoint-route.ts'
-import { droppedForResponse, isConvertResult, summariseRecords } from './_records.ts'
+import { droppedForResponse, isConvertResult, type RecordSummary, summariseRecords } from './_records.ts'
 import { IncomingRequest } from './_request-info.ts'
 import type { RequestView } from './_request-view.ts'
 import { jsonResponse, type PreparedBody, prepareBody, preparedResponse, Reply } from './_respond.ts'
@@ -16,6 +16,11 @@ import { IngestError } from './errors.ts'
 
 /** Converter errors that mean "the request does not fit the mapping", i.e. the client's fault. */
 const CLIENT_ERRORS: ReadonlySet<string> = new Set(['DEVICE_NAME_MISSING', 'BODY_SHAPE'])
+
+/** `record` with the client attribute `responseExpected: true` added (a copy: the converter's objects stay as they are). */
+function withResponseExpected(record: UplinkRecord): UplinkRecord {
+  return { ...record, attributes: { ...record.attributes, responseExpected: true } }
+}
 
 function isThenable<T>(value: T | Promise<T>): value is Promise<T> {
   return typeof (value as { then?: unknown } | null)?.then === 'function'
@@ -87,21 +92,41 @@ export class MappingRoute extends EndpointRoute {
     const summary = summariseRecords(result.records)
     if (typeof summary === 'string') return this.#badResult(summary)
     const records = result.records
+    const device = records.length > 0 ? (records[0] as UplinkRecord).deviceName : undefined
     if (records.length > 0) {
+      // as the original: the device's data carries the client attribute `responseExpected: true`
+      // (ThingsBoard rule chains react to it and answer with `responseAttribute`)
+      if (this.#waitKey !== undefined) records[0] = withResponseExpected(records[0] as UplinkRecord)
       try {
         await this.rt.sink.accept(records, this.rt.acceptMeta)
       } catch (error) {
-        return this.#sinkFailed(error)
+        const reply = this.#sinkFailed(error)
+        reply.device = device
+        return reply
       }
       this.rt.records += records.length
-      if (this.#waitKey !== undefined) return this.#awaitAnswer(req, (records[0] as { deviceName: string }).deviceName, this.#waitKey)
+      if (this.#waitKey !== undefined) {
+        const reply = await this.#awaitAnswer(req, device as string, this.#waitKey)
+        if (reply.status >= 400) reply.device = device
+        return reply
+      }
     }
+    const lost = result.dropped === undefined || result.dropped.length === 0 ? undefined : result.dropped.filter((d) => d.warning !== true)
+    const reply = this.#success(summary, result.dropped)
+    if (lost !== undefined && lost.length > 0) {
+      reply.device = device
+      reply.dropped = lost
+    }
+    return reply
+  }
+
+  #success(summary: RecordSummary, all: ConvertResult['dropped']): Reply {
     if (this.#successBody) return preparedResponse(200, this.#successBody)
-    if (result.dropped === undefined || result.dropped.length === 0) {
+    if (all === undefined || all.length === 0) {
       // what JSON.stringify gives for the object below when nothing was dropped (counts are integers)
       return jsonResponse(200, `{"status":"ok","devices":${summary.devices},"attributes":${summary.attributes},"telemetry":${summary.telemetry},"dropped":[]}`)
     }
-    const { dropped, warnings } = droppedForResponse(result.dropped)
+    const { dropped, warnings } = droppedForResponse(all)
     const body: Record<string, unknown> = { status: 'ok', ...summary, dropped }
     if (warnings.length > 0) body.warnings = warnings
     return jsonResponse(200, JSON.stringify(body))
@@ -128,7 +153,7 @@ export class MappingRoute extends EndpointRoute {
   #sinkFailed(error: unknown): Reply {
     const retryAfter = { 'retry-after': retryAfterOf(error, this.rt.retryAfterSeconds) }
     if (isOutboxFull(error)) {
-      this.rt.logger.warn('data refused: the outbox is full', { endpoint: this.mapping.endpoint })
+      // logged (rate-limited) as a refused request with code OUTBOX_FULL
       return this.fail(503, 'OUTBOX_FULL', 'the gateway storage is full; nothing was stored, retry later', retryAfter)
     }
     this.rt.logger.error('data could not be stored', { endpoint: this.mapping.endpoint, error: String(error) })

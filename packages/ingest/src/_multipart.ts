@@ -3,11 +3,12 @@
  * Content-Type of each non-file part (JSON parts are parsed as JSON, like the original gateway).
  * File parts (with a `filename`) are counted and skipped; the raw body stays with the caller.
  */
+import { checkJsonLimits, jsonLimitDefaults, type JsonLimits, type LimitBreach } from './_json-limits.ts'
 import { decodeText, decoderFor, parseContentType, unquote } from './_content-type.ts'
 
 export type MultipartResult =
   | { ok: true; fields: Record<string, unknown>; files: number }
-  | { ok: false; code: 'MULTIPART_INVALID' | 'INVALID_ENCODING'; message: string }
+  | { ok: false; code: 'MULTIPART_INVALID' | 'INVALID_ENCODING' | LimitBreach['code']; message: string }
 
 const CRLF = Buffer.from('\r\n')
 const HEADER_END = Buffer.from('\r\n\r\n')
@@ -67,7 +68,7 @@ function parseHeaders(text: string): PartHeaders {
 }
 
 /** Reads the fields of a multipart/form-data body delimited by `boundary`. */
-export function parseMultipart(body: Uint8Array, boundary: string | undefined): MultipartResult {
+export function parseMultipart(body: Uint8Array, boundary: string | undefined, limits: JsonLimits = jsonLimitDefaults): MultipartResult {
   if (!boundary) return { ok: false, code: 'MULTIPART_INVALID', message: 'multipart body without a boundary parameter' }
   const buf = Buffer.from(body.buffer, body.byteOffset, body.byteLength)
   const delimiter = Buffer.from(`--${boundary}`)
@@ -111,6 +112,8 @@ export function parseMultipart(body: Uint8Array, boundary: string | undefined): 
     }
     let value: unknown = text
     if (type.kind === 'json') {
+      const breach = checkJsonLimits(text, limits)
+      if (breach) return { ok: false, code: breach.code, message: `multipart field "${headers.name}": ${breach.message}` }
       try {
         value = JSON.parse(text)
       } catch {

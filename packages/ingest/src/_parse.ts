@@ -6,6 +6,7 @@
  * raw bytes) never fails.
  */
 import { decodeText, decoderFor, type ContentType } from './_content-type.ts'
+import { checkJsonLimits, type JsonLimits } from './_json-limits.ts'
 import { parseMultipart } from './_multipart.ts'
 
 export type JsonObject = Record<string, unknown>
@@ -14,7 +15,7 @@ export type BodyValue = JsonObject | unknown[] | undefined
 
 export interface ParseFailure {
   ok: false
-  status: 400 | 415
+  status: 400 | 413 | 415
   code: string
   message: string
 }
@@ -25,7 +26,7 @@ export type DataResult = { ok: true; data: JsonObject | unknown[] } | ParseFailu
 
 const EMPTY: ParseResult = { ok: true, value: undefined }
 
-function fail(status: 400 | 415, code: string, message: string): ParseFailure {
+function fail(status: 400 | 413 | 415, code: string, message: string): ParseFailure {
   return { ok: false, status, code, message }
 }
 
@@ -53,12 +54,23 @@ function mayBeJson(text: string): boolean {
   return false
 }
 
-/** Reads `bytes` by the rules above; an empty body gives `undefined`. */
-export function parseBody(bytes: Uint8Array, type: ContentType, strict: boolean): ParseResult {
+/** A limit breach as a refusal: too deep is a 400, too many elements or keys a 413. */
+function overLimit(text: string, limits: JsonLimits): ParseFailure | undefined {
+  const breach = checkJsonLimits(text, limits)
+  return breach === undefined ? undefined : fail(breach.code === 'BODY_TOO_DEEP' ? 400 : 413, breach.code, breach.message)
+}
+
+/**
+ * Reads `bytes` by the rules above; an empty body gives `undefined`. Text about to be parsed as
+ * JSON is first checked against `limits` (in both modes: the limits protect the gateway).
+ */
+export function parseBody(bytes: Uint8Array, type: ContentType, strict: boolean, limits: JsonLimits): ParseResult {
   if (bytes.byteLength === 0) return EMPTY
   if (type.kind === 'multipart') {
-    const parsed = parseMultipart(bytes, type.boundary)
+    const parsed = parseMultipart(bytes, type.boundary, limits)
     if (parsed.ok) return { ok: true, value: parsed.fields }
+    if (parsed.code === 'TOO_MANY_KEYS' || parsed.code === 'TOO_MANY_ELEMENTS') return fail(413, parsed.code, parsed.message)
+    if (parsed.code === 'BODY_TOO_DEEP') return fail(400, parsed.code, parsed.message)
     return strict ? fail(400, parsed.code, parsed.message) : EMPTY
   }
   const decoder = decoderFor(type.charset)
@@ -68,6 +80,8 @@ export function parseBody(bytes: Uint8Array, type: ContentType, strict: boolean)
     return strict ? fail(400, 'INVALID_ENCODING', `the body is not valid ${type.charset ?? 'UTF-8'} text`) : EMPTY
   }
   if (type.kind === 'json') {
+    const refused = overLimit(text, limits)
+    if (refused) return refused
     let parsed: unknown
     try {
       parsed = JSON.parse(text)
@@ -80,6 +94,8 @@ export function parseBody(bytes: Uint8Array, type: ContentType, strict: boolean)
       : { ok: true, value: { text } }
   }
   if (mayBeJson(text)) {
+    const refused = overLimit(text, limits)
+    if (refused) return refused
     let parsed: unknown
     let isJson = true
     try {

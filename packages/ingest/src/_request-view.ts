@@ -33,6 +33,8 @@ export interface RequestView {
   readBody(limit: number, contentLength: number | undefined): Promise<ReadResult> | ReadResult
   /** Aborts when the client goes away before the answer. */
   readonly signal: AbortSignal
+  /** The client's address (for log lines), when known. */
+  readonly remoteAddress: string | undefined
 }
 
 export class H3View implements RequestView {
@@ -60,6 +62,10 @@ export class H3View implements RequestView {
 
   get signal(): AbortSignal {
     return this.#event.req.signal
+  }
+
+  get remoteAddress(): string | undefined {
+    return (this.#event.runtime?.node?.req as IncomingMessage | undefined)?.socket?.remoteAddress
   }
 
   header(name: string): string | null {
@@ -117,6 +123,10 @@ export class NodeView implements RequestView {
 
   readBody(limit: number, contentLength: number | undefined): Promise<ReadResult> | ReadResult {
     return checkLength(limit, contentLength) ?? readNodeBody(this.#req, limit)
+  }
+
+  get remoteAddress(): string | undefined {
+    return this.#req.socket?.remoteAddress
   }
 
   /** Created on first use (only long waits need it): aborts when the connection closes unanswered. */

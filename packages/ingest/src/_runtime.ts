@@ -1,5 +1,7 @@
 /** State shared by every route of one ingest server: the sink, the logger and the counters. */
 import { isOutboxFull } from '@restgate/core'
+import { jsonLimitDefaults, type JsonLimits } from './_json-limits.ts'
+import { LogLimiter } from './_log-limiter.ts'
 import type { Reply } from './_respond.ts'
 import type { Logger } from './logger.ts'
 import type { IngestSink, IngestStats } from './types.ts'
@@ -11,6 +13,10 @@ export class IngestRuntime {
   /** The `meta` of every `sink.accept` (one frozen object, not one per request). */
   readonly acceptMeta: { readonly connectorName: string }
   readonly retryAfterSeconds: number
+  /** Bounds of one JSON body (depth, top-level elements, keys). */
+  readonly limits: JsonLimits
+  /** Rate-limited lines for refused requests and failed authentications. */
+  readonly requestLog: LogLimiter
   /** Set by `close()`: answers then carry `Connection: close`. */
   closing = false
   listening = false
@@ -20,12 +26,14 @@ export class IngestRuntime {
   records = 0
   readonly byStatus: Record<number, number> = {}
 
-  constructor(sink: IngestSink, logger: Logger, connectorName: string, retryAfterSeconds: number) {
+  constructor(sink: IngestSink, logger: Logger, connectorName: string, retryAfterSeconds: number, limits: JsonLimits = jsonLimitDefaults, logIntervalMs = 60_000) {
     this.sink = sink
     this.logger = logger
     this.connectorName = connectorName
     this.acceptMeta = Object.freeze({ connectorName })
     this.retryAfterSeconds = retryAfterSeconds
+    this.limits = limits
+    this.requestLog = new LogLimiter(logger, { intervalMs: logIntervalMs })
   }
 
   /** Counts an answer on its way out. */

@@ -9,6 +9,7 @@ import { H3, type H3Event, type HTTPError } from 'h3'
 import { AttributeRequestRoute } from './_attribute-request-route.ts'
 import { MappingRoute } from './_mapping-route.ts'
 import { errorResponse, toHttpResponse } from './_respond.ts'
+import { jsonLimitDefaults, type JsonLimits } from './_json-limits.ts'
 import { IngestRuntime } from './_runtime.ts'
 import { registerRoutes, type RouteEntry } from './_router.ts'
 import { createNodeListener } from './_node-listener.ts'
@@ -31,7 +32,14 @@ export function createIngestServer(options: IngestServerOptions): IngestServer {
   const requestTimeoutMs = options.requestTimeoutMs ?? ingestDefaults.requestTimeoutMs
   const retryAfterSeconds = options.retryAfterSeconds ?? ingestDefaults.retryAfterSeconds
   const dataDir = options.dataDir ?? join(config.configDir, 'data')
-  const rt = new IngestRuntime(sink, logger, options.connectorName ?? config.name, retryAfterSeconds)
+  const limitConfig = config.server
+  const limits: JsonLimits = {
+    maxDepth: limitConfig.maxJsonDepth ?? jsonLimitDefaults.maxDepth,
+    maxElements: limitConfig.maxArrayElements ?? jsonLimitDefaults.maxElements,
+    maxKeys: limitConfig.maxJsonKeys ?? jsonLimitDefaults.maxKeys,
+  }
+  const logIntervalMs = options.logIntervalMs ?? ingestDefaults.logIntervalMs
+  const rt = new IngestRuntime(sink, logger, options.connectorName ?? config.name, retryAfterSeconds, limits, logIntervalMs)
   const bodyLimit = config.server.bodyLimit
 
   const mappings = config.mapping.map((m) => new MappingRoute(rt, m, bodyLimit, config.configDir, options.converters?.get(m)))
@@ -62,13 +70,18 @@ export function createIngestServer(options: IngestServerOptions): IngestServer {
   let server: Server | undefined
   let state: 'idle' | 'starting' | 'listening' | 'closed' = 'idle'
 
+  const ready = async (): Promise<void> => {
+    await Promise.all(mappings.map((m) => m.load()))
+  }
+
   return {
     app,
+    ready,
     async listen() {
       if (state !== 'idle') throw new IngestError('INVALID_STATE', `listen() called while the server is ${state}`)
       state = 'starting'
       try {
-        await Promise.all(mappings.map((m) => m.load()))
+        await ready()
         const tls = await loadTls(config.server, dataDir, logger)
         const tlsSource = config.server.cert ? `${config.server.cert}, ${config.server.key}` : join(dataDir, 'tls')
         if ((state as string) !== 'starting') throw new IngestError('INVALID_STATE', 'close() was called while listen() was starting')
@@ -98,6 +111,7 @@ export function createIngestServer(options: IngestServerOptions): IngestServer {
       rt.closing = true
       rt.listening = false
       if (server) await closeServer(server, closeTimeoutMs)
+      rt.requestLog.flush()
     },
     stats: () => rt.stats(),
   }

@@ -56,6 +56,12 @@ export interface IngestServerOptions {
   requestTimeoutMs?: number
   /** `Retry-After` (seconds) of a 503 when the sink's error names none. @default 5 */
   retryAfterSeconds?: number
+  /**
+   * Interval of the rate-limited WARN lines (failed authentications per endpoint and source,
+   * refused or partly dropped requests per endpoint, status and code): the first one is logged at
+   * once, the rest counted into one summary line per interval (and at `close()`). @default 60000
+   */
+  logIntervalMs?: number
 }
 
 /** Defaults of the optional numeric options of {@link IngestServerOptions}. */
@@ -63,10 +69,12 @@ export const ingestDefaults: {
   readonly closeTimeoutMs: number
   readonly requestTimeoutMs: number
   readonly retryAfterSeconds: number
+  readonly logIntervalMs: number
 } = {
   closeTimeoutMs: 10_000,
   requestTimeoutMs: 30_000,
   retryAfterSeconds: 5,
+  logIntervalMs: 60_000,
 }
 
 /** Counters since the server was created. */
@@ -87,6 +95,12 @@ export interface IngestStats {
 export interface IngestServer {
   /** The h3 app (usable without `listen()`, e.g. `app.request('/path')` in tests). */
   readonly app: H3
+  /**
+   * Loads every mapping's converter (custom extensions included) without listening: call it before
+   * connecting anything else, so a converter that cannot be loaded stops the start-up first.
+   * `listen()` calls it too (it loads each converter once).
+   */
+  ready(): Promise<void>
   /** Loads converters, prepares TLS and starts listening on `server.host:server.port`. */
   listen(): Promise<{ url: string; port: number }>
   /** Stops accepting, lets in-flight requests finish (bounded), closes idle keep-alive sockets. */

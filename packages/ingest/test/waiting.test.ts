@@ -115,11 +115,11 @@ describe('responseExpected', () => {
     const first = post('/rr', { name: 'RR-1', t: 1 })
     const second = post('/rr', { name: 'RR-2', t: 2 })
     await vi.waitFor(() => expect(sink.waits.length).toBe(2), { timeout: 5000 })
-    // both were stored before anything was answered, and no extra attribute was injected
+    // both were stored before anything was answered, with the client attribute responseExpected: true (as the original)
     expect(sink.records().map((r) => [r.deviceName, r.attributes])).toEqual(
       expect.arrayContaining([
-        ['RR-1', {}],
-        ['RR-2', {}],
+        ['RR-1', { responseExpected: true }],
+        ['RR-2', { responseExpected: true }],
       ]),
     )
     expect(sink.waits.map((w) => [w.device, w.key, w.timeoutMs])).toEqual(
@@ -231,13 +231,21 @@ describe('attributeRequests', () => {
     expect(await res.json()).toMatchObject({ code: 'NOT_CONNECTED' })
   })
 
-  test('400 without a device name or without attribute names; ThingsBoard is not asked', async () => {
+  test('400 without a device name; ThingsBoard is not asked', async () => {
     const noDevice = await post('/sharedAttributes', { attribute: 'model' })
     expect(noDevice.status).toBe(400)
     expect(await noDevice.json()).toMatchObject({ code: 'DEVICE_NAME_MISSING', message: expect.stringContaining('${deviceName}') })
-    const noKeys = await post('/sharedAttributes', { deviceName: 'SN-5', other: 1 })
-    expect(noKeys.status).toBe(400)
-    expect(await noKeys.json()).toMatchObject({ code: 'ATTRIBUTE_KEYS_MISSING', message: expect.stringContaining('${attribute}${attribute1}') })
     expect(sink.attributeRequests).toEqual([])
+  })
+
+  test('no attribute named: asked with keys [] (as the original), answered with what ThingsBoard returns', async () => {
+    const pending = post('/sharedAttributes', { deviceName: 'SN-5', other: 1 })
+    await vi.waitFor(() => expect(desk.open.length).toBe(1), { timeout: 5000 })
+    const open = desk.take('SN-5')
+    expect(open.request).toEqual({ device: 'SN-5', keys: [], client: false })
+    open.resolve({ id: 5, device: 'SN-5', values: { model: 'T1000', fw: '1.0' } })
+    const res = await pending
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual({ id: 5, device: 'SN-5', values: { model: 'T1000', fw: '1.0' } })
   })
 })

@@ -26,7 +26,10 @@ export const serverSchema: LooseSchema = z
   .looseObject({
     ...SERVER_FIELDS,
     security: serverTlsSchema.optional(),
-    bodyLimit: integer(1, 'Largest accepted request body in bytes. Default 1048576 (1 MiB).').optional(),
+    bodyLimit: integer(1, 'Largest accepted request body in bytes (a gzip/deflate body: its inflated size). Default 1048576 (1 MiB).').optional(),
+    maxJsonDepth: integer(1, 'Deepest nesting of objects and arrays in a JSON body (the body is level 1); deeper bodies get 400 BODY_TOO_DEEP. Default 32.').optional(),
+    maxArrayElements: integer(1, 'Most elements of a JSON array body; more get 413 TOO_MANY_ELEMENTS. Default 10000.').optional(),
+    maxJsonKeys: integer(1, 'Most object keys in a JSON body, at every depth; more get 413 TOO_MANY_KEYS. Default 100000.').optional(),
     SSLVerify: bool('Accepted for compatibility; ignored.').optional(),
   }, expect('an object'))
   .describe('The HTTP server (new format).')

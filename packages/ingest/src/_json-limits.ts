@@ -1,0 +1,88 @@
+/**
+ * Bounds on the work one JSON body may cause, checked by one pass over its text BEFORE it is
+ * parsed (so a 20 000-deep or 1 000 000-key body costs one linear scan, never a parse, a deep
+ * recursion or a 200 whose data is dropped later): the nesting depth, the number of elements of a
+ * top-level array (each may be a device) and the number of object keys in the whole body.
+ * The scan only counts brackets, commas and colons outside strings; on text that is not valid
+ * JSON its counts are meaningless, and JSON.parse reports that text afterwards.
+ */
+
+export interface JsonLimits {
+  /** Deepest nesting of objects and arrays; the body itself is depth 1. */
+  maxDepth: number
+  /** Elements of a top-level array body (each element is converted on its own). */
+  maxElements: number
+  /** Object keys in the whole body, at every depth. */
+  maxKeys: number
+}
+
+export const jsonLimitDefaults: Readonly<JsonLimits> = Object.freeze({ maxDepth: 32, maxElements: 10_000, maxKeys: 100_000 })
+
+export type LimitBreach = { code: 'BODY_TOO_DEEP' | 'TOO_MANY_ELEMENTS' | 'TOO_MANY_KEYS'; message: string }
+
+const QUOTE = 0x22
+const BACKSLASH = 0x5c
+const OPEN_BRACE = 0x7b
+const CLOSE_BRACE = 0x7d
+const OPEN_BRACKET = 0x5b
+const CLOSE_BRACKET = 0x5d
+const COMMA = 0x2c
+const COLON = 0x3a
+
+/** Occurrences of `ch` in `text`, counted up to `max + 1` (indexOf: much faster than a char loop). */
+function countUpTo(text: string, ch: string, max: number): number {
+  let n = 0
+  for (let i = text.indexOf(ch); i >= 0 && n <= max; i = text.indexOf(ch, i + 1)) n++
+  return n
+}
+
+/**
+ * Cheap bounds that settle the usual small body without the exact scan: the depth is at most the
+ * number of `{` and `[` (strings included); `n` elements take at least `2n + 1` characters and `n`
+ * keys at least `4n` (`"":0`), so a short text cannot have too many of either.
+ */
+function surelyWithin(text: string, limits: JsonLimits): boolean {
+  if (text.length > 2 * limits.maxElements + 1 || text.length > 4 * limits.maxKeys) return false
+  const braces = countUpTo(text, '{', limits.maxDepth)
+  return braces <= limits.maxDepth && braces + countUpTo(text, '[', limits.maxDepth) <= limits.maxDepth
+}
+
+/** `undefined` when `text` (about to be parsed as JSON) is within `limits`, else which limit it breaks. */
+export function checkJsonLimits(text: string, limits: JsonLimits): LimitBreach | undefined {
+  if (surelyWithin(text, limits)) return undefined
+  const { maxDepth, maxElements, maxKeys } = limits
+  let depth = 0
+  let keys = 0
+  /** Whether the body is an array; `separators` counts the commas between its elements. */
+  let topArray = false
+  let separators = 0
+  const n = text.length
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i)
+    if (c === QUOTE) {
+      // skip the string (escapes included)
+      for (i++; i < n; i++) {
+        const s = text.charCodeAt(i)
+        if (s === BACKSLASH) i++
+        else if (s === QUOTE) break
+      }
+      continue
+    }
+    if (c === OPEN_BRACE || c === OPEN_BRACKET) {
+      if (depth === 0 && c === OPEN_BRACKET) topArray = true
+      if (++depth > maxDepth) {
+        return { code: 'BODY_TOO_DEEP', message: `the body nests deeper than the limit of ${maxDepth} levels of objects and arrays` }
+      }
+    } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
+      depth--
+    } else if (c === COLON) {
+      if (++keys > maxKeys) return { code: 'TOO_MANY_KEYS', message: `the body has more than the limit of ${maxKeys} object keys` }
+    } else if (c === COMMA) {
+      // n separators: n + 1 elements
+      if (depth === 1 && topArray && ++separators >= maxElements) {
+        return { code: 'TOO_MANY_ELEMENTS', message: `the body array has more than the limit of ${maxElements} elements` }
+      }
+    }
+  }
+  return undefined
+}
