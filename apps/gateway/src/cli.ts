@@ -6,7 +6,9 @@ import type { Sandbox, SandboxOptions } from '@restgate/sandbox'
 import { parseCommand, usage, UsageError, type Command } from './args.ts'
 import { createGateway } from './gateway.ts'
 import { loadGatewayFiles } from './load-config.ts'
-import { createConsoleLogger, toLogLevel } from './logger.ts'
+import { createAdminServer, type AdminServer } from './admin.ts'
+import { createLogger, nextLogLevel, toLogLevel, type LogFormat, type RootLogger } from './logger.ts'
+import { startStatistics } from './statistics.ts'
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1'])
 
@@ -17,6 +19,21 @@ function report(file: string, result: { issues: readonly ConfigIssue[]; warnings
 }
 
 const exitNow = (): never => process.exit(130)
+
+/** `--log-format`, else `$RESTGATE_LOG_FORMAT`, else automatic (json unless stdout is a terminal). */
+function logFormatOf(flag: LogFormat | undefined): LogFormat | undefined {
+  const value = flag ?? process.env.RESTGATE_LOG_FORMAT
+  if (value === undefined || value === '') return undefined
+  if (value === 'json' || value === 'pretty') return value
+  throw new UsageError(`RESTGATE_LOG_FORMAT: expected json or pretty; got "${value}"`)
+}
+
+/** SIGUSR2 switches the log level debug → info → warn → error → debug; returns the unsubscribe. */
+function levelOnSignal(logger: RootLogger): () => void {
+  const onSignal = (): void => logger.setLevel(nextLogLevel(logger.level()), 'SIGUSR2')
+  process.on('SIGUSR2', onSignal)
+  return () => process.off('SIGUSR2', onSignal)
+}
 
 /** Resolves once SIGINT or SIGTERM arrives; a second signal exits at once. */
 function untilSignal(): Promise<NodeJS.Signals> {
@@ -63,15 +80,17 @@ async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
 }
 
 async function runSandbox(cmd: Extract<Command, { kind: 'sandbox' }>): Promise<number> {
+  const logger = createLogger({ level: 'info', format: logFormatOf(undefined) })
+  const sandboxLog = logger.child('sandbox')
   const sandbox = await createSandbox({
     host: cmd.host,
     port: cmd.port,
     httpPort: cmd.httpPort,
     ...(cmd.tokens.length > 0 ? { accessToken: cmd.tokens } : {}),
-    log: (line: string) => process.stdout.write(`[sandbox] ${line}\n`),
+    log: (line: string) => sandboxLog.info(line),
   })
   const { mqttUrl, httpUrl } = await sandbox.start()
-  process.stdout.write(`sandbox: ThingsBoard Gateway API stand-in on ${mqttUrl}${httpUrl ? `, HTTP view on ${httpUrl}` : ''}\n`)
+  logger.info(`sandbox: ThingsBoard Gateway API stand-in on ${mqttUrl}${httpUrl ? `, HTTP view on ${httpUrl}` : ''}`, { mqttUrl, ...(httpUrl ? { httpUrl } : {}) })
   await untilSignal()
   await sandbox.stop()
   return 0
@@ -82,7 +101,8 @@ async function run(cmd: Extract<Command, { kind: 'run' }>): Promise<number> {
   report(cmd.config, { issues: loaded.ok ? [] : loaded.issues, warnings: loaded.warnings })
   if (!loaded.ok) return 2
   const level = toLogLevel(cmd.logLevel ?? loaded.value.connectors[0]?.logLevel)
-  const logger = createConsoleLogger({ level })
+  const logger = createLogger({ level, format: logFormatOf(cmd.logFormat) })
+  const sandboxLog = logger.child('sandbox')
   let sandbox: Sandbox | undefined
   const tb = loaded.value.gateway.thingsboard
   if (cmd.sandbox) {
@@ -96,24 +116,43 @@ async function run(cmd: Extract<Command, { kind: 'run' }>): Promise<number> {
       port: tb.port,
       httpPort: cmd.sandboxHttpPort,
       ...(token ? { accessToken: token } : {}),
-      log: (line: string) => process.stdout.write(`[sandbox] ${line}\n`),
+      log: (line: string) => sandboxLog.info(line),
     })
     const { mqttUrl, httpUrl } = await sandbox.start()
-    process.stdout.write(`sandbox: ThingsBoard stand-in on ${mqttUrl}${httpUrl ? `; see what it received at ${httpUrl}/api/devices` : ''}\n`)
+    logger.info(`sandbox: ThingsBoard stand-in on ${mqttUrl}${httpUrl ? `; see what it received at ${httpUrl}/api/devices` : ''}`, { mqttUrl })
   }
-  const gateway = createGateway({ config: loaded.value, logger })
+  const adminConfig = cmd.admin ?? (loaded.value.gateway.admin?.enable ? loaded.value.gateway.admin : undefined)
+  let admin: AdminServer | undefined
+  if (adminConfig !== undefined) {
+    const graceSeconds = loaded.value.gateway.admin?.readyGraceSeconds
+    admin = createAdminServer({ host: adminConfig.host, port: adminConfig.port, logger, ...(graceSeconds !== undefined ? { readyGraceMs: graceSeconds * 1000 } : {}) })
+  }
+  const gateway = createGateway({ config: loaded.value, logger, ...(admin ? { observer: admin.metrics.observer } : {}) })
+  admin?.attach(gateway)
+  const offSignal = levelOnSignal(logger)
   try {
+    if (admin) {
+      const { url } = await admin.listen()
+      logger.info(`admin endpoint on ${url} (/healthz, /readyz, /metrics, /loglevel)`, { url })
+    }
     const { endpoints } = await gateway.start()
-    for (const e of endpoints) process.stdout.write(`restgate: connector "${e.connector}" listening on ${e.url}\n`)
-    process.stdout.write(`restgate: sending to ThingsBoard at ${tb.host}:${tb.port}; Ctrl+C to stop\n`)
+    for (const e of endpoints) logger.info(`connector "${e.connector}" listening on ${e.url}`, { connector: e.connector, url: e.url })
+    logger.info(`sending to ThingsBoard at ${tb.host}:${tb.port}; Ctrl+C to stop`)
   } catch (error) {
     logger.error(`cannot start: ${(error as Error).message}`)
+    offSignal()
+    await admin?.close()
     await sandbox?.stop()
     return 1
   }
+  const stats = loaded.value.gateway.statistics
+  const statistics = stats?.enable ? startStatistics(gateway, { periodSeconds: stats.statsSendPeriodInSeconds, logger: logger.child('statistics') }) : undefined
   const signal = await untilSignal()
   logger.info(`${signal}: stopping (flushing the outbox for up to 5 s)`)
+  statistics?.stop()
   await gateway.stop({ flushTimeoutMs: 5_000 })
+  await admin?.close()
+  offSignal()
   await sandbox?.stop()
   logger.info('stopped')
   return 0
@@ -127,6 +166,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (!UsageError.is(error)) throw error
     process.stderr.write(`restgate: ${error.message}\n\n${usage}\n`)
     return 2
+  }
+  if (cmd.kind === 'run' || cmd.kind === 'sandbox') {
+    try {
+      logFormatOf(cmd.kind === 'run' ? cmd.logFormat : undefined)
+    } catch (error) {
+      process.stderr.write(`restgate: ${(error as Error).message}\n`)
+      return 2
+    }
   }
   switch (cmd.kind) {
     case 'help':

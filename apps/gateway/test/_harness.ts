@@ -98,7 +98,8 @@ export interface CliProcess {
 export function runCli(args: string[], env: Record<string, string> = {}): CliProcess {
   const child = spawn(process.execPath, ['--conditions=@restgate/source', '--import', 'tsx', join(here, '_cli-entry.ts'), ...args], {
     cwd: repoRoot,
-    env: { ...process.env, ...env },
+    // readable lines unless a test asks otherwise (RESTGATE_LOG_FORMAT: '' = automatic, json here: not a terminal)
+    env: { ...process.env, RESTGATE_LOG_FORMAT: 'pretty', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let out = ''

@@ -110,10 +110,10 @@ export abstract class EndpointRoute {
     rt.requests++
     rt.inFlight++
     try {
-      return rt.finish(await this.process(req))
+      return rt.finish(await this.process(req), this.endpoint.endpoint)
     } catch (error) {
       rt.logger.error('request failed unexpectedly', { endpoint: this.endpoint.endpoint, path: this.endpoint.path, error: String(error) })
-      return rt.finish(this.fail(500, 'INTERNAL_ERROR', 'the request could not be handled; the gateway log has the details'))
+      return rt.finish(this.fail(500, 'INTERNAL_ERROR', 'the request could not be handled; the gateway log has the details'), this.endpoint.endpoint)
     } finally {
       rt.inFlight--
     }

@@ -85,6 +85,7 @@ export class MappingRoute extends EndpointRoute {
     if (!isConvertResult(result)) return this.#badResult('it is not { records, dropped }')
     const summary = summariseRecords(result.records)
     if (typeof summary === 'string') return this.#badResult(summary)
+    if (result.dropped !== undefined) this.rt.droppedDatapoints += result.dropped.length
     const records = result.records
     if (records.length > 0) {
       try {
@@ -93,6 +94,7 @@ export class MappingRoute extends EndpointRoute {
         return this.#sinkFailed(error)
       }
       this.rt.records += records.length
+      this.rt.datapoints += summary.attributes + summary.telemetry
       if (this.#waitKey !== undefined) return this.#awaitAnswer(req, (records[0] as { deviceName: string }).deviceName, this.#waitKey)
     }
     if (this.#successBody) return preparedResponse(200, this.#successBody)

@@ -32,6 +32,7 @@ export function createIngestServer(options: IngestServerOptions): IngestServer {
   const retryAfterSeconds = options.retryAfterSeconds ?? ingestDefaults.retryAfterSeconds
   const dataDir = options.dataDir ?? join(config.configDir, 'data')
   const rt = new IngestRuntime(sink, logger, options.connectorName ?? config.name, retryAfterSeconds)
+  rt.onResponse = options.onResponse
   const bodyLimit = config.server.bodyLimit
 
   const mappings = config.mapping.map((m) => new MappingRoute(rt, m, bodyLimit, config.configDir, options.converters?.get(m)))
