@@ -90,7 +90,7 @@ async function runSandbox(cmd: Extract<Command, { kind: 'sandbox' }>): Promise<n
     log: (line: string) => sandboxLog.info(line),
   })
   const { mqttUrl, httpUrl } = await sandbox.start()
-  logger.info(`sandbox: ThingsBoard Gateway API stand-in on ${mqttUrl}${httpUrl ? `, HTTP view on ${httpUrl}` : ''}`, { mqttUrl, ...(httpUrl ? { httpUrl } : {}) })
+  logger.notice(`sandbox: ThingsBoard Gateway API stand-in on ${mqttUrl}${httpUrl ? `, HTTP view on ${httpUrl}` : ''}`, { mqttUrl, ...(httpUrl ? { httpUrl } : {}) })
   await untilSignal()
   await sandbox.stop()
   return 0
@@ -119,7 +119,7 @@ async function run(cmd: Extract<Command, { kind: 'run' }>): Promise<number> {
       log: (line: string) => sandboxLog.info(line),
     })
     const { mqttUrl, httpUrl } = await sandbox.start()
-    logger.info(`sandbox: ThingsBoard stand-in on ${mqttUrl}${httpUrl ? `; see what it received at ${httpUrl}/api/devices` : ''}`, { mqttUrl })
+    logger.notice(`sandbox: ThingsBoard stand-in on ${mqttUrl}${httpUrl ? `; see what it received at ${httpUrl}/api/devices` : ''}`, { mqttUrl })
   }
   const adminConfig = cmd.admin ?? (loaded.value.gateway.admin?.enable ? loaded.value.gateway.admin : undefined)
   let admin: AdminServer | undefined
@@ -133,11 +133,11 @@ async function run(cmd: Extract<Command, { kind: 'run' }>): Promise<number> {
   try {
     if (admin) {
       const { url } = await admin.listen()
-      logger.info(`admin endpoint on ${url} (/healthz, /readyz, /metrics, /loglevel)`, { url })
+      logger.notice(`admin endpoint on ${url} (/healthz, /readyz, /metrics, /loglevel)`, { url })
     }
     const { endpoints } = await gateway.start()
-    for (const e of endpoints) logger.info(`connector "${e.connector}" listening on ${e.url}`, { connector: e.connector, url: e.url })
-    logger.info(`sending to ThingsBoard at ${tb.host}:${tb.port}; Ctrl+C to stop`)
+    for (const e of endpoints) logger.notice(`connector "${e.connector}" listening on ${e.url}`, { connector: e.connector, url: e.url })
+    logger.notice(`sending to ThingsBoard at ${tb.host}:${tb.port}; Ctrl+C to stop`)
   } catch (error) {
     logger.error(`cannot start: ${(error as Error).message}`)
     offSignal()
@@ -148,13 +148,13 @@ async function run(cmd: Extract<Command, { kind: 'run' }>): Promise<number> {
   const stats = loaded.value.gateway.statistics
   const statistics = stats?.enable ? startStatistics(gateway, { periodSeconds: stats.statsSendPeriodInSeconds, logger: logger.child('statistics') }) : undefined
   const signal = await untilSignal()
-  logger.info(`${signal}: stopping (flushing the outbox for up to 5 s)`)
+  logger.notice(`${signal}: stopping (flushing the outbox for up to 5 s)`)
   statistics?.stop()
   await gateway.stop({ flushTimeoutMs: 5_000 })
   await admin?.close()
   offSignal()
   await sandbox?.stop()
-  logger.info('stopped')
+  logger.notice('stopped')
   return 0
 }
 

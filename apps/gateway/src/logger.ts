@@ -31,6 +31,8 @@ export interface RootLogger extends GatewayLogger {
   level(): LogLevel
   /** Sets the level of this logger and every child; logs the change (unless `silent`). */
   setLevel(level: LogLevel, reason?: string): void
+  /** An info line written at every level but `silent` (start-up and stop notices: where it listens, ...). */
+  notice(msg: string, data?: Record<string, unknown>): void
 }
 
 const ranks: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 }
@@ -129,6 +131,11 @@ export function createLogger(options: LoggerOptions = {}): RootLogger {
     ...top,
     format,
     level: () => level,
+    notice(msg, data) {
+      if (level === 'silent') return
+      if (data === undefined) root.info(capString(msg, max))
+      else root.info(sanitize(data, max) as Record<string, unknown>, capString(msg, max))
+    },
     setLevel(next, reason) {
       const before = level
       level = next
