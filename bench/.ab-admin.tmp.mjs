@@ -1,0 +1,33 @@
+// A/B: restgate with and without the admin endpoint (metrics hooks), W1 docs payload, c=32.
+import { readFileSync, writeFileSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
+import { startBroker } from './lib/brokers.mjs'
+import { load } from './lib/loadgen.mjs'
+import { cpuSeconds, freePort, stopProcess } from './lib/procs.mjs'
+import { startGateway } from './lib/servers.mjs'
+
+const broker = await startBroker('aedes')
+const results = { off: [], on: [] }
+const ROUNDS = Number(process.env.AB_ROUNDS ?? 3)
+for (let r = 0; r < ROUNDS; r++) {
+  for (const mode of r % 2 ? ['on', 'off'] : ['off', 'on']) {
+    // startGateway writes its config; for "on" we restart it with an admin section added
+    const adminPort = mode === 'on' ? await freePort() : undefined
+    const gw = await startGateway({ brokerPort: broker.port, adminPort })
+    // Prometheus scrapes every 15 s or so; scrape every second here to include the scrape's own cost
+    const scraper = adminPort && setInterval(() => fetch(`http://127.0.0.1:${adminPort}/metrics`).then((r) => r.text()).catch(() => {}), 1000)
+    await load('autocannon', { url: gw.url, connections: 32, duration: 3, devices: 1000 })
+    const cpu0 = cpuSeconds(gw.pid)
+    const res = await load('autocannon', { url: gw.url, connections: 32, duration: Number(process.env.AB_DURATION ?? 10), devices: 1000 })
+    res.cpuUsPerReq = ((cpuSeconds(gw.pid) - cpu0) * 1e6) / res.ok
+    clearInterval(scraper)
+    results[mode].push({ rps: res.rps, p99: res.p99, cpu: res.cpuUsPerReq })
+    console.log(mode, JSON.stringify({ rps: Math.round(res.rps), p99: res.p99, ok: res.ok, cpuUsPerReq: Math.round(res.cpuUsPerReq) }))
+    await stopProcess(gw)
+    gw.cleanup()
+  }
+}
+const med = (a) => a.sort((x, y) => x - y)[Math.floor(a.length / 2)]
+for (const m of ['off', 'on']) console.log(m, 'median rps', med(results[m].map((x) => x.rps)), 'median p99', med(results[m].map((x) => x.p99)), 'median CPU µs/request', med(results[m].map((x) => x.cpu)))
+await broker.stop()
+process.exit(0)
