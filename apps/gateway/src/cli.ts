@@ -6,8 +6,8 @@ import type { Sandbox, SandboxOptions } from '@restgate/sandbox'
 import { parseCommand, usage, UsageError, type Command } from './args.ts'
 import { createGateway } from './gateway.ts'
 import { loadGatewayFiles } from './load-config.ts'
-import { createAdminServer, type AdminServer } from './admin.ts'
-import { createLogger, nextLogLevel, toLogLevel, type LogFormat, type RootLogger } from './logger.ts'
+import type { AdminServer } from './admin.ts'
+import type { LogFormat, RootLogger } from './logger.ts'
 import { startStatistics } from './statistics.ts'
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1'])
@@ -29,7 +29,8 @@ function logFormatOf(flag: LogFormat | undefined): LogFormat | undefined {
 }
 
 /** SIGUSR2 switches the log level debug → info → warn → error → debug; returns the unsubscribe. */
-function levelOnSignal(logger: RootLogger): () => void {
+async function levelOnSignal(logger: RootLogger): Promise<() => void> {
+  const { nextLogLevel } = await import('./logger.ts')
   const onSignal = (): void => logger.setLevel(nextLogLevel(logger.level()), 'SIGUSR2')
   process.on('SIGUSR2', onSignal)
   return () => process.off('SIGUSR2', onSignal)
@@ -80,6 +81,8 @@ async function createSandbox(options: SandboxOptions): Promise<Sandbox> {
 }
 
 async function runSandbox(cmd: Extract<Command, { kind: 'sandbox' }>): Promise<number> {
+  // pino (and prom-client, for the admin endpoint) load only for the commands that use them
+  const { createLogger } = await import('./logger.ts')
   const logger = createLogger({ level: 'info', format: logFormatOf(undefined) })
   const sandboxLog = logger.child('sandbox')
   const sandbox = await createSandbox({
@@ -100,6 +103,7 @@ async function run(cmd: Extract<Command, { kind: 'run' }>): Promise<number> {
   const loaded = await loadGatewayFiles(cmd.config)
   report(cmd.config, { issues: loaded.ok ? [] : loaded.issues, warnings: loaded.warnings })
   if (!loaded.ok) return 2
+  const { createLogger, toLogLevel } = await import('./logger.ts')
   const level = toLogLevel(cmd.logLevel ?? loaded.value.connectors[0]?.logLevel)
   const logger = createLogger({ level, format: logFormatOf(cmd.logFormat) })
   const sandboxLog = logger.child('sandbox')
@@ -125,11 +129,12 @@ async function run(cmd: Extract<Command, { kind: 'run' }>): Promise<number> {
   let admin: AdminServer | undefined
   if (adminConfig !== undefined) {
     const graceSeconds = loaded.value.gateway.admin?.readyGraceSeconds
+    const { createAdminServer } = await import('./admin.ts')
     admin = createAdminServer({ host: adminConfig.host, port: adminConfig.port, logger, ...(graceSeconds !== undefined ? { readyGraceMs: graceSeconds * 1000 } : {}) })
   }
   const gateway = createGateway({ config: loaded.value, logger, ...(admin ? { observer: admin.metrics.observer } : {}) })
   admin?.attach(gateway)
-  const offSignal = levelOnSignal(logger)
+  const offSignal = await levelOnSignal(logger)
   try {
     if (admin) {
       const { url } = await admin.listen()
