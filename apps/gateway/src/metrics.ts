@@ -25,6 +25,15 @@ export interface GatewayMetricsOptions {
   processMetrics?: boolean
 }
 
+type Setter = (labels: Record<string, string>, value: number) => void
+
+/** Fills one sample per connector. */
+const perConnector =
+  (pick: (c: GatewayStats['connectors'][number]) => number) =>
+  (set: Setter, s: GatewayStats): void => {
+    for (const c of s.connectors) set({ connector: c.name }, pick(c))
+  }
+
 /** Answers per connector → endpoint → status, counted on the request path. */
 type ResponseCounts = Map<string, Map<string, Map<number, number>>>
 
@@ -32,7 +41,12 @@ export function createGatewayMetrics(options: GatewayMetricsOptions): GatewayMet
   const registry = new Registry()
   if (options.processMetrics !== false) collectDefaultMetrics({ register: registry })
   const responses: ResponseCounts = new Map()
-  const registers = [registry]
+  /** Every metric is created unregistered and registered here (one registry per gateway, not prom-client's global one). */
+  const registers: Registry[] = []
+  const add = <M extends Parameters<Registry['registerMetric']>[0]>(metric: M): M => {
+    registry.registerMetric(metric)
+    return metric
+  }
   const stats = options.stats
 
   /** A metric whose values are set from the stats at each scrape. */
@@ -44,7 +58,7 @@ export function createGatewayMetrics(options: GatewayMetricsOptions): GatewayMet
     fill: (set: (labels: Record<string, string>, value: number) => void, s: GatewayStats) => void,
   ): void => {
     if (type === 'counter') {
-      new Counter({
+      add(new Counter({
         name,
         help,
         labelNames,
@@ -54,9 +68,9 @@ export function createGatewayMetrics(options: GatewayMetricsOptions): GatewayMet
           const s = stats()
           if (s) fill((labels, value) => this.inc(labels, value), s)
         },
-      })
+      }))
     } else {
-      new Gauge({
+      add(new Gauge({
         name,
         help,
         labelNames,
@@ -66,14 +80,10 @@ export function createGatewayMetrics(options: GatewayMetricsOptions): GatewayMet
           const s = stats()
           if (s) fill((labels, value) => this.set(labels, value), s)
         },
-      })
+      }))
     }
   }
-  const perConnector = (pick: (c: GatewayStats['connectors'][number]) => number) => (set: (l: Record<string, string>, v: number) => void, s: GatewayStats) => {
-    for (const c of s.connectors) set({ connector: c.name }, pick(c))
-  }
-
-  new Counter({
+  add(new Counter({
     name: 'restgate_http_requests_total',
     help: 'HTTP answers of the connectors\' servers by connector, configured endpoint ("none" when no endpoint matched) and status.',
     labelNames: ['connector', 'endpoint', 'status'],
@@ -86,7 +96,7 @@ export function createGatewayMetrics(options: GatewayMetricsOptions): GatewayMet
         }
       }
     },
-  })
+  }))
   fromStats('gauge', 'restgate_http_requests_in_flight', 'Requests being handled now (including those waiting for an answer from ThingsBoard).', ['connector'], perConnector((c) => c.ingest.inFlight))
   fromStats('counter', 'restgate_records_received_total', 'Device records accepted from HTTP requests into the outbox.', ['connector'], perConnector((c) => c.ingest.records))
   fromStats('counter', 'restgate_datapoints_accepted_total', 'Datapoints (attributes + telemetry values) accepted into the outbox.', ['connector'], perConnector((c) => c.ingest.datapoints))
@@ -97,9 +107,10 @@ export function createGatewayMetrics(options: GatewayMetricsOptions): GatewayMet
     set({ state: 'in_flight' }, s.tb.inFlight)
     set({ state: 'ack_pending' }, s.tb.ackPending)
   })
-  fromStats('gauge', 'restgate_outbox_bytes', 'Bytes stored in the outbox (storage types that count bytes: sqlite).', [], (set, s) => {
+  // labelled so that it is absent (not 0) for storage types that do not count bytes
+  fromStats('gauge', 'restgate_outbox_bytes', 'Bytes stored in the outbox, by storage type (only types that count bytes: sqlite).', ['storage'], (set, s) => {
     const bytes = (s.tb.storage as { bytes?: unknown }).bytes
-    if (typeof bytes === 'number') set({}, bytes)
+    if (typeof bytes === 'number') set({ storage: s.tb.storage.kind }, bytes)
   })
   fromStats('counter', 'restgate_outbox_dropped_total', 'Records or datapoints lost in the outbox: dropped by the full policy, expired, or not serialisable.', [], (set, s) => set({}, s.tb.dropped))
   fromStats('counter', 'restgate_mqtt_messages_published_total', 'MQTT messages to ThingsBoard confirmed (PUBACK at QoS 1), data and control.', [], (set, s) => set({}, s.tb.published))
@@ -107,7 +118,7 @@ export function createGatewayMetrics(options: GatewayMetricsOptions): GatewayMet
   fromStats('counter', 'restgate_records_resent_total', 'Records published again after a failed attempt (possible duplicates at ThingsBoard).', [], (set, s) => set({}, s.tb.resent))
   fromStats('gauge', 'restgate_thingsboard_connected', '1 when connected to ThingsBoard, else 0.', [], (set, s) => set({}, s.tb.connected ? 1 : 0))
   fromStats('counter', 'restgate_thingsboard_connect_attempts_total', 'Connection attempts to ThingsBoard since start.', [], (set, s) => set({}, s.tb.connectAttempts))
-  new Counter({
+  add(new Counter({
     name: 'restgate_thingsboard_reconnects_total',
     help: 'Connections to ThingsBoard made after the first one.',
     registers,
@@ -115,8 +126,8 @@ export function createGatewayMetrics(options: GatewayMetricsOptions): GatewayMet
       this.reset()
       this.inc(Math.max(0, options.connection().connects - 1))
     },
-  })
-  new Counter({
+  }))
+  add(new Counter({
     name: 'restgate_thingsboard_disconnects_total',
     help: 'Connections to ThingsBoard that ended.',
     registers,
@@ -124,25 +135,25 @@ export function createGatewayMetrics(options: GatewayMetricsOptions): GatewayMet
       this.reset()
       this.inc(options.connection().disconnects)
     },
-  })
+  }))
   fromStats('gauge', 'restgate_downlink_requests_in_flight', 'Downlink HTTP requests being sent now.', ['connector'], perConnector((c) => c.dispatcher.inFlight))
   fromStats('counter', 'restgate_downlink_retries_total', 'Downlink tries beyond the first.', ['connector'], perConnector((c) => c.dispatcher.retries))
   fromStats('counter', 'restgate_rpc_replies_total', 'RPC replies published to ThingsBoard.', ['connector'], perConnector((c) => c.dispatcher.replies))
   fromStats('counter', 'restgate_rpc_reply_failures_total', 'RPC replies that could not be published.', ['connector'], perConnector((c) => c.dispatcher.replyFailures))
 
-  const downlink = new Counter({
+  const downlink = add(new Counter({
     name: 'restgate_downlink_requests_total',
     help: 'Downlink HTTP requests (attribute updates and RPCs) by connector, kind, rule and outcome (ok or the failure kind: http, timeout, network, ...).',
     labelNames: ['connector', 'kind', 'rule', 'outcome'],
     registers,
-  })
-  const rpcSeconds = new Histogram({
+  }))
+  const rpcSeconds = add(new Histogram({
     name: 'restgate_rpc_duration_seconds',
     help: 'Duration of the HTTP request of a server-side RPC (all its tries), by connector.',
     labelNames: ['connector'],
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers,
-  })
+  }))
 
   const observer: GatewayObserver = {
     response(connector, endpoint, status) {

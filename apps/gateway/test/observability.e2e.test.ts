@@ -199,8 +199,8 @@ describe('statistics', () => {
       { timeout: 30_000, interval: 200 },
     )
     const last = stats().at(-1)!
-    expect(Object.keys(last).sort()).toEqual(
-      ['datapointsDropped', 'eventsDropped', 'eventsProduced', 'eventsSent', 'queueDepth', 'restconnectorEventsProduced', 'restconnectorEventsSent'].sort(),
+    expect(Object.keys(last).toSorted()).toEqual(
+      ['datapointsDropped', 'eventsDropped', 'eventsProduced', 'eventsSent', 'queueDepth', 'restconnectorEventsProduced', 'restconnectorEventsSent'].toSorted(),
     )
     expect(stats().reduce((n, v) => n + (v.restconnectorEventsProduced ?? 0), 0)).toBe(3)
   })
