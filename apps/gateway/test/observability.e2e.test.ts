@@ -4,6 +4,7 @@
  * traffic, /loglevel and SIGUSR2), and the gateway's statistics arriving at ThingsBoard.
  */
 import { writeFileSync } from 'node:fs'
+import { createServer } from 'node:http'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { basicAuth, freePort, runCli, startSandbox, TOKEN, writeConfigFolder, type CliProcess } from './_harness.ts'
 
@@ -29,12 +30,12 @@ interface Setup {
   sandbox: Awaited<ReturnType<typeof startSandbox>>
 }
 
-async function start(args: string[], env: Record<string, string>, thingsboard: Record<string, unknown> = {}): Promise<Setup> {
+async function start(args: string[], env: Record<string, string>, thingsboard: Record<string, unknown> = {}, rest: Record<string, unknown> = {}): Promise<Setup> {
   const sandbox = await startSandbox()
   cleanups.push(() => sandbox.stop())
   const port = await freePort()
   const adminPort = await freePort()
-  const folder = writeConfigFolder({ brokerPort: sandbox.port, thingsboard, connectors: { 'rest.json': { host: '127.0.0.1', port, mapping: [mapping] } } })
+  const folder = writeConfigFolder({ brokerPort: sandbox.port, thingsboard, connectors: { 'rest.json': { host: '127.0.0.1', port, mapping: [mapping], ...rest } } })
   cleanups.push(folder.cleanup)
   // the admin section sits at the root of tb_gateway.json
   const { readFileSync } = await import('node:fs')
@@ -165,6 +166,30 @@ describe('JSON logs and the admin endpoint', () => {
     const text = await scrape(admin)
     expect(sample(text, 'restgate_thingsboard_reconnects_total')).toBeGreaterThanOrEqual(1)
     expect(sample(text, 'restgate_thingsboard_disconnects_total')).toBeGreaterThanOrEqual(1)
+  })
+})
+
+describe('downlink metrics', () => {
+  it('counts RPC requests by rule and outcome and times them', async () => {
+    const target = createServer((req, res) => {
+      req.resume()
+      req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'))
+    })
+    await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve))
+    cleanups.push(() => new Promise<void>((resolve) => target.close(() => resolve())))
+    const targetPort = (target.address() as { port: number }).port
+    const closedPort = await freePort()
+    const rpc = (method: string, port: number) => ({ deviceNameFilter: '.*', methodFilter: method, requestUrlExpression: `http://127.0.0.1:${port}/${method}`, responseTimeout: 5, HTTPMethod: 'POST', valueExpression: '${params}' })
+    const { admin, sandbox } = await start([], {}, {}, { serverSideRpc: [rpc('echo', targetPort), rpc('down', closedPort)] })
+    await vi.waitFor(async () => expect((await fetch(`${admin}/readyz`)).status).toBe(200), { timeout: 30_000, interval: 100 })
+    expect(await sandbox.sendRpc('R-1', 'echo', { a: 1 })).toMatchObject({ result: { ok: true } })
+    expect(await sandbox.sendRpc('R-1', 'echo', { a: 2 })).toMatchObject({ result: { ok: true } })
+    expect(await sandbox.sendRpc('R-1', 'down', {})).toMatchObject({ error: expect.any(String) })
+    const text = await scrape(admin)
+    expect(sample(text, 'restgate_downlink_requests_total', { kind: 'rpc', rule: 'serverSideRpc[0]', outcome: 'ok' })).toBe(2)
+    expect(sample(text, 'restgate_downlink_requests_total', { kind: 'rpc', rule: 'serverSideRpc[1]', outcome: 'network' })).toBe(1)
+    expect(sample(text, 'restgate_rpc_duration_seconds_count', { connector: 'REST Connector' })).toBe(3)
+    expect(sample(text, 'restgate_rpc_replies_total', { connector: 'REST Connector' })).toBe(3)
   })
 })
 
