@@ -169,6 +169,9 @@ describe('JSON logs and the admin endpoint', () => {
   })
 })
 
+/** A serverSideRpc rule sending RPC `method` to port `port`. */
+const rpc = (method: string, port: number): Record<string, unknown> => ({ deviceNameFilter: '.*', methodFilter: method, requestUrlExpression: `http://127.0.0.1:${port}/${method}`, responseTimeout: 5, HTTPMethod: 'POST', valueExpression: '${params}' })
+
 describe('downlink metrics', () => {
   it('counts RPC requests by rule and outcome and times them', async () => {
     const target = createServer((req, res) => {
@@ -179,7 +182,6 @@ describe('downlink metrics', () => {
     cleanups.push(() => new Promise<void>((resolve) => target.close(() => resolve())))
     const targetPort = (target.address() as { port: number }).port
     const closedPort = await freePort()
-    const rpc = (method: string, port: number) => ({ deviceNameFilter: '.*', methodFilter: method, requestUrlExpression: `http://127.0.0.1:${port}/${method}`, responseTimeout: 5, HTTPMethod: 'POST', valueExpression: '${params}' })
     const { admin, sandbox } = await start([], {}, {}, { serverSideRpc: [rpc('echo', targetPort), rpc('down', closedPort)] })
     await vi.waitFor(async () => expect((await fetch(`${admin}/readyz`)).status).toBe(200), { timeout: 30_000, interval: 100 })
     expect(await sandbox.sendRpc('R-1', 'echo', { a: 1 })).toMatchObject({ result: { ok: true } })
