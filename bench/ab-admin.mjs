@@ -11,9 +11,8 @@ import { startGateway } from './lib/servers.mjs'
 const broker = await startBroker('aedes')
 const results = { off: [], on: [] }
 const ROUNDS = Number(process.env.AB_ROUNDS ?? 3)
-for (let r = 0; r < ROUNDS; r++) {
-  for (const mode of r % 2 ? ['on', 'off'] : ['off', 'on']) {
-    // startGateway writes its config; for "on" we restart it with an admin section added
+for (let round = 0; round < ROUNDS; round++) {
+  for (const mode of round % 2 ? ['on', 'off'] : ['off', 'on']) {
     const adminPort = mode === 'on' ? await freePort() : undefined
     const gw = await startGateway({ brokerPort: broker.port, adminPort })
     // Prometheus scrapes every 15 s or so; scrape every second here to include the scrape's own cost
@@ -29,7 +28,7 @@ for (let r = 0; r < ROUNDS; r++) {
     gw.cleanup()
   }
 }
-const med = (a) => a.sort((x, y) => x - y)[Math.floor(a.length / 2)]
+const med = (a) => a.toSorted((x, y) => x - y)[Math.floor(a.length / 2)]
 for (const m of ['off', 'on']) console.log(m, 'median rps', med(results[m].map((x) => x.rps)), 'median p99', med(results[m].map((x) => x.p99)), 'median CPU µs/request', med(results[m].map((x) => x.cpu)))
 await broker.stop()
 process.exit(0)
