@@ -2,7 +2,7 @@
 // W1 docs payload at c=32 with and without the admin endpoint (metrics hooks on the request path,
 // /metrics scraped every second), alternating, AB_ROUNDS (default 3) × AB_DURATION s (default 10).
 // Prints requests/s, p99 and the gateway's CPU µs per request of each run and their medians.
-// Needs a quiet machine to say anything: compare the CPU per request first.
+// Needs a quiet machine to say anything: compare the CPU per request first. AB_SCRAPE=0: no scraping.
 import { startBroker } from './lib/brokers.mjs'
 import { load } from './lib/loadgen.mjs'
 import { cpuSeconds, freePort, stopProcess } from './lib/procs.mjs'
@@ -16,7 +16,7 @@ for (let round = 0; round < ROUNDS; round++) {
     const adminPort = mode === 'on' ? await freePort() : undefined
     const gw = await startGateway({ brokerPort: broker.port, adminPort })
     // Prometheus scrapes every 15 s or so; scrape every second here to include the scrape's own cost
-    const scraper = adminPort && setInterval(() => fetch(`http://127.0.0.1:${adminPort}/metrics`).then((r) => r.text()).catch(() => {}), 1000)
+    const scraper = adminPort && process.env.AB_SCRAPE !== '0' && setInterval(() => fetch(`http://127.0.0.1:${adminPort}/metrics`).then((r) => r.text()).catch(() => {}), 1000)
     await load('autocannon', { url: gw.url, connections: 32, duration: 3, devices: 1000 })
     const cpu0 = cpuSeconds(gw.pid)
     const res = await load('autocannon', { url: gw.url, connections: 32, duration: Number(process.env.AB_DURATION ?? 10), devices: 1000 })
