@@ -13,7 +13,7 @@ const root = join(here, '..', '..')
  * Writes a tb_gateway.json (the quickstart's, with the bench broker and the chosen storage) and a
  * rest.json (the docs' example, or N copies of its /my_devices mapping, /my_devices last).
  */
-function writeGatewayConfig({ brokerPort, httpPort, storage = 'memory', mappings }) {
+function writeGatewayConfig({ brokerPort, httpPort, storage = 'memory', mappings, adminPort }) {
   const dir = mkdtempSync(join(tmpdir(), 'restgate-bench-'))
   const docs = JSON.parse(readFileSync(join(root, 'examples/quickstart/rest.json'), 'utf8'))
   docs.port = String(httpPort)
@@ -37,6 +37,8 @@ function writeGatewayConfig({ brokerPort, httpPort, storage = 'memory', mappings
     max_file_count: 100,
     max_records_per_file: 100_000,
   }
+  // the admin endpoint (metrics hooks on the request path) when asked for
+  if (adminPort !== undefined) gateway.admin = { host: '127.0.0.1', port: adminPort }
   writeFileSync(join(dir, 'tb_gateway.json'), JSON.stringify(gateway, null, 2))
   return dir
 }
@@ -46,7 +48,7 @@ export async function startGateway(opts) {
   const httpPort = await freePort()
   const dir = writeGatewayConfig({ ...opts, httpPort })
   const proc = await startProcess([...(opts.nodeArgs ?? []), join(root, 'apps/gateway/bin/restgate.js'), '--config', join(dir, 'tb_gateway.json'), '--log-level', 'warn'], {
-    ready: /^restgate: sending to ThingsBoard/,
+    ready: /sending to ThingsBoard/,
     name: 'restgate',
   })
   return { ...proc, url: `http://127.0.0.1:${httpPort}/my_devices`, cleanup: () => rmSync(dir, { recursive: true, force: true }) }

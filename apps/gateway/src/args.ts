@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util'
 import { RestgateError } from '@restgate/core'
 
 export type Command =
-  | { kind: 'run'; config: string; sandbox: boolean; sandboxHttpPort: number; logLevel?: string }
+  | { kind: 'run'; config: string; sandbox: boolean; sandboxHttpPort: number; logLevel?: string; logFormat?: 'json' | 'pretty'; admin?: { host: string; port: number } }
   | { kind: 'validate'; config: string }
   | { kind: 'sandbox'; host: string; port: number; httpPort: number; tokens: string[] }
   | { kind: 'help' }
@@ -19,10 +19,14 @@ export class UsageError extends RestgateError<'USAGE'> {
 export const usage = `restgate: the ThingsBoard REST connector, in TypeScript
 
 Usage:
-  restgate --config <tb_gateway.json> [--sandbox] [--log-level debug|info|warn|error]
+  restgate --config <tb_gateway.json> [--sandbox] [--log-level debug|info|warn|error] [--log-format json|pretty] [--admin host:port]
       Start the gateway with every "rest" connector that tb_gateway.json lists.
       --sandbox            also start a local ThingsBoard stand-in (MQTT broker) at thingsboard.host:port
       --sandbox-http-port  port of the sandbox's HTTP view (default 8080, 0 = any free port)
+      --log-format         json (one JSON object per line) or pretty (readable lines); default json
+                           when stdout is not a terminal, else pretty (also $RESTGATE_LOG_FORMAT)
+      --admin <host:port>  serve /healthz, /readyz, /metrics and PUT /loglevel there (overrides
+                           tb_gateway.json's "admin" section)
   restgate validate --config <tb_gateway.json | rest.json>
       Check a config file and print every problem with its JSON path; exit 2 when invalid.
   restgate sandbox [--port 1883] [--http-port 8080] [--token <accessToken>]...
@@ -36,6 +40,18 @@ function toPort(value: string | undefined, fallback: number, flag: string): numb
   const n = Number(value)
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`${flag}: expected a port number 0-65535; got "${value}"`)
   return n
+}
+
+function toLogFormat(value: string): 'json' | 'pretty' {
+  if (value === 'json' || value === 'pretty') return value
+  throw new UsageError(`--log-format: expected json or pretty; got "${value}"`)
+}
+
+/** `host:port`, `[::1]:port` or `:port` (127.0.0.1). */
+function toHostPort(value: string, flag: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d+)$/.exec(value)
+  if (!m) throw new UsageError(`${flag}: expected <host>:<port>, e.g. 127.0.0.1:9100; got "${value}"`)
+  return { host: m[1] ?? (m[2] || '127.0.0.1'), port: toPort(m[3], 0, flag) }
 }
 
 export function parseCommand(argv: readonly string[]): Command {
@@ -52,6 +68,8 @@ export function parseCommand(argv: readonly string[]): Command {
         sandbox: { type: 'boolean', default: false },
         'sandbox-http-port': { type: 'string' },
         'log-level': { type: 'string' },
+        'log-format': { type: 'string' },
+        admin: { type: 'string' },
         port: { type: 'string' },
         host: { type: 'string' },
         'http-port': { type: 'string' },
@@ -77,6 +95,8 @@ export function parseCommand(argv: readonly string[]): Command {
         sandbox: v.sandbox ?? false,
         sandboxHttpPort: toPort(v['sandbox-http-port'], 8080, '--sandbox-http-port'),
         ...(v['log-level'] ? { logLevel: v['log-level'] } : {}),
+        ...(v['log-format'] ? { logFormat: toLogFormat(v['log-format']) } : {}),
+        ...(v.admin ? { admin: toHostPort(v.admin, '--admin') } : {}),
       }
     case 'validate':
       if (!v.config) throw new UsageError('missing --config <file>')

@@ -7,8 +7,10 @@ import { parseCommand, usage, UsageError, type Command } from './args.ts'
 import { checkExtensions, isConfigFailure } from './check-extensions.ts'
 import { createGateway } from './gateway.ts'
 import { loadGatewayFiles } from './load-config.ts'
-import { createConsoleLogger, toLogLevel } from './logger.ts'
 import { stopMessage } from './stop-message.ts'
+import type { AdminServer } from './admin.ts'
+import type { LogFormat, RootLogger } from './logger.ts'
+import { startStatistics } from './statistics.ts'
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1'])
 /** How long a stop waits for ThingsBoard to confirm the outbox (systemd's TimeoutStopSec is above it). */
@@ -21,6 +23,22 @@ function report(file: string, result: { issues: readonly ConfigIssue[]; warnings
 }
 
 const exitNow = (): never => process.exit(130)
+
+/** `--log-format`, else `$RESTGATE_LOG_FORMAT`, else automatic (json unless stdout is a terminal). */
+function logFormatOf(flag: LogFormat | undefined): LogFormat | undefined {
+  const value = flag ?? process.env.RESTGATE_LOG_FORMAT
+  if (value === undefined || value === '') return undefined
+  if (value === 'json' || value === 'pretty') return value
+  throw new UsageError(`RESTGATE_LOG_FORMAT: expected json or pretty; got "${value}"`)
+}
+
+/** SIGUSR2 switches the log level debug → info → warn → error → debug; returns the unsubscribe. */
+async function levelOnSignal(logger: RootLogger): Promise<() => void> {
+  const { nextLogLevel } = await import('./logger.ts')
+  const onSignal = (): void => logger.setLevel(nextLogLevel(logger.level()), 'SIGUSR2')
+  process.on('SIGUSR2', onSignal)
+  return () => process.off('SIGUSR2', onSignal)
+}
 
 /** Resolves once SIGINT or SIGTERM arrives; a second signal exits at once. */
 function untilSignal(): Promise<NodeJS.Signals> {
@@ -94,17 +112,21 @@ async function startSandbox(sandbox: Sandbox): Promise<{ mqttUrl: string; httpUr
 const LOG_LEVEL_NAMES = ['trace', 'debug', 'info', 'warn', 'warning', 'error', 'critical', 'fatal', 'silent', 'none']
 
 async function runSandbox(cmd: Extract<Command, { kind: 'sandbox' }>): Promise<number> {
+  // pino (and prom-client, for the admin endpoint) load only for the commands that use them
+  const { createLogger } = await import('./logger.ts')
+  const logger = createLogger({ level: 'info', format: logFormatOf(undefined) })
+  const sandboxLog = logger.child('sandbox')
   const sandbox = await createSandbox({
     host: cmd.host,
     port: cmd.port,
     httpPort: cmd.httpPort,
     ...(cmd.tokens.length > 0 ? { accessToken: cmd.tokens } : {}),
-    log: (line: string) => process.stdout.write(`[sandbox] ${line}\n`),
+    log: (line: string) => sandboxLog.info(line),
   })
   const started = await startSandbox(sandbox)
   if (started === undefined) return 2
   const { mqttUrl, httpUrl } = started
-  process.stdout.write(`sandbox: ThingsBoard Gateway API stand-in on ${mqttUrl}${httpUrl ? `, HTTP view on ${httpUrl}` : ''}\n`)
+  logger.notice(`sandbox: ThingsBoard Gateway API stand-in on ${mqttUrl}${httpUrl ? `, HTTP view on ${httpUrl}` : ''}`, { mqttUrl, ...(httpUrl ? { httpUrl } : {}) })
   await untilSignal()
   await sandbox.stop()
   return 0
@@ -118,8 +140,10 @@ async function run(cmd: Extract<Command, { kind: 'run' }>): Promise<number> {
   const loaded = await loadGatewayFiles(cmd.config)
   report(cmd.config, { issues: loaded.ok ? [] : loaded.issues, warnings: loaded.warnings })
   if (!loaded.ok) return 2
+  const { createLogger, toLogLevel } = await import('./logger.ts')
   const level = toLogLevel(cmd.logLevel ?? loaded.value.connectors[0]?.logLevel)
-  const logger = createConsoleLogger({ level })
+  const logger = createLogger({ level, format: logFormatOf(cmd.logFormat) })
+  const sandboxLog = logger.child('sandbox')
   let sandbox: Sandbox | undefined
   const tb = loaded.value.gateway.thingsboard
   if (cmd.sandbox) {
@@ -133,29 +157,44 @@ async function run(cmd: Extract<Command, { kind: 'run' }>): Promise<number> {
       port: tb.port,
       httpPort: cmd.sandboxHttpPort,
       ...(token ? { accessToken: token } : {}),
-      log: (line: string) => process.stdout.write(`[sandbox] ${line}\n`),
+      log: (line: string) => sandboxLog.info(line),
     })
     const started = await startSandbox(sandbox)
     if (started === undefined) return 2
     const { mqttUrl, httpUrl } = started
-    process.stdout.write(`sandbox: ThingsBoard stand-in on ${mqttUrl}${httpUrl ? `; see what it received at ${httpUrl}/api/devices` : ''}\n`)
+    logger.notice(`sandbox: ThingsBoard stand-in on ${mqttUrl}${httpUrl ? `; see what it received at ${httpUrl}/api/devices` : ''}`, { mqttUrl })
+  }
+  const adminConfig = cmd.admin ?? (loaded.value.gateway.admin?.enable ? loaded.value.gateway.admin : undefined)
+  let admin: AdminServer | undefined
+  if (adminConfig !== undefined) {
+    const graceSeconds = loaded.value.gateway.admin?.readyGraceSeconds
+    const { createAdminServer } = await import('./admin.ts')
+    admin = createAdminServer({ host: adminConfig.host, port: adminConfig.port, logger, ...(graceSeconds !== undefined ? { readyGraceMs: graceSeconds * 1000 } : {}) })
   }
   let gateway: ReturnType<typeof createGateway>
   try {
-    gateway = createGateway({ config: loaded.value, logger })
+    gateway = createGateway({ config: loaded.value, logger, ...(admin ? { observer: admin.metrics.observer } : {}) })
   } catch (error) {
     if (!isConfigFailure(error)) throw error
     process.stderr.write(`restgate: ${cmd.config}: ${(error as Error).message}\n`)
     await sandbox?.stop()
     return 2
   }
+  admin?.attach(gateway)
+  const offSignal = await levelOnSignal(logger)
   try {
+    if (admin) {
+      const { url } = await admin.listen()
+      logger.notice(`admin endpoint on ${url} (/healthz, /readyz, /metrics, /loglevel)`, { url })
+    }
     // converters and extensions are loaded before anything connects: a config naming one that
     // cannot be loaded stops here with exit 2, ThingsBoard never sees this gateway
     const { endpoints } = await gateway.start()
-    for (const e of endpoints) process.stdout.write(`restgate: connector "${e.connector}" listening on ${e.url}\n`)
-    process.stdout.write(`restgate: sending to ThingsBoard at ${tb.host}:${tb.port}; Ctrl+C to stop\n`)
+    for (const e of endpoints) logger.notice(`connector "${e.connector}" listening on ${e.url}`, { connector: e.connector, url: e.url })
+    logger.notice(`sending to ThingsBoard at ${tb.host}:${tb.port}; Ctrl+C to stop`)
   } catch (error) {
+    offSignal()
+    await admin?.close()
     await sandbox?.stop()
     if (isConfigFailure(error)) {
       process.stderr.write(`restgate: ${cmd.config}: ${(error as Error).message}\n`)
@@ -164,13 +203,18 @@ async function run(cmd: Extract<Command, { kind: 'run' }>): Promise<number> {
     logger.error(`cannot start: ${(error as Error).message}`)
     return 1
   }
+  const stats = loaded.value.gateway.statistics
+  const statistics = stats?.enable ? startStatistics(gateway, { periodSeconds: stats.statsSendPeriodInSeconds, logger: logger.child('statistics') }) : undefined
   const signal = await untilSignal()
   const st = gateway.tb.stats()
   const said = stopMessage({ signal, connected: st.connected, undelivered: st.queued + st.inFlight, storage: loaded.value.gateway.storage.type, flushTimeoutMs: FLUSH_TIMEOUT_MS })
   logger[said.level](said.message)
+  statistics?.stop()
   await gateway.stop({ flushTimeoutMs: FLUSH_TIMEOUT_MS })
+  await admin?.close()
+  offSignal()
   await sandbox?.stop()
-  logger.info('stopped')
+  logger.notice('stopped')
   return 0
 }
 
@@ -182,6 +226,14 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (!UsageError.is(error)) throw error
     process.stderr.write(`restgate: ${error.message}\n\n${usage}\n`)
     return 2
+  }
+  if (cmd.kind === 'run' || cmd.kind === 'sandbox') {
+    try {
+      logFormatOf(cmd.kind === 'run' ? cmd.logFormat : undefined)
+    } catch (error) {
+      process.stderr.write(`restgate: ${(error as Error).message}\n`)
+      return 2
+    }
   }
   switch (cmd.kind) {
     case 'help':

@@ -10,9 +10,9 @@
  */
 import { join } from 'node:path'
 import type { RestConnectorConfig } from '@restgate/config'
-import { createDispatcher, type Dispatcher } from '@restgate/dispatcher'
-import { createIngestServer, type IngestServer, type IngestSink } from '@restgate/ingest'
-import { createTbClient, tbClientDefaults, type TbClient } from '@restgate/tb-client'
+import { createDispatcher, type DispatchReport, type Dispatcher, type DispatcherStats } from '@restgate/dispatcher'
+import { createIngestServer, type IngestServer, type IngestSink, type IngestStats } from '@restgate/ingest'
+import { createTbClient, tbClientDefaults, type TbClient, type TbClientStats } from '@restgate/tb-client'
 import { createAttributeWaiters } from './attribute-waiters.ts'
 import type { LoadedGateway } from './load-config.ts'
 import type { GatewayLogger } from './logger.ts'
@@ -26,6 +26,24 @@ export interface GatewayOptions {
    * @default '<folder of tb_gateway.json>/data'
    */
   dataDir?: string
+  /** Hooks for metrics; called on the request path, so they must be cheap and must not throw. */
+  observer?: GatewayObserver
+}
+
+/** What the gateway tells an observer (the admin endpoint's metrics) as it happens. */
+export interface GatewayObserver {
+  /** One answer of a connector's HTTP server (`endpoint` is `''` when no endpoint matched). */
+  response?(connector: string, endpoint: string, status: number): void
+  /** A downlink event was dispatched (every request it made is in `report.requests`). */
+  dispatched?(kind: 'attributeUpdate' | 'rpc', connector: string, report: DispatchReport): void
+}
+
+/** Counters of every part, read on demand (collect-on-scrape). */
+export interface GatewayStats {
+  /** The outbox storage opened and the gateway is not stopped. */
+  storageOpen: boolean
+  tb: TbClientStats
+  connectors: Array<{ name: string; ingest: IngestStats; dispatcher: DispatcherStats }>
 }
 
 export interface GatewayEndpoint {
@@ -38,6 +56,7 @@ export interface Gateway {
   /** Stops accepting requests, flushes the outbox for up to `flushTimeoutMs`, disconnects. */
   stop(options?: { flushTimeoutMs?: number }): Promise<void>
   readonly tb: TbClient
+  stats(): GatewayStats
 }
 
 /** Device name the rule-less dispatcher sees for connector RPCs (`${deviceName}` in a `rest_get` URL). */
@@ -98,7 +117,9 @@ export function createGateway(options: GatewayOptions): Gateway {
       waitForAttribute: (device, key, timeoutMs, signal) => waiters.wait(device, key, timeoutMs, signal),
     }
     connector.config = config
-    connector.ingest = createIngestServer({ config, sink, dataDir, logger: clog, connectorName: config.name })
+    const observer = options.observer
+    const onResponse = observer?.response ? (endpoint: string, status: number): void => observer.response!(config.name, endpoint, status) : undefined
+    connector.ingest = createIngestServer({ config, sink, dataDir, logger: clog, connectorName: config.name, ...(onResponse ? { onResponse } : {}) })
     connector.dispatcher = createDispatcher({
       config,
       publisher: { replyRpc: (device, id, data) => tb.replyRpc(device, id, data) },
@@ -107,10 +128,15 @@ export function createGateway(options: GatewayOptions): Gateway {
     return connector
   })
 
+  const observed =
+    (kind: 'attributeUpdate' | 'rpc', connector: string) =>
+    (report: DispatchReport): void =>
+      options.observer?.dispatched?.(kind, connector, report)
+
   tb.on('attributeUpdate', (event) => {
     waiters.deliver(event.device, event.data)
     for (const c of connectors) {
-      c.dispatcher.onAttributeUpdate(event).catch((error: unknown) => {
+      c.dispatcher.onAttributeUpdate(event).then(observed('attributeUpdate', c.config.name)).catch((error: unknown) => {
         log.error('attribute update failed', { connector: c.config.name, device: event.device, error: String(error) })
       })
     }
@@ -137,7 +163,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     if (method === 'gateway_ping') return replyGateway(id, { code: 200, resp: 'pong' })
     const rpc = { device: GATEWAY_DEVICE, data: { id, method, params: event.params } }
     if (connectorRpc !== undefined && connectorRpc.matchesRpc(rpc)) {
-      connectorRpc.onRpc(rpc).catch((error: unknown) => {
+      connectorRpc.onRpc(rpc).then(observed('rpc', first!.config.name)).catch((error: unknown) => {
         log.error('gateway RPC failed', { method, id, error: String(error) })
         replyGateway(id, { error: `gateway RPC "${method}" failed: ${error instanceof Error ? error.message : String(error)}`, code: 500 })
       })
@@ -160,14 +186,22 @@ export function createGateway(options: GatewayOptions): Gateway {
       owner ??
       connectors[0]
     if (!target) return
-    target.dispatcher.onRpc(event).catch((error: unknown) => {
+    target.dispatcher.onRpc(event).then(observed('rpc', target.config.name)).catch((error: unknown) => {
       log.error('rpc failed', { connector: target.config.name, device: event.device, error: String(error) })
     })
   })
 
   let started = false
+  let storageOpen = false
   return {
     tb,
+    stats() {
+      return {
+        storageOpen,
+        tb: tb.stats(),
+        connectors: connectors.map((c) => ({ name: c.config.name, ingest: c.ingest.stats(), dispatcher: c.dispatcher.stats() })),
+      }
+    },
     async start() {
       if (started) throw new Error('gateway already started')
       started = true
@@ -183,6 +217,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       // store anything must not connect to ThingsBoard at all.
       try {
         await tb.ready()
+        storageOpen = true
       } catch (error) {
         await tb.stop({ flushTimeoutMs: 0 })
         throw error
@@ -207,6 +242,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       waiters.cancelAll('gateway stopping')
       await Promise.allSettled([...connectors.map((c) => c.dispatcher.close()), connectorRpc?.close()])
       await tb.stop({ flushTimeoutMs })
+      storageOpen = false
     },
   }
 }

@@ -1,6 +1,17 @@
-/** The gateway's logger: levelled, one line per event, secrets redacted. */
+/**
+ * The gateway's logger: one pino logger for the whole process, JSON lines (for log shippers) or
+ * readable lines (for a terminal), secrets redacted, every value capped, the level changeable at
+ * runtime. Packages get it through the `(msg, data)` adapter below (`child(name)` adds a
+ * `component` binding).
+ */
+import { destination as pinoDestination, pino, stdTimeFunctions, type DestinationStream, type Logger as PinoLogger } from 'pino'
+import { capString, escapeControl, MAX_VALUE_LENGTH, prettyLine, sanitize } from './_log-values.ts'
+
+export { redact } from './_log-values.ts'
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent'
+export type LogFormat = 'json' | 'pretty'
+export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent']
 
 export interface Logger {
   debug(msg: string, data?: Record<string, unknown>): void
@@ -9,23 +20,22 @@ export interface Logger {
   error(msg: string, data?: Record<string, unknown>): void
 }
 
-/** A logger that can name sub-components (`gateway:rest:REST Connector`). */
+/** A logger that can name sub-components (`rest:REST Connector`). */
 export interface GatewayLogger extends Logger {
   child(name: string): GatewayLogger
 }
 
-const ranks: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 }
-
-const SECRET_KEY = /pass(word)?|token|secret|authorization|private.?key|credential/i
-
-/** Replaces values of secret-looking keys, recursively, so a caller's mistake cannot leak them. */
-export function redact(data: unknown, depth = 0): unknown {
-  if (depth > 4 || data === null || typeof data !== 'object') return data
-  if (Array.isArray(data)) return data.map((v) => redact(v, depth + 1))
-  const out: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(data)) out[k] = SECRET_KEY.test(k) ? '[redacted]' : redact(v, depth + 1)
-  return out
+/** The process's logger: its children share its level, which can change at runtime. */
+export interface RootLogger extends GatewayLogger {
+  readonly format: LogFormat
+  level(): LogLevel
+  /** Sets the level of this logger and every child; logs the change (unless `silent`). */
+  setLevel(level: LogLevel, reason?: string): void
+  /** An info line written at every level but `silent` (start-up and stop notices: where it listens, ...). */
+  notice(msg: string, data?: Record<string, unknown>): void
 }
+
+const ranks: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 }
 
 /** Maps the original's level names (`INFO`, `WARNING`, `TRACE`, ...) to ours. */
 export function toLogLevel(name: string | undefined): LogLevel {
@@ -48,6 +58,94 @@ export function toLogLevel(name: string | undefined): LogLevel {
   }
 }
 
+/** Our level for an exact name (`debug`, `info`, `warning`, ...); undefined when it is none. */
+export function parseLogLevel(name: string): LogLevel | undefined {
+  const n = name.trim().toLowerCase()
+  const known = ['trace', 'debug', 'info', 'warn', 'warning', 'error', 'critical', 'fatal', 'silent', 'none']
+  return known.includes(n) ? toLogLevel(n) : undefined
+}
+
+export interface LoggerOptions {
+  /** @default 'info' */
+  level?: LogLevel
+  /** @default 'json' when the output is not a terminal (`process.stdout.isTTY`), else 'pretty' */
+  format?: LogFormat
+  /** Component name of the root (`component` in each line). @default none */
+  name?: string
+  /** Receives each line (without the newline). @default synchronous writes to stdout (fd 1) */
+  write?: (line: string) => void
+  /** Longest logged string value or message, in characters; longer ones are cut with a marker. @default 1024 */
+  maxValueLength?: number
+}
+
+/** Creates the gateway logger (see the module comment). */
+export function createLogger(options: LoggerOptions = {}): RootLogger {
+  const format = options.format ?? (process.stdout.isTTY ? 'pretty' : 'json')
+  const max = options.maxValueLength ?? MAX_VALUE_LENGTH
+  let level: LogLevel = options.level ?? 'info'
+  let min = ranks[level]
+  const write = options.write
+  let destination: DestinationStream
+  if (format === 'pretty') {
+    const out = write ?? ((line: string) => process.stdout.write(line + '\n'))
+    destination = { write: (s: string) => out(prettyLine(s.endsWith('\n') ? s.slice(0, -1) : s)) }
+  } else if (write) {
+    destination = { write: (s: string) => write(s.endsWith('\n') ? s.slice(0, -1) : s) }
+  } else {
+    destination = pinoDestination({ fd: 1, sync: true })
+  }
+  // pino's own level stays at debug: the adapter filters with one comparison against the shared level
+  const root = pino(
+    {
+      level: 'debug',
+      base: format === 'json' ? { pid: process.pid } : undefined,
+      timestamp: stdTimeFunctions.isoTime,
+      formatters: { level: (label) => ({ level: label }) },
+      // values are already sanitized (errors as { name, message, code }); pino's err serializer would redo it
+      serializers: { err: (v: unknown) => v },
+    },
+    destination,
+  )
+  type Level = Exclude<LogLevel, 'silent'>
+  const make = (p: PinoLogger, component: string | undefined): GatewayLogger => {
+    const emit = (lvl: Level, msg: string, data?: Record<string, unknown>): void => {
+      if (ranks[lvl] < min) return
+      const m = capString(String(msg), max)
+      if (data === undefined) p[lvl](m)
+      else p[lvl](sanitize(data, max) as Record<string, unknown>, m)
+    }
+    return {
+      debug: (m, d) => emit('debug', m, d),
+      info: (m, d) => emit('info', m, d),
+      warn: (m, d) => emit('warn', m, d),
+      error: (m, d) => emit('error', m, d),
+      child(name: string) {
+        const full = component ? `${component}:${name}` : name
+        // children of the root, not nested: a nested pino child would write `component` twice
+        return make(root.child({ component: capString(full, 256) }), full)
+      },
+    }
+  }
+  const top = make(options.name ? root.child({ component: options.name }) : root, options.name)
+  return {
+    ...top,
+    format,
+    level: () => level,
+    notice(msg, data) {
+      if (level === 'silent') return
+      if (data === undefined) root.info(capString(msg, max))
+      else root.info(sanitize(data, max) as Record<string, unknown>, capString(msg, max))
+    },
+    setLevel(next, reason) {
+      const before = level
+      level = next
+      min = ranks[next]
+      // said at info whatever the new level is, so the change itself is always on record
+      if (next !== 'silent') root.info({ from: before, to: next, ...(reason ? { reason } : {}) }, `log level set to ${next}`)
+    },
+  }
+}
+
 export interface ConsoleLoggerOptions {
   /** @default 'info' */
   level?: LogLevel
@@ -57,32 +155,28 @@ export interface ConsoleLoggerOptions {
   write?: (line: string) => void
 }
 
-/** A logger writing `2026-11-25T18:00:00.000Z INFO [name] message {json}` lines. */
+/** A readable-lines logger (`2026-11-25T18:00:00.000Z INFO [name] message {json}`), to stderr by default. */
 export function createConsoleLogger(options: ConsoleLoggerOptions = {}): GatewayLogger {
-  const min = ranks[options.level ?? 'info']
-  const write = options.write ?? ((line: string) => process.stderr.write(line + '\n'))
-  const make = (name: string | undefined): GatewayLogger => {
-    const emit = (level: Exclude<LogLevel, 'silent'>, msg: string, data?: Record<string, unknown>): void => {
-      if (ranks[level] < min) return
-      const tag = name ? ` [${name}]` : ''
-      const extra = data && Object.keys(data).length > 0 ? ' ' + safeJson(redact(data)) : ''
-      write(`${new Date().toISOString()} ${level.toUpperCase()}${tag} ${msg}${extra}`)
-    }
-    return {
-      debug: (m, d) => emit('debug', m, d),
-      info: (m, d) => emit('info', m, d),
-      warn: (m, d) => emit('warn', m, d),
-      error: (m, d) => emit('error', m, d),
-      child: (child: string) => make(name ? `${name}:${child}` : child),
-    }
-  }
-  return make(options.name)
+  return createLogger({
+    format: 'pretty',
+    ...(options.level ? { level: options.level } : {}),
+    ...(options.name ? { name: options.name } : {}),
+    write: options.write ?? ((line: string) => process.stderr.write(line + '\n')),
+  })
 }
 
-function safeJson(value: unknown): string {
-  try {
-    return JSON.stringify(value, (_k, v: unknown) => (v instanceof Error ? { name: v.name, message: v.message } : v))
-  } catch {
-    return '"[unserialisable]"'
+/** The next level SIGUSR2 switches to: debug → info → warn → error → debug. */
+export function nextLogLevel(level: LogLevel): LogLevel {
+  switch (level) {
+    case 'debug':
+      return 'info'
+    case 'info':
+      return 'warn'
+    case 'warn':
+      return 'error'
+    default:
+      return 'debug'
   }
 }
+
+export { escapeControl }

@@ -101,7 +101,8 @@ export const restgateBin: string = join(here, '../bin/restgate.js')
 export function runCli(args: string[], env: Record<string, string> = {}): CliProcess {
   const child = spawn(process.execPath, [restgateBin, ...args], {
     cwd: repoRoot,
-    env: { ...process.env, ...env },
+    // readable lines unless a test asks otherwise (RESTGATE_LOG_FORMAT: '' = automatic, json here: not a terminal)
+    env: { ...process.env, RESTGATE_LOG_FORMAT: 'pretty', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let out = ''

@@ -2,7 +2,7 @@
  * Every default of the normalised model in one place (the docs' tables; DECISIONS.md). The
  * validators fill these in wherever the config leaves a key out (never over a given value).
  */
-import type { HttpMethod, ResponseConfig, ServerConfig, StorageConfig, ThingsboardConfig } from './model.ts'
+import type { AdminConfig, HttpMethod, ResponseConfig, ServerConfig, StatisticsConfig, StorageConfig, ThingsboardConfig } from './model.ts'
 
 /** Server defaults (the docs' general-section table). */
 export const serverDefaults: Readonly<Required<Pick<ServerConfig, 'host' | 'port' | 'ssl' | 'bodyLimit' | 'maxJsonDepth' | 'maxArrayElements' | 'maxJsonKeys'>>> = Object.freeze({
@@ -62,6 +62,12 @@ export const outboundDefaults: {
 /** Defaults of the `thingsboard` section. */
 export const thingsboardDefaults: Readonly<Pick<ThingsboardConfig, 'port' | 'qos' | 'keepAlive' | 'insecure' | 'maxPayloadSizeBytes' | 'minPackSendDelayMS'>> =
   Object.freeze({ port: 1883, qos: 1, keepAlive: 120, insecure: false, maxPayloadSizeBytes: 8196, minPackSendDelayMS: 50 })
+
+/** Defaults of `thingsboard.statistics` (the original's). */
+export const statisticsDefaults: Readonly<StatisticsConfig> = Object.freeze({ enable: true, statsSendPeriodInSeconds: 60 })
+
+/** Defaults of the `admin` section. */
+export const adminDefaults: Readonly<AdminConfig> = Object.freeze({ enable: true, host: '127.0.0.1', port: 9100, allowRemote: false, readyGraceSeconds: 30 })
 
 /**
  * Storage defaults this package owns (the original's shipped values; folders relative to the config

@@ -12,11 +12,13 @@ export { restConfigSchema } from './schema/rest-schema.ts'
 export { gatewayConfigSchema } from './schema/gateway-schema.ts'
 export { gatewayJsonSchema, restJsonSchema } from './json-schema.ts'
 export {
+  adminDefaults,
   attributeRequestDefaults,
   GATEWAY_ENV_VARIABLES,
   outboundDefaults,
   responseDefaults,
   serverDefaults,
+  statisticsDefaults,
   storageDefaults,
   thingsboardDefaults,
 } from './defaults.ts'

@@ -244,10 +244,36 @@ export interface ConnectorEntry {
   path: ConfigPath
 }
 
+/** tb_gateway.json `thingsboard.statistics`: the gateway's counters as telemetry of the gateway device. */
+export interface StatisticsConfig {
+  /** @default true (when the section is given) */
+  enable: boolean
+  /** @default 60 */
+  statsSendPeriodInSeconds: number
+}
+
+/** tb_gateway.json `admin` (restgate's own): the HTTP endpoint with /healthz, /readyz and /metrics. */
+export interface AdminConfig {
+  /** @default true (when the section is given) */
+  enable: boolean
+  /** @default '127.0.0.1' */
+  host: string
+  /** @default 9100 */
+  port: number
+  /** A non-loopback `host` is refused unless this is true. @default false */
+  allowRemote: boolean
+  /** /readyz stays ready this long after ThingsBoard disconnected. @default 30 */
+  readyGraceSeconds: number
+}
+
 export interface GatewayConfig {
   thingsboard: ThingsboardConfig
   storage: StorageConfig
   connectors: ConnectorEntry[]
+  /** Present when `thingsboard.statistics` is given. */
+  statistics?: StatisticsConfig
+  /** Present when the `admin` section is given. */
+  admin?: AdminConfig
   /** Folder of tb_gateway.json. */
   configDir: string
 }

@@ -44,7 +44,8 @@ describe('original-tb_gateway.json (verbatim)', () => {
   it('warns once per key restgate does not implement, never an error', () => {
     const notImplemented = [
       'grpc',
-      ...['remoteShell', 'remoteConfiguration', 'latencyDebugMode', 'statistics', 'deviceFiltering', 'minPackSizeToSend', 'checkConnectorsConfigurationInSeconds', 'handleDeviceRenaming', 'reportStrategy', 'checkingDeviceActivity', 'rateLimits', 'dpRateLimits', 'messagesRateLimits', 'deviceMessagesRateLimits', 'deviceRateLimits', 'deviceDpRateLimits'].map((key) => `thingsboard.${key}`),
+      ...['remoteShell', 'remoteConfiguration', 'latencyDebugMode', 'deviceFiltering', 'minPackSizeToSend', 'checkConnectorsConfigurationInSeconds', 'handleDeviceRenaming', 'reportStrategy', 'checkingDeviceActivity', 'rateLimits', 'dpRateLimits', 'messagesRateLimits', 'deviceMessagesRateLimits', 'deviceRateLimits', 'deviceDpRateLimits'].map((key) => `thingsboard.${key}`),
+      'thingsboard.statistics.customStatsSendPeriodInSeconds',
     ]
     expect(messages(result.warnings)).toEqual([
       ...notImplemented.map((path) => `${path}: not implemented by restgate; ignored`),

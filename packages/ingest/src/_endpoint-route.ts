@@ -113,10 +113,10 @@ export abstract class EndpointRoute {
     try {
       const reply = await this.process(req)
       if (reply.status >= 400 || reply.dropped !== undefined) this.#logOutcome(reply)
-      return rt.finish(reply)
+      return rt.finish(reply, this.endpoint.endpoint)
     } catch (error) {
       rt.logger.error('request failed unexpectedly', { endpoint: this.endpoint.endpoint, path: this.endpoint.path, error: String(error) })
-      return rt.finish(this.fail(500, 'INTERNAL_ERROR', 'the request could not be handled; the gateway log has the details'))
+      return rt.finish(this.fail(500, 'INTERNAL_ERROR', 'the request could not be handled; the gateway log has the details'), this.endpoint.endpoint)
     } finally {
       rt.inFlight--
     }

@@ -91,6 +91,7 @@ export class MappingRoute extends EndpointRoute {
     if (!isConvertResult(result)) return this.#badResult('it is not { records, dropped }')
     const summary = summariseRecords(result.records)
     if (typeof summary === 'string') return this.#badResult(summary)
+    if (result.dropped !== undefined) this.rt.droppedDatapoints += result.dropped.length
     const records = result.records
     const device = records.length > 0 ? (records[0] as UplinkRecord).deviceName : undefined
     if (records.length > 0) {
@@ -105,6 +106,7 @@ export class MappingRoute extends EndpointRoute {
         return reply
       }
       this.rt.records += records.length
+      this.rt.datapoints += summary.attributes + summary.telemetry
       if (this.#waitKey !== undefined) {
         const reply = await this.#awaitAnswer(req, device as string, this.#waitKey)
         if (reply.status >= 400) reply.device = device

@@ -66,9 +66,10 @@ export function registerRoutes(app: H3, entries: readonly RouteEntry[], rt: Inge
   for (const group of byShape.values()) {
     const allow = [...group.methods.keys()].toSorted().join(', ')
     const message = `allowed methods: ${allow}`
+    const endpoint = group.methods.values().next().value?.endpoint ?? ''
     app.on('', group.pattern, (event: H3Event) => {
       rt.requests++
-      return toHttpResponse(rt.finish(errorResponse(405, 'METHOD_NOT_ALLOWED', `${event.req.method} is not allowed on this endpoint; ${message}`, { allow })))
+      return toHttpResponse(rt.finish(errorResponse(405, 'METHOD_NOT_ALLOWED', `${event.req.method} is not allowed on this endpoint; ${message}`, { allow }), endpoint))
     })
   }
   const notFound = (event: H3Event): HTTPResponse => {

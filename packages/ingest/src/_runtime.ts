@@ -24,6 +24,10 @@ export class IngestRuntime {
   inFlight = 0
   waiting = 0
   records = 0
+  datapoints = 0
+  droppedDatapoints = 0
+  /** `IngestServerOptions.onResponse`. */
+  onResponse: ((endpoint: string, status: number) => void) | undefined = undefined
   readonly byStatus: Record<number, number> = {}
 
   constructor(sink: IngestSink, logger: Logger, connectorName: string, retryAfterSeconds: number, limits: JsonLimits = jsonLimitDefaults, logIntervalMs = 60_000) {
@@ -37,9 +41,10 @@ export class IngestRuntime {
   }
 
   /** Counts an answer on its way out. */
-  finish(reply: Reply): Reply {
+  finish(reply: Reply, endpoint = ''): Reply {
     const status = reply.status
     this.byStatus[status] = (this.byStatus[status] ?? 0) + 1
+    if (this.onResponse !== undefined) this.onResponse(endpoint, status)
     if (this.closing) reply.headers = { ...reply.headers, connection: 'close' }
     return reply
   }
@@ -50,6 +55,8 @@ export class IngestRuntime {
       inFlight: this.inFlight,
       waiting: this.waiting,
       records: this.records,
+      datapoints: this.datapoints,
+      droppedDatapoints: this.droppedDatapoints,
       byStatus: { ...this.byStatus },
       listening: this.listening,
     }

@@ -40,6 +40,7 @@ export function createIngestServer(options: IngestServerOptions): IngestServer {
   }
   const logIntervalMs = options.logIntervalMs ?? ingestDefaults.logIntervalMs
   const rt = new IngestRuntime(sink, logger, options.connectorName ?? config.name, retryAfterSeconds, limits, logIntervalMs)
+  rt.onResponse = options.onResponse
   const bodyLimit = config.server.bodyLimit
 
   const mappings = config.mapping.map((m) => new MappingRoute(rt, m, bodyLimit, config.configDir, options.converters?.get(m)))

@@ -62,6 +62,12 @@ export interface IngestServerOptions {
    * once, the rest counted into one summary line per interval (and at `close()`). @default 60000
    */
   logIntervalMs?: number
+  /**
+   * Called once per answer with the configured endpoint (`''` when no endpoint matched) and the
+   * status, e.g. for per-endpoint metrics. Runs on the request path: keep it cheap; it must not throw.
+   * @default none
+   */
+  onResponse?: (endpoint: string, status: number) => void
 }
 
 /** Defaults of the optional numeric options of {@link IngestServerOptions}. */
@@ -87,6 +93,10 @@ export interface IngestStats {
   waiting: number
   /** Records handed to `sink.accept` and accepted. */
   records: number
+  /** Datapoints (attributes + telemetry values) in the accepted records. */
+  datapoints: number
+  /** Datapoints the converter dropped (the `dropped` list of the answers). */
+  droppedDatapoints: number
   /** Answers by HTTP status code. */
   byStatus: Record<number, number>
   listening: boolean

@@ -4,7 +4,7 @@ import { keySpecOf, type KeySpec } from '../_keys.ts'
 import { bool, ciEnum, expect, integer, nonEmpty, notImplemented, port, type LooseSchema } from './_primitives.ts'
 
 const THINGSBOARD_NOT_IMPLEMENTED: readonly string[] = [
-  'remoteShell', 'remoteConfiguration', 'latencyDebugMode', 'statistics', 'deviceFiltering', 'minPackSizeToSend',
+  'remoteShell', 'remoteConfiguration', 'latencyDebugMode', 'deviceFiltering', 'minPackSizeToSend',
   'checkConnectorsConfigurationInSeconds', 'handleDeviceRenaming', 'reportStrategy', 'checkingDeviceActivity',
   'rateLimits', 'dpRateLimits', 'messagesRateLimits', 'deviceMessagesRateLimits', 'deviceRateLimits', 'deviceDpRateLimits',
   'proxy_host', 'proxy_port', 'provisioning', 'syncDevicesSharedAttributesOnConnect', 'managerEnabled',
@@ -13,6 +13,7 @@ const SECURITY_NOT_IMPLEMENTED: readonly string[] = ['checkCertPeriod', 'certifi
 const STORAGE_NOT_IMPLEMENTED: readonly string[] = ['max_records_between_fsync', 'writing_batch_size', 'oversize_check_period']
 const CONNECTOR_NOT_IMPLEMENTED: readonly string[] = ['class', 'useGRPCForce', 'configurationJson', 'id', 'enableRemoteLogging']
 const ROOT_NOT_IMPLEMENTED: readonly string[] = ['grpc']
+const STATISTICS_NOT_IMPLEMENTED: readonly string[] = ['customStatsSendPeriodInSeconds', 'configuration']
 
 /** Security types of the MQTT connection (any case). */
 export const TB_SECURITY_TYPES: readonly string[] = ['accessToken', 'tlsAccessToken', 'usernamePassword', 'x509Certificate']
@@ -39,6 +40,26 @@ const tbSecuritySchema: LooseSchema = z
   .describe('MQTT credentials.')
   .meta({ id: 'ThingsboardSecurity' })
 
+const statisticsSchema: LooseSchema = z
+  .looseObject({
+    enable: bool('Send the gateway\'s statistics as telemetry of the gateway device. Default true when this section is given.').optional(),
+    statsSendPeriodInSeconds: integer(1, 'Seconds between two statistics messages. Default 60.').optional(),
+    ...ni(STATISTICS_NOT_IMPLEMENTED),
+  }, expect('an object'))
+  .describe('Gateway statistics (messages received, sent, dropped, queue depth) sent to ThingsBoard. Off when absent.')
+  .meta({ id: 'Statistics' })
+
+const adminSchema: LooseSchema = z
+  .looseObject({
+    enable: bool('Serve the admin endpoint. Default true when this section is given.').optional(),
+    host: nonEmpty('a host name or IP address', 'Address of the admin endpoint. Default 127.0.0.1.').optional(),
+    port: port('Port of the admin endpoint. Default 9100.').optional(),
+    allowRemote: bool('Allow a host other than a loopback address (the endpoint has no authentication). Default false.').optional(),
+    readyGraceSeconds: integer(0, '/readyz stays ready this long after ThingsBoard disconnected. Default 30.').optional(),
+  }, expect('an object'))
+  .describe('restgate\'s admin HTTP endpoint: /healthz, /readyz, /metrics, PUT /loglevel. Off when absent.')
+  .meta({ id: 'Admin' })
+
 const thingsboardSchema: LooseSchema = z
   .looseObject({
     host: nonEmpty('a host name or IP address', 'ThingsBoard MQTT host.'),
@@ -50,6 +71,7 @@ const thingsboardSchema: LooseSchema = z
     insecure: bool('Skip the host name check of ThingsBoard\'s certificate. Default false.').optional(),
     maxPayloadSizeBytes: integer(1, 'Largest MQTT payload in bytes. Default 8196.').optional(),
     minPackSendDelayMS: integer(0, 'Pause between packs when idle, in ms. Default 50.').optional(),
+    statistics: statisticsSchema.optional(),
     ...ni(THINGSBOARD_NOT_IMPLEMENTED),
   }, expect('an object with host'))
   .describe('Connection to ThingsBoard.')
@@ -89,6 +111,7 @@ const gatewayRootSchema: LooseSchema = z
     thingsboard: thingsboardSchema,
     storage: storageSchema.optional(),
     connectors: z.array(connectorSchema, expect('a list of connectors')).describe('Connectors to run.').optional(),
+    admin: adminSchema.optional(),
     ...ni(ROOT_NOT_IMPLEMENTED),
   }, expect('an object'))
   .meta({ title: 'restgate gateway configuration (tb_gateway.json)' })
@@ -96,7 +119,7 @@ const gatewayRootSchema: LooseSchema = z
 /** zod schema of tb_gateway.json. */
 export const gatewayConfigSchema: z.ZodType = gatewayRootSchema
 
-export type GatewaySection = 'root' | 'thingsboard' | 'security' | 'storage' | 'connector'
+export type GatewaySection = 'root' | 'thingsboard' | 'security' | 'storage' | 'connector' | 'statistics' | 'admin'
 
 /** Key lists per tb_gateway.json section. */
 export const gatewayKeys: Readonly<Record<GatewaySection, KeySpec>> = {
@@ -105,4 +128,6 @@ export const gatewayKeys: Readonly<Record<GatewaySection, KeySpec>> = {
   security: keySpecOf(tbSecuritySchema, SECURITY_NOT_IMPLEMENTED),
   storage: keySpecOf(storageSchema, STORAGE_NOT_IMPLEMENTED),
   connector: keySpecOf(connectorSchema, CONNECTOR_NOT_IMPLEMENTED),
+  statistics: keySpecOf(statisticsSchema, STATISTICS_NOT_IMPLEMENTED),
+  admin: keySpecOf(adminSchema),
 }

@@ -10,6 +10,8 @@ export const TOPIC_RPC = 'v1/gateway/rpc'
 export const TOPIC_GW_ATTRIBUTES = 'v1/gateway/attributes'
 export const TOPIC_ME_RPC_REQUEST = 'v1/devices/me/rpc/request/'
 export const TOPIC_ME_RPC_RESPONSE = 'v1/devices/me/rpc/response/'
+/** Telemetry of the gateway device itself (statistics). */
+export const TOPIC_ME_TELEMETRY = 'v1/devices/me/telemetry'
 /** The one RPC this client itself sends on `v1/devices/me/rpc/request/{id}`. */
 export const SESSION_LIMITS_METHOD = 'getSessionLimits'
 const REQUEST_ID = /^(0|[1-9][0-9]{0,15})$/

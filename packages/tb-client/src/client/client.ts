@@ -5,7 +5,7 @@ import type { StorageBackend, StorageStats } from '@restgate/storage'
 import { createAttributeRequests } from './_attribute-requests.ts'
 import { createConnection } from './_connection.ts'
 import { createEmitter } from './_emitter.ts'
-import { classifyInbound, SESSION_LIMITS_METHOD, TOPIC_ME_RPC_REQUEST } from './_inbound.ts'
+import { classifyInbound, SESSION_LIMITS_METHOD, TOPIC_ME_RPC_REQUEST, TOPIC_ME_TELEMETRY } from './_inbound.ts'
 import { parseSessionLimits, type SessionLimits } from './_limits.ts'
 import { createPump, type Pump } from './_pump.ts'
 import { toStoredRecords } from './_records.ts'
@@ -183,6 +183,19 @@ export function createTbClient(options: TbClientOptions): TbClient {
 
     replyGatewayRpc(id, data) {
       return rpcReplies.replyGateway(connection.current(), id, data)
+    },
+
+    sendGatewayTelemetry(values, ts) {
+      if (stopping) return Promise.reject(new TbClientError('STOPPED', 'sendGatewayTelemetry: the client is stopping'))
+      const session = connection.current()
+      if (session === undefined) return Promise.reject(new TbClientError('NOT_CONNECTED', 'gateway telemetry not sent: not connected to ThingsBoard'))
+      let payload: string
+      try {
+        payload = JSON.stringify({ ts: ts ?? o.now(), values })
+      } catch (error) {
+        return Promise.reject(new TbClientError('INVALID_OPTIONS', `gateway telemetry not sent: not serialisable: ${message(error)}`))
+      }
+      return session.publish(TOPIC_ME_TELEMETRY, payload, o.qos)
     },
 
     on: (event, listener) => events.on(event, listener),

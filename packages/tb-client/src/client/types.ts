@@ -96,6 +96,13 @@ export interface TbClient {
    * (queued while offline, like `replyRpc`). Resolves once ThingsBoard confirmed it.
    */
   replyGatewayRpc(id: number | string, data: unknown): Promise<void>
+  /**
+   * Publishes telemetry of the gateway device itself (`v1/devices/me/telemetry`, `{ts, values}`)
+   * at the client's QoS, e.g. the gateway's statistics. Live data: not stored and not queued while
+   * offline; rejects `NOT_CONNECTED` then (and `STOPPED` once stopping). Resolves once sent (QoS 0)
+   * or confirmed (QoS 1).
+   */
+  sendGatewayTelemetry(values: Record<string, unknown>, ts?: number): Promise<void>
   /** Subscribes to an event; returns a function that unsubscribes. */
   on<E extends TbClientEventName>(event: E, listener: (payload: TbClientEvents[E]) => void): () => void
   off<E extends TbClientEventName>(event: E, listener: (payload: TbClientEvents[E]) => void): void
