@@ -2,7 +2,7 @@
 import { parseArgs } from 'node:util'
 
 export type Command =
-  | { kind: 'run'; config: string; sandbox: boolean; sandboxHttpPort: number; logLevel?: string }
+  | { kind: 'run'; config: string; sandbox: boolean; sandboxHttpPort: number; logLevel?: string; watch?: boolean }
   | { kind: 'validate'; config: string }
   | { kind: 'sandbox'; host: string; port: number; httpPort: number; tokens: string[] }
   | { kind: 'help' }
@@ -23,6 +23,7 @@ Usage:
       Start the gateway with every "rest" connector that tb_gateway.json lists.
       --sandbox            also start a local ThingsBoard stand-in (MQTT broker) at thingsboard.host:port
       --sandbox-http-port  port of the sandbox's HTTP view (default 8080, 0 = any free port)
+      --watch              reload when tb_gateway.json or a connector file changes (SIGHUP always reloads)
   restgate validate --config <tb_gateway.json | rest.json>
       Check a config file and print every problem with its JSON path; exit 2 when invalid.
   restgate sandbox [--port 1883] [--http-port 8080] [--token <accessToken>]...
@@ -52,6 +53,7 @@ export function parseCommand(argv: readonly string[]): Command {
         sandbox: { type: 'boolean', default: false },
         'sandbox-http-port': { type: 'string' },
         'log-level': { type: 'string' },
+        watch: { type: 'boolean', default: false },
         port: { type: 'string' },
         host: { type: 'string' },
         'http-port': { type: 'string' },
@@ -77,6 +79,7 @@ export function parseCommand(argv: readonly string[]): Command {
         sandbox: v.sandbox ?? false,
         sandboxHttpPort: toPort(v['sandbox-http-port'], 8080, '--sandbox-http-port'),
         ...(v['log-level'] ? { logLevel: v['log-level'] } : {}),
+        ...(v.watch ? { watch: true } : {}),
       }
     case 'validate':
       if (!v.config) throw new UsageError('missing --config <file>')

@@ -6,6 +6,7 @@ import type { Sandbox, SandboxOptions } from '@restgate/sandbox'
 import { parseCommand, usage, UsageError, type Command } from './args.ts'
 import { createGateway } from './gateway.ts'
 import { loadGatewayFiles } from './load-config.ts'
+import { startReloadTriggers } from './reload-trigger.ts'
 import { createConsoleLogger, toLogLevel } from './logger.ts'
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1'])
@@ -111,7 +112,9 @@ async function run(cmd: Extract<Command, { kind: 'run' }>): Promise<number> {
     await sandbox?.stop()
     return 1
   }
+  const reloads = startReloadTriggers({ file: cmd.config, gateway, logger, loaded: loaded.value, watch: cmd.watch ?? false })
   const signal = await untilSignal()
+  await reloads.close()
   logger.info(`${signal}: stopping (flushing the outbox for up to 5 s)`)
   await gateway.stop({ flushTimeoutMs: 5_000 })
   await sandbox?.stop()

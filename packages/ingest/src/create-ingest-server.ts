@@ -83,7 +83,7 @@ export function createIngestServer(options: IngestServerOptions): IngestServer {
   let server: Server | undefined
   let state: 'idle' | 'starting' | 'listening' | 'closed' = 'idle'
 
-  const server_: IngestServer = {
+  const ingest: IngestServer = {
     get app() {
       return ref.current.app
     },
@@ -149,11 +149,11 @@ export function createIngestServer(options: IngestServerOptions): IngestServer {
       }
     },
     update(config, updateOptions) {
-      const run = updating.then(async () => (await server_.prepare(config, updateOptions)).apply())
+      const run = updating.then(async () => (await ingest.prepare(config, updateOptions)).apply())
       updating = run.catch(() => {})
       return run
     },
     stats: () => rt.stats(),
   }
-  return server_
+  return ingest
 }
