@@ -115,10 +115,8 @@ export function startReloadTriggers(options: ReloadTriggerOptions): ReloadTrigge
 
   const onHup = (): void => void reload('SIGHUP')
   process.on('SIGHUP', onHup)
-  if (options.watch) {
-    rewatch()
-    logger.info(`--watch: reloading on changes of ${[...files].map((f) => basename(f)).join(', ')}`)
-  }
+  if (options.watch) rewatch()
+  logger.info(`reloads the config on SIGHUP${options.watch ? ` and when ${[...files].map((f) => basename(f)).join(', ')} change` : ''}`)
 
   return {
     reload,

@@ -96,8 +96,9 @@ export function createReloader(parts: ReloadParts): Reloader {
     const restart = (what: string[], where: string): void => {
       if (what.length > 0) report.restartNeeded.push(`${where}${what.join(', ')} changed: restart restgate to apply ${what.length > 1 ? 'them' : 'it'}`)
     }
-    restart(changedKeys(current.gateway.thingsboard, next.gateway.thingsboard).map((k) => `thingsboard.${k}`), '')
-    restart(changedKeys(current.gateway.storage, next.gateway.storage).map((k) => `storage.${k}`), '')
+    // named as in tb_gateway.json (`keep_alive`, `max_records_count`), never with their values
+    restart(changedKeys(current.gateway.thingsboard, next.gateway.thingsboard).map((k) => `thingsboard.${k === 'keepAlive' ? 'keep_alive' : k}`), '')
+    restart(changedKeys(current.gateway.storage, next.gateway.storage).map((k) => `storage.${k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`), '')
 
     const byName = new Map(parts.connectors.map((c) => [c.config.name, c]))
     const nextNames = new Set(next.connectors.map((c) => c.name))
