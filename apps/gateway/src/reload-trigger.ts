@@ -44,6 +44,7 @@ export function startReloadTriggers(options: ReloadTriggerOptions): ReloadTrigge
   let running: Promise<void> | undefined
   let again: string | undefined
   let closed = false
+  const isClosed = (): boolean => closed
 
   async function once(reason: string): Promise<void> {
     logger.info(`reload (${reason}): reading ${file}`)
@@ -73,7 +74,8 @@ export function startReloadTriggers(options: ReloadTriggerOptions): ReloadTrigge
     }
     running = (async () => {
       let next: string | undefined = reason
-      while (next !== undefined && !closed) {
+      // `again` and `closed` change while `once()` awaits
+      while (next !== undefined && !isClosed()) {
         again = undefined
         try {
           await once(next)

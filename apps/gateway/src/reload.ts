@@ -59,10 +59,8 @@ const LISTEN_FIELDS = ['host', 'port', 'ssl', 'cert', 'key', 'clientCa'] as cons
 const TLS_FIELDS = ['ssl', 'cert', 'key', 'clientCa'] as const
 
 /** JSON with RegExps (the compiled filters of the downlink rules) kept comparable. */
-function same(a: unknown, b: unknown): boolean {
-  const text = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (x instanceof RegExp ? `/${x.source}/${x.flags}` : x))
-  return text(a) === text(b)
-}
+const text = (v: unknown): string => JSON.stringify(v, (_k, x: unknown) => (x instanceof RegExp ? `/${x.source}/${x.flags}` : x))
+const same = (a: unknown, b: unknown): boolean => text(a) === text(b)
 
 /** Top-level keys of two objects whose values differ. */
 function changedKeys(a: object, b: object): string[] {
