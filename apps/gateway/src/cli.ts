@@ -6,7 +6,7 @@ import type { Sandbox, SandboxOptions } from '@restgate/sandbox'
 import { parseCommand, usage, UsageError, type Command } from './args.ts'
 import { createGateway } from './gateway.ts'
 import { loadGatewayFiles } from './load-config.ts'
-import { startReloadTriggers } from './reload-trigger.ts'
+import { holdSighup, startReloadTriggers } from './reload-trigger.ts'
 import { createConsoleLogger, toLogLevel } from './logger.ts'
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1'])
@@ -79,6 +79,7 @@ async function runSandbox(cmd: Extract<Command, { kind: 'sandbox' }>): Promise<n
 }
 
 async function run(cmd: Extract<Command, { kind: 'run' }>): Promise<number> {
+  const sighup = holdSighup()
   const loaded = await loadGatewayFiles(cmd.config)
   report(cmd.config, { issues: loaded.ok ? [] : loaded.issues, warnings: loaded.warnings })
   if (!loaded.ok) return 2
@@ -112,7 +113,7 @@ async function run(cmd: Extract<Command, { kind: 'run' }>): Promise<number> {
     await sandbox?.stop()
     return 1
   }
-  const reloads = startReloadTriggers({ file: cmd.config, gateway, logger, loaded: loaded.value, watch: cmd.watch ?? false })
+  const reloads = startReloadTriggers({ file: cmd.config, gateway, logger, loaded: loaded.value, watch: cmd.watch ?? false, sighup })
   const signal = await untilSignal()
   await reloads.close()
   logger.info(`${signal}: stopping (flushing the outbox for up to 5 s)`)

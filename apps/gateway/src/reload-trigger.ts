@@ -23,6 +23,8 @@ export interface ReloadTriggerOptions {
   watch?: boolean
   /** Quiet time after the last file event before reloading (ms). @default 250 */
   debounceMs?: number
+  /** Where SIGHUP comes from: the hook of `holdSighup()` (held since start-up). @default its own `process.on('SIGHUP')` */
+  sighup?: SighupHook
 }
 
 export interface ReloadTrigger {
@@ -30,6 +32,32 @@ export interface ReloadTrigger {
   reload(reason: string): Promise<void>
   /** Closes the watchers and waits for a running reload; a later SIGHUP is ignored (not the default: exit). */
   close(): Promise<void>
+}
+
+export interface SighupHook {
+  /** From now on SIGHUP calls `handler`; one that arrived before is delivered at once. */
+  route(handler: () => void): void
+}
+
+/**
+ * Takes SIGHUP from now on (instead of Node's default: exit), remembering one that arrives before
+ * a handler is routed. One listener for the life of the process: removing a signal listener and
+ * adding another can drop a signal that arrived in between.
+ */
+export function holdSighup(): SighupHook {
+  let handler: (() => void) | undefined
+  let seen = false
+  process.on('SIGHUP', () => {
+    if (handler) handler()
+    else seen = true
+  })
+  return {
+    route(next) {
+      handler = next
+      if (seen) next()
+      seen = false
+    },
+  }
 }
 
 const filesOf = (file: string, loaded: LoadedGateway): Set<string> =>
@@ -116,7 +144,8 @@ export function startReloadTriggers(options: ReloadTriggerOptions): ReloadTrigge
   }
 
   const onHup = (): void => void reload('SIGHUP')
-  process.on('SIGHUP', onHup)
+  if (options.sighup) options.sighup.route(onHup)
+  else process.on('SIGHUP', onHup)
   if (options.watch) rewatch()
   logger.info(`reloads the config on SIGHUP${options.watch ? ` and when ${[...files].map((f) => basename(f)).join(', ')} change` : ''}`)
 

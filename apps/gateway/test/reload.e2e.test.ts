@@ -134,6 +134,26 @@ describe('reload through the CLI', { timeout: 90_000 }, () => {
     expect(cli.child.exitCode).toBe(null)
   })
 
+  it('a SIGHUP while starting is held and reloads once the connectors listen (not the default: exit)', async () => {
+    const [brokerPort, port] = [await freePort(), await freePort()]
+    const folder = writeConfigFolder({ brokerPort, connectors: { 'rest.json': connector(port, [route('/t', 'a')]) } })
+    cleanups.push(folder.cleanup)
+    const cli = runCli(['--config', folder.file, '--sandbox', '--sandbox-http-port', '0'])
+    cleanups.push(async () => {
+      if (cli.child.exitCode === null) {
+        cli.child.kill('SIGTERM')
+        await cli.exited
+      }
+    })
+    // the sandbox starts first: the gateway is not listening yet
+    await cli.waitForOutput(/sandbox: ThingsBoard stand-in on/, 30_000)
+    writeFileSync(join(folder.dir, 'rest.json'), JSON.stringify(connector(port, [route('/t', 'a'), route('/early', 'e')])))
+    cli.child.kill('SIGHUP')
+    await cli.waitForOutput(/reload \(SIGHUP\): applied 1 change\(s\)/, 30_000)
+    expect(await post(`http://127.0.0.1:${port}/early`, { name: 'E', n: 1 })).toBe(200)
+    expect(cli.child.exitCode).toBe(null)
+  })
+
   it('--watch: a file saved by rename reloads; a new connector starts, restart-only changes are reported', async () => {
     const sandbox = await startSandbox()
     cleanups.push(() => sandbox.stop())
