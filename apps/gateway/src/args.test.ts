@@ -7,6 +7,7 @@ describe('parseCommand', () => {
     expect(parseCommand(['--config', 'tb.json', '--sandbox', '--sandbox-http-port', '0', '--log-level', 'debug'])).toEqual({
       kind: 'run', config: 'tb.json', sandbox: true, sandboxHttpPort: 0, logLevel: 'debug',
     })
+    expect(parseCommand(['--config', 'tb.json', '--watch'])).toMatchObject({ kind: 'run', watch: true })
   })
   it('knows validate, sandbox, help and version', () => {
     expect(parseCommand(['validate', '-c', 'rest.json'])).toEqual({ kind: 'validate', config: 'rest.json' })

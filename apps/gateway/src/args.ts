@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util'
 import { RestgateError } from '@restgate/core'
 
 export type Command =
-  | { kind: 'run'; config: string; sandbox: boolean; sandboxHttpPort: number; logLevel?: string; logFormat?: 'json' | 'pretty'; admin?: { host: string; port: number } }
+  | { kind: 'run'; config: string; sandbox: boolean; sandboxHttpPort: number; logLevel?: string; logFormat?: 'json' | 'pretty'; admin?: { host: string; port: number }; watch?: boolean }
   | { kind: 'validate'; config: string }
   | { kind: 'sandbox'; host: string; port: number; httpPort: number; tokens: string[] }
   | { kind: 'help' }
@@ -27,6 +27,7 @@ Usage:
                            when stdout is not a terminal, else pretty (also $RESTGATE_LOG_FORMAT)
       --admin <host:port>  serve /healthz, /readyz, /metrics and PUT /loglevel there (overrides
                            tb_gateway.json's "admin" section)
+      --watch              reload when tb_gateway.json or a connector file changes (SIGHUP always reloads)
   restgate validate --config <tb_gateway.json | rest.json>
       Check a config file and print every problem with its JSON path; exit 2 when invalid.
   restgate sandbox [--port 1883] [--http-port 8080] [--token <accessToken>]...
@@ -70,6 +71,7 @@ export function parseCommand(argv: readonly string[]): Command {
         'log-level': { type: 'string' },
         'log-format': { type: 'string' },
         admin: { type: 'string' },
+        watch: { type: 'boolean', default: false },
         port: { type: 'string' },
         host: { type: 'string' },
         'http-port': { type: 'string' },
@@ -97,6 +99,7 @@ export function parseCommand(argv: readonly string[]): Command {
         ...(v['log-level'] ? { logLevel: v['log-level'] } : {}),
         ...(v['log-format'] ? { logFormat: toLogFormat(v['log-format']) } : {}),
         ...(v.admin ? { admin: toHostPort(v.admin, '--admin') } : {}),
+        ...(v.watch ? { watch: true } : {}),
       }
     case 'validate':
       if (!v.config) throw new UsageError('missing --config <file>')

@@ -11,6 +11,7 @@ import { stopMessage } from './stop-message.ts'
 import type { AdminServer } from './admin.ts'
 import type { LogFormat, RootLogger } from './logger.ts'
 import { startStatistics } from './statistics.ts'
+import { holdSighup, startReloadTriggers } from './reload-trigger.ts'
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1'])
 /** How long a stop waits for ThingsBoard to confirm the outbox (systemd's TimeoutStopSec is above it). */
@@ -137,6 +138,7 @@ async function run(cmd: Extract<Command, { kind: 'run' }>): Promise<number> {
     process.stderr.write(`restgate: --log-level: expected one of debug, info, warn, error, silent (or the original's TRACE, WARNING, CRITICAL, FATAL, NONE); got "${cmd.logLevel}"\n`)
     return 2
   }
+  const sighup = holdSighup()
   const loaded = await loadGatewayFiles(cmd.config)
   report(cmd.config, { issues: loaded.ok ? [] : loaded.issues, warnings: loaded.warnings })
   if (!loaded.ok) return 2
@@ -205,7 +207,9 @@ async function run(cmd: Extract<Command, { kind: 'run' }>): Promise<number> {
   }
   const stats = loaded.value.gateway.statistics
   const statistics = stats?.enable ? startStatistics(gateway, { periodSeconds: stats.statsSendPeriodInSeconds, logger: logger.child('statistics') }) : undefined
+  const reloads = startReloadTriggers({ file: cmd.config, gateway, logger, loaded: loaded.value, watch: cmd.watch ?? false, sighup })
   const signal = await untilSignal()
+  await reloads.close()
   const st = gateway.tb.stats()
   const said = stopMessage({ signal, connected: st.connected, undelivered: st.queued + st.inFlight, storage: loaded.value.gateway.storage.type, flushTimeoutMs: FLUSH_TIMEOUT_MS })
   logger[said.level](said.message)

@@ -17,6 +17,7 @@ import { createAttributeWaiters } from './attribute-waiters.ts'
 import type { LoadedGateway } from './load-config.ts'
 import type { GatewayLogger } from './logger.ts'
 import { openGatewayStorage } from './storage.ts'
+import { createReloader, type ReloadReport } from './reload.ts'
 
 export interface GatewayOptions {
   config: LoadedGateway
@@ -55,6 +56,12 @@ export interface Gateway {
   start(): Promise<{ endpoints: GatewayEndpoint[] }>
   /** Stops accepting requests, flushes the outbox for up to `flushTimeoutMs`, disconnects. */
   stop(options?: { flushTimeoutMs?: number }): Promise<void>
+  /**
+   * Applies a new, validated config to the running gateway (see reload.ts): mappings, converters
+   * and downlink rules swap, connectors start and stop; what needs a restart is reported, not applied.
+   * Rejects (changing nothing) when a part of the new config cannot be built or listen.
+   */
+  reload(next: LoadedGateway): Promise<ReloadReport>
   readonly tb: TbClient
   stats(): GatewayStats
 }
@@ -64,8 +71,10 @@ const GATEWAY_DEVICE = 'gateway'
 /** The connector type of every connector this gateway runs: the prefix of its connector RPC methods. */
 const CONNECTOR_PREFIX = 'rest'
 
-interface Connector {
+/** One running REST connector; reload.ts swaps its parts in place. */
+export interface Connector {
   config: RestConnectorConfig
+  sink: IngestSink
   ingest: IngestServer
   dispatcher: Dispatcher
 }
@@ -98,35 +107,40 @@ export function createGateway(options: GatewayOptions): Gateway {
    */
   const deviceOwner = new Map<string, Connector>()
   const maxOwners = tbClientDefaults.maxKnownDevices
-  const trackOwners = connectorConfigs.length > 1
   const own = (device: string, connector: Connector): void => {
     deviceOwner.delete(device)
     deviceOwner.set(device, connector)
     if (deviceOwner.size > maxOwners) deviceOwner.delete(deviceOwner.keys().next().value as string)
   }
 
-  const connectors: Connector[] = connectorConfigs.map((config) => {
-    const clog = log.child(`rest:${config.name}`)
+  const ingestOf = (connector: Connector, config: RestConnectorConfig): IngestServer => {
+    const observer = options.observer
+    const onResponse = observer?.response ? (endpoint: string, status: number): void => observer.response!(config.name, endpoint, status) : undefined
+    return createIngestServer({ config, sink: connector.sink, dataDir, logger: log.child(`rest:${config.name}`), connectorName: config.name, ...(onResponse ? { onResponse } : {}) })
+  }
+  const dispatcherOf = (config: RestConnectorConfig): Dispatcher =>
+    createDispatcher({
+      config,
+      publisher: { replyRpc: (device, id, data) => tb.replyRpc(device, id, data) },
+      logger: log.child(`rest:${config.name}`).child('downlink'),
+    })
+  const connectorOf = (config: RestConnectorConfig): Connector => {
     const connector = {} as Connector
     const sink: IngestSink = {
       accept(records, meta) {
-        if (trackOwners) for (const r of records) own(r.deviceName, connector)
+        if (connectors.length > 1) for (const r of records) own(r.deviceName, connector)
         return tb.send(records, meta)
       },
       requestAttributes: (request, timeoutMs) => tb.requestAttributes(request, timeoutMs),
       waitForAttribute: (device, key, timeoutMs, signal) => waiters.wait(device, key, timeoutMs, signal),
     }
     connector.config = config
-    const observer = options.observer
-    const onResponse = observer?.response ? (endpoint: string, status: number): void => observer.response!(config.name, endpoint, status) : undefined
-    connector.ingest = createIngestServer({ config, sink, dataDir, logger: clog, connectorName: config.name, ...(onResponse ? { onResponse } : {}) })
-    connector.dispatcher = createDispatcher({
-      config,
-      publisher: { replyRpc: (device, id, data) => tb.replyRpc(device, id, data) },
-      logger: clog.child('downlink'),
-    })
+    connector.sink = sink
+    connector.ingest = ingestOf(connector, config)
+    connector.dispatcher = dispatcherOf(config)
     return connector
-  })
+  }
+  const connectors: Connector[] = connectorConfigs.map(connectorOf)
 
   const observed =
     (kind: 'attributeUpdate' | 'rpc', connector: string) =>
@@ -143,14 +157,14 @@ export function createGateway(options: GatewayOptions): Gateway {
   })
 
   /** Connector RPCs addressed to the gateway: the reserved rest_get / rest_set need no rule. */
-  const first = connectors[0]
-  const connectorRpc: Dispatcher | undefined =
+  const connectorRpcOf = (first: RestConnectorConfig | undefined): Dispatcher | undefined =>
     first &&
     createDispatcher({
-      config: { ...first.config, attributeUpdates: [], serverSideRpc: [] },
+      config: { ...first, attributeUpdates: [], serverSideRpc: [] },
       publisher: { replyRpc: (_device, id, data) => tb.replyGatewayRpc(id, data) },
-      logger: log.child(`rest:${first.config.name}`).child('gateway-rpc'),
+      logger: log.child(`rest:${first.name}`).child('gateway-rpc'),
     })
+  let connectorRpc = connectorRpcOf(connectors[0]?.config)
 
   function replyGateway(id: number, data: unknown): void {
     tb.replyGatewayRpc(id, data).catch((error: unknown) => {
@@ -163,7 +177,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     if (method === 'gateway_ping') return replyGateway(id, { code: 200, resp: 'pong' })
     const rpc = { device: GATEWAY_DEVICE, data: { id, method, params: event.params } }
     if (connectorRpc !== undefined && connectorRpc.matchesRpc(rpc)) {
-      connectorRpc.onRpc(rpc).then(observed('rpc', first!.config.name)).catch((error: unknown) => {
+      connectorRpc.onRpc(rpc).then(observed('rpc', connectors[0]?.config.name ?? '')).catch((error: unknown) => {
         log.error('gateway RPC failed', { method, id, error: String(error) })
         replyGateway(id, { error: `gateway RPC "${method}" failed: ${error instanceof Error ? error.message : String(error)}`, code: 500 })
       })
@@ -192,9 +206,26 @@ export function createGateway(options: GatewayOptions): Gateway {
   })
 
   let started = false
+  let stopped = false
   let storageOpen = false
+  const reloader = createReloader({
+    config: options.config,
+    connectors,
+    log,
+    connectorOf,
+    ingestOf,
+    dispatcherOf,
+    connectorRpcOf,
+    connectorRpc: () => connectorRpc,
+    setConnectorRpc: (d) => (connectorRpc = d),
+    forget: (c) => {
+      for (const [device, owner] of deviceOwner) if (owner === c) deviceOwner.delete(device)
+    },
+    running: () => started && !stopped,
+  })
   return {
     tb,
+    reload: (next) => reloader.reload(next),
     stats() {
       return {
         storageOpen,
@@ -238,6 +269,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     },
     async stop(opts = {}) {
       const flushTimeoutMs = opts.flushTimeoutMs ?? 5_000
+      stopped = true
+      await reloader.idle()
       await Promise.allSettled(connectors.map((c) => c.ingest.close()))
       waiters.cancelAll('gateway stopping')
       await Promise.allSettled([...connectors.map((c) => c.dispatcher.close()), connectorRpc?.close()])

@@ -7,7 +7,7 @@
  * through h3's own Node handler, unchanged.
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
-import { type H3, type H3Event, toNodeHandler } from 'h3'
+import { type H3, type H3Event, type NodeHandler, toNodeHandler } from 'h3'
 import type { NodeRouteHandler } from './_endpoint-route.ts'
 import { NODE_HANDLER } from './_router.ts'
 
@@ -28,10 +28,24 @@ interface RouteProbe {
   url: { pathname: string }
 }
 
-export function createNodeListener(app: H3): RequestListener {
-  const viaH3 = toNodeHandler(app)
+/** One h3 app and its Node handler: what the listener serves, swapped as a whole by `update()`. */
+export interface ListenerTarget {
+  readonly app: H3
+  readonly viaH3: NodeHandler
+}
+
+export function listenerTarget(app: H3): ListenerTarget {
+  return { app, viaH3: toNodeHandler(app) }
+}
+
+/**
+ * The listener reads `ref.current` once per request (a pointer read), so a swapped app serves the
+ * next request while a request in flight finishes with the handler it was routed to.
+ */
+export function createNodeListener(ref: { readonly current: ListenerTarget }): RequestListener {
   const probe: RouteProbe = { req: { method: '' }, url: { pathname: '' } }
   return (req: IncomingMessage, res: ServerResponse): void => {
+    const { app, viaH3 } = ref.current
     const target = req.url ?? ''
     const method = req.method ?? ''
     if (method === 'HEAD' || !isPlainTarget(target)) {

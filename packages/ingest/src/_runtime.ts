@@ -14,7 +14,8 @@ export class IngestRuntime {
   readonly acceptMeta: { readonly connectorName: string }
   readonly retryAfterSeconds: number
   /** Bounds of one JSON body (depth, top-level elements, keys). */
-  readonly limits: JsonLimits
+  /** The per-request work limits; a reload (`update()`) swaps them. */
+  limits: JsonLimits
   /** Rate-limited lines for refused requests and failed authentications. */
   readonly requestLog: LogLimiter
   /** Set by `close()`: answers then carry `Connection: close`. */

@@ -102,8 +102,20 @@ export interface IngestStats {
   listening: boolean
 }
 
+/** Options of {@link IngestServer.update} and {@link IngestServer.prepare}. */
+export interface IngestUpdateOptions {
+  /** Ready converters per mapping of the new config; the others are loaded before the swap. */
+  converters?: Map<MappingConfig, UplinkConverter>
+}
+
+/** A compiled config whose converters are loaded, ready to be swapped in. */
+export interface PreparedUpdate {
+  /** Swaps it in: the next request is routed with it. Synchronous; a second call does nothing. */
+  apply(): void
+}
+
 export interface IngestServer {
-  /** The h3 app (usable without `listen()`, e.g. `app.request('/path')` in tests). */
+  /** The h3 app serving now (usable without `listen()`, e.g. `app.request('/path')` in tests); replaced by `update()`. */
   readonly app: H3
   /**
    * Loads every mapping's converter (custom extensions included) without listening: call it before
@@ -115,5 +127,16 @@ export interface IngestServer {
   listen(): Promise<{ url: string; port: number }>
   /** Stops accepting, lets in-flight requests finish (bounded), closes idle keep-alive sockets. */
   close(): Promise<void>
+  /**
+   * Swaps the mapping of a live server: builds the routes, security and converters of `config`
+   * (loading custom converters) while the old ones keep serving, then switches to them at once.
+   * Requests in flight finish with the mapping they started with; the listening socket, the
+   * counters and the sink stay. Rejects, keeping the old mapping, when the new one cannot be built
+   * (a converter fails to load, two endpoints clash) or when `server.host`, `server.port` or the TLS
+   * settings differ on a listening server (those need a new server). Calls apply in call order.
+   */
+  update(config: RestConnectorConfig, options?: IngestUpdateOptions): Promise<void>
+  /** The first half of `update()`, for callers that swap several things together: build now, `apply()` later. */
+  prepare(config: RestConnectorConfig, options?: IngestUpdateOptions): Promise<PreparedUpdate>
   stats(): IngestStats
 }
