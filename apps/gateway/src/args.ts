@@ -25,6 +25,11 @@ Usage:
       --sandbox-http-port  port of the sandbox's HTTP view (default 8080, 0 = any free port)
   restgate validate --config <tb_gateway.json | rest.json>
       Check a config file and print every problem with its JSON path; exit 2 when invalid.
+  restgate try --config <rest.json | tb_gateway.json> [--endpoint /path] [--method POST] [--header 'K: V']...
+               [--data '<body>' | --data @file] [--query 'a=1&b=2'] [--json]
+      Dry run of one request through the mapping (no broker): the endpoint, the answer, the records,
+      the dropped datapoints and the messages ThingsBoard would get; exit 1 when it would be refused.
+      restgate try --help for details.
   restgate sandbox [--port 1883] [--http-port 8080] [--token <accessToken>]...
       Run only the sandbox: a local stand-in for ThingsBoard's Gateway API.
   restgate --help | --version

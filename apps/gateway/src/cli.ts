@@ -7,6 +7,7 @@ import { parseCommand, usage, UsageError, type Command } from './args.ts'
 import { createGateway } from './gateway.ts'
 import { loadGatewayFiles } from './load-config.ts'
 import { createConsoleLogger, toLogLevel } from './logger.ts'
+import { runTryCommand } from './try.ts'
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1'])
 
@@ -120,6 +121,7 @@ async function run(cmd: Extract<Command, { kind: 'run' }>): Promise<number> {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
+  if (argv[0] === 'try') return runTryCommand(argv.slice(1))
   let cmd: Command
   try {
     cmd = parseCommand(argv)
