@@ -7,7 +7,7 @@ import { parseCommand, usage, UsageError, type Command } from './args.ts'
 import { createGateway } from './gateway.ts'
 import { loadGatewayFiles } from './load-config.ts'
 import { createConsoleLogger, toLogLevel } from './logger.ts'
-import { runTryCommand } from './try.ts'
+import { createSandboxTry, runTryCommand } from './try.ts'
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1'])
 
@@ -97,10 +97,11 @@ async function run(cmd: Extract<Command, { kind: 'run' }>): Promise<number> {
       port: tb.port,
       httpPort: cmd.sandboxHttpPort,
       ...(token ? { accessToken: token } : {}),
+      try: createSandboxTry(loaded.value),
       log: (line: string) => process.stdout.write(`[sandbox] ${line}\n`),
     })
     const { mqttUrl, httpUrl } = await sandbox.start()
-    process.stdout.write(`sandbox: ThingsBoard stand-in on ${mqttUrl}${httpUrl ? `; see what it received at ${httpUrl}/api/devices` : ''}\n`)
+    process.stdout.write(`sandbox: ThingsBoard stand-in on ${mqttUrl}${httpUrl ? `; open ${httpUrl} to see what it received` : ''}\n`)
   }
   const gateway = createGateway({ config: loaded.value, logger })
   try {

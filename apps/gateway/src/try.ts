@@ -13,7 +13,8 @@ import { formatIssues, readConfig, type RestConnectorConfig } from '@restgate/co
 import type { UplinkRecord } from '@restgate/converters'
 import { loadTryConverters, tryRequest, type TryMatch, type TryRequestResult } from '@restgate/ingest'
 import { toAttributeRequestMessage, toGatewayMessages, tbClientDefaults } from '@restgate/tb-client'
-import { loadGatewayFiles } from './load-config.ts'
+import type { SandboxTry } from '@restgate/sandbox'
+import { loadGatewayFiles, type LoadedGateway } from './load-config.ts'
 
 export const tryUsage = `restgate try --config <rest.json | tb_gateway.json> [--endpoint /path] [--method POST]
              [--header 'K: V']... [--user name:password] [--data '<body>' | --data @file] [--query 'a=1&b=2'] [--json]
@@ -175,6 +176,15 @@ export function createTryRunner(target: TryTarget): TryRunner {
       first.match.endpoints = target.connectors.flatMap((c) => [...c.mapping.map((m) => m.endpoint), ...c.attributeRequests.map((a) => a.endpoint)])
     }
     return first
+  }
+}
+
+/** The sandbox page's "try a request" callback for a running gateway's config. */
+export function createSandboxTry(loaded: LoadedGateway): SandboxTry {
+  const run = createTryRunner({ connectors: loaded.connectors, maxPayloadSizeBytes: loaded.gateway.thingsboard.maxPayloadSizeBytes })
+  return async (request) => {
+    const report = await run(request)
+    return { text: formatTryReport(report), report }
   }
 }
 
