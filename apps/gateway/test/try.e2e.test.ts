@@ -6,8 +6,9 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
-import type { TryReport } from '../src/try.ts'
-import { quickstartDir, runCli, writeConfigFolder } from './_harness.ts'
+import { loadGatewayFiles } from '../src/load-config.ts'
+import { createTryRunner, type TryReport } from '../src/try.ts'
+import { basicAuth, docsConfig, freePort, quickstartDir, runCli, startGateway, startSandbox, writeConfigFolder } from './_harness.ts'
 
 const GATEWAY = join(quickstartDir, 'tb_gateway.json')
 const REST = join(quickstartDir, 'rest.json')
@@ -164,5 +165,27 @@ describe('restgate try', { timeout: 180_000 }, () => {
     const missing = await cli(['-c', join(quickstartDir, 'nope.json')])
     expect(missing.code).toBe(2)
     expect(missing.out).toContain('cannot read')
+  })
+})
+
+describe('restgate try and the running gateway', { timeout: 120_000 }, () => {
+  it('publish the same messages for the same request (the payloads a real sandbox records)', async () => {
+    const sandbox = await startSandbox()
+    onTestFinished(() => sandbox.stop())
+    const folder = writeConfigFolder({ brokerPort: sandbox.port, connectors: { 'rest.json': await docsConfig(await freePort()) } })
+    onTestFinished(folder.cleanup)
+    const loaded = await loadGatewayFiles(folder.file)
+    if (!loaded.ok) throw new Error('invalid config')
+    const body = DOCS_BODY.replace('"hum": 67', '"hum": "wet"')
+    const report = await createTryRunner({ connectors: loaded.value.connectors })({ endpoint: '/my_devices', method: 'POST', headers: { authorization: basicAuth('user', 'password') }, body })
+    const gw = await startGateway(folder.file)
+    onTestFinished(() => gw.stop())
+    const res = await fetch(`${gw.urls[0]}/my_devices`, { method: 'POST', headers: { authorization: basicAuth('user', 'password'), 'content-type': 'application/json' }, body })
+    expect(res.status).toBe(report.response.status)
+    expect(await res.text()).toBe(report.response.body)
+    await sandbox.waitFor((s) => s.devices.get('SN-001')?.latest.temperature, 30_000)
+    const published = sandbox.messages({ direction: 'up' }).filter((m) => m.topic.startsWith('v1/gateway/') && !m.topic.includes('rpc'))
+    const withoutTs = (p: string): string => p.replace(/"ts":\d+/g, '"ts":0')
+    expect(published.map((m) => ({ topic: m.topic, payload: withoutTs(m.raw) }))).toEqual(report.messages.map((m) => ({ topic: m.topic, payload: withoutTs(m.payload) })))
   })
 })
