@@ -98,12 +98,12 @@ describe.skipIf(!hasChromium)('the sandbox page in Chromium', { timeout: 240_000
     await expect.poll(() => page.locator('#chart-key').inputValue(), { timeout: 30_000 }).toBe('humidity')
     await page.locator('#chart-key').selectOption('temperature')
     await expect.poll(() => page.locator('#chart-caption').textContent(), { timeout: 30_000 }).toContain('latest 32')
-    const marker = await page.evaluate(() => ((window as unknown as { marker: number }).marker = 42))
+    const marker = await page.evaluate('window.marker = 42')
     expect((await post({ ...DOCS_BODY, temp: 35.5 })).status).toBe(200)
     await expect.poll(() => page.locator('#chart-caption').textContent(), { timeout: 30_000 }).toContain('temperature of SN-001: 2 point(s), latest 35.5')
     await expect.poll(() => row.textContent(), { timeout: 30_000 }).toContain('temperature=35.5')
     expect(await page.locator('#chart polyline').count()).toBe(1)
-    expect(await page.evaluate(() => (window as unknown as { marker?: number }).marker)).toBe(marker) // no reload
+    expect(await page.evaluate('window.marker')).toBe(marker) // no reload
 
     // log filters
     await page.locator('#log-topic').selectOption('v1/gateway/attributes')
@@ -147,8 +147,8 @@ describe.skipIf(!hasChromium)('the sandbox page in Chromium', { timeout: 240_000
     await expect.poll(() => page.locator('#try-result').textContent(), { timeout: 30_000 }).toContain('no endpoint at this path; configured: /my_devices, /anon1')
 
     // every form control has a label
-    const unlabeled = await page.evaluate(() =>
-      [...document.querySelectorAll('input, select, textarea')].filter((e) => (e as HTMLInputElement).labels?.length === 0 && !e.closest('label')).map((e) => e.id),
+    const unlabeled = await page.evaluate(
+      "[...document.querySelectorAll('input, select, textarea')].filter((e) => e.labels.length === 0 && !e.closest('label')).map((e) => e.id)",
     )
     expect(unlabeled).toEqual([])
 
@@ -190,7 +190,7 @@ describe.skipIf(!hasChromium)('the sandbox page in Chromium', { timeout: 240_000
     expect(await page.locator('#devices tbody tr').count()).toBe(25)
     expect(await page.locator('#page-info').textContent()).toBe('1–25 of 1000')
     expect(await page.locator('#log li').count()).toBeLessThanOrEqual(200)
-    const nodes = await page.evaluate(() => document.getElementsByTagName('*').length)
+    const nodes = (await page.evaluate("document.getElementsByTagName('*').length")) as number
     expect(nodes).toBeLessThan(2_000)
     expect(await page.locator('#log-info').textContent()).toMatch(/of the last (\d+) kept/)
     const kept = Number(/of the last (\d+) kept/.exec((await page.locator('#log-info').textContent()) ?? '')?.[1])
@@ -201,7 +201,7 @@ describe.skipIf(!hasChromium)('the sandbox page in Chromium', { timeout: 240_000
     await page.locator('#device-filter').fill('dev-999')
     await expect.poll(() => page.locator('#page-info').textContent(), { timeout: 10_000 }).toBe('1–1 of 1')
     const started = Date.now()
-    await page.evaluate(() => new Promise((resolve) => requestAnimationFrame(resolve)))
+    await page.evaluate('new Promise((resolve) => requestAnimationFrame(resolve))')
     console.log(`sandbox page with ${DEVICES} devices / ${MESSAGES} messages: ${nodes} DOM nodes, ${kept} messages kept, a frame in ${Date.now() - started} ms`)
   })
 })

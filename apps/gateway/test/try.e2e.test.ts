@@ -14,6 +14,8 @@ const GATEWAY = join(quickstartDir, 'tb_gateway.json')
 const REST = join(quickstartDir, 'rest.json')
 const DOCS_BODY = '{"sensorName": "SN-001", "sensorType": "Thermometer", "sensorModel": "T1000", "certificateNumber": "125sda47gsh", "temp": 32, "hum": 67}'
 
+const withoutTs = (p: string): string => p.replace(/"ts":\d+/g, '"ts":0')
+
 async function cli(args: string[]): Promise<{ code: number | null; out: string }> {
   const p = runCli(['try', ...args])
   const code = await p.exited
@@ -185,7 +187,6 @@ describe('restgate try and the running gateway', { timeout: 120_000 }, () => {
     expect(await res.text()).toBe(report.response.body)
     await sandbox.waitFor((s) => s.devices.get('SN-001')?.latest.temperature, 30_000)
     const published = sandbox.messages({ direction: 'up' }).filter((m) => m.topic.startsWith('v1/gateway/') && !m.topic.includes('rpc'))
-    const withoutTs = (p: string): string => p.replace(/"ts":\d+/g, '"ts":0')
     expect(published.map((m) => ({ topic: m.topic, payload: withoutTs(m.raw) }))).toEqual(report.messages.map((m) => ({ topic: m.topic, payload: withoutTs(m.payload) })))
   })
 })

@@ -63,12 +63,14 @@ export async function loadTryConverters(config: RestConnectorConfig, logger?: Lo
   return out
 }
 
+/** A probe handler: says which entry a request reached. */
+const answer = (kind: string, index: number) => async (): Promise<HTTPResponse> =>
+  new HTTPResponse(JSON.stringify({ kind, index }), { status: 200, headers: { 'content-type': 'application/json' } })
+
 /** The same router as the server's, with handlers that only say which entry a request reaches. */
 function probeRouter(config: RestConnectorConfig): H3 {
   const app = new H3({ silent: true })
   const rt = new IngestRuntime({ accept: async () => {} }, { debug() {}, info() {}, warn() {}, error() {} }, config.name, 1)
-  const answer = (kind: string, index: number) => async (): Promise<HTTPResponse> =>
-    new HTTPResponse(JSON.stringify({ kind, index }), { status: 200, headers: { 'content-type': 'application/json' } })
   const entries: RouteEntry[] = [
     ...config.mapping.map((m, i) => ({ endpoint: m.endpoint, methods: m.methods, path: m.path, handle: answer('mapping', i) })),
     ...config.attributeRequests.map((a, i) => ({ endpoint: a.endpoint, methods: a.methods, path: a.path, handle: answer('attributeRequest', i) })),

@@ -79,19 +79,19 @@ function ingest(list) {
 
 function connect() {
   const events = new EventSource('/api/events')
-  events.onopen = () => {
+  events.addEventListener('open', () => {
     $('status').textContent = 'live'
     dirty.devices = true
     schedule()
-  }
-  events.onerror = () => {
+  })
+  events.addEventListener('error', () => {
     $('status').textContent = 'reconnecting…'
-  }
-  events.onmessage = (e) => {
+  })
+  events.addEventListener('message', (e) => {
     const batch = JSON.parse(e.data)
     missed += batch.missed || 0
     ingest(batch.messages)
-  }
+  })
 }
 
 // ---- log ----------------------------------------------------------------------------------------
@@ -244,7 +244,7 @@ function parseJson(text, what) {
   try {
     return JSON.parse(text)
   } catch (error) {
-    throw new Error(`${what} is not valid JSON: ${error.message}`)
+    throw new Error(`${what} is not valid JSON: ${error.message}`, { cause: error })
   }
 }
 
