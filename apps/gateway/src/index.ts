@@ -7,3 +7,6 @@ export type { ConsoleLoggerOptions, GatewayLogger, Logger, LogLevel } from './lo
 export { createAttributeWaiters } from './attribute-waiters.ts'
 export type { AttributeWaiters } from './attribute-waiters.ts'
 export { main } from './cli.ts'
+export { createSandboxTry, createTryRunner, runTryCommand } from './try.ts'
+export type { TryInput, TryReport, TryRunner, TryTarget, TryValue } from './try.ts'
+export { formatTryReport } from './try-format.ts'
