@@ -1,4 +1,5 @@
 /** The web page's server side: static files, the live feed, paging, one series, the try callback, bounds. */
+import { connect as tcpConnect } from 'node:net'
 import { describe, expect, it, vi } from 'vitest'
 import type { SandboxTry } from '../src/index.ts'
 import { connect, publish, startSandbox } from './_helpers.ts'
@@ -114,5 +115,34 @@ describe('the web page', () => {
     // duplicates are still detected among the kept entries
     await publish(gw, 'v1/gateway/telemetry', { D: [{ ts: 199, values: { v: 199 } }] })
     await vi.waitFor(() => expect(sandbox.state.devices.get('D')!.duplicates).toBe(1))
+  })
+
+  it('a client that does not read gets at most 1 000 queued messages; the rest are counted as missed', { timeout: 120_000 }, async () => {
+    const { sandbox, httpUrl } = await startSandbox({ httpPort: 0, maxMessages: 100 })
+    const { port } = new URL(httpUrl!)
+    const socket = tcpConnect(Number(port), '127.0.0.1')
+    await new Promise<void>((resolve) => socket.once('connect', resolve))
+    socket.write(`GET /api/events HTTP/1.1\r\nHost: x\r\n\r\n`)
+    let text = ''
+    socket.on('data', (d: Buffer) => (text += d.toString('latin1')))
+    await vi.waitFor(() => expect(text).toContain('text/event-stream'))
+    socket.pause()
+    const N = 15_000
+    const data = { blob: 'x'.repeat(1_900) }
+    for (let i = 0; i < N; i++) await sandbox.sendAttributeUpdate(`D${i}`, data)
+    socket.resume()
+    const totals = (): { messages: number; missed: number } => {
+      let messages = 0
+      let missed = 0
+      for (const m of text.matchAll(/data: (\{.*\})\n\n/g)) {
+        const batch = JSON.parse(m[1]!) as { messages: unknown[]; missed: number }
+        messages += batch.messages.length
+        missed += batch.missed
+      }
+      return { messages, missed }
+    }
+    await vi.waitFor(() => expect(totals().messages + totals().missed).toBe(N), { timeout: 60_000, interval: 200 })
+    expect(totals().missed).toBeGreaterThan(0)
+    socket.destroy()
   })
 })
