@@ -30,6 +30,11 @@ Usage:
       --watch              reload when tb_gateway.json or a connector file changes (SIGHUP always reloads)
   restgate validate --config <tb_gateway.json | rest.json>
       Check a config file and print every problem with its JSON path; exit 2 when invalid.
+  restgate try --config <rest.json | tb_gateway.json> [--endpoint /path] [--method POST] [--header 'K: V']...
+               [--data '<body>' | --data @file] [--query 'a=1&b=2'] [--json]
+      Dry run of one request through the mapping (no broker): the endpoint, the answer, the records,
+      the dropped datapoints and the messages ThingsBoard would get; exit 1 when it would be refused.
+      restgate try --help for details.
   restgate sandbox [--port 1883] [--http-port 8080] [--token <accessToken>]...
       Run only the sandbox: a local stand-in for ThingsBoard's Gateway API.
   restgate --help | --version

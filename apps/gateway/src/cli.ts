@@ -12,6 +12,7 @@ import type { AdminServer } from './admin.ts'
 import type { LogFormat, RootLogger } from './logger.ts'
 import { startStatistics } from './statistics.ts'
 import { holdSighup, startReloadTriggers } from './reload-trigger.ts'
+import { createSandboxTry, runTryCommand } from './try.ts'
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1'])
 /** How long a stop waits for ThingsBoard to confirm the outbox (systemd's TimeoutStopSec is above it). */
@@ -159,12 +160,13 @@ async function run(cmd: Extract<Command, { kind: 'run' }>): Promise<number> {
       port: tb.port,
       httpPort: cmd.sandboxHttpPort,
       ...(token ? { accessToken: token } : {}),
+      try: createSandboxTry(loaded.value),
       log: (line: string) => sandboxLog.info(line),
     })
     const started = await startSandbox(sandbox)
     if (started === undefined) return 2
     const { mqttUrl, httpUrl } = started
-    logger.notice(`sandbox: ThingsBoard stand-in on ${mqttUrl}${httpUrl ? `; see what it received at ${httpUrl}/api/devices` : ''}`, { mqttUrl })
+    logger.notice(`sandbox: ThingsBoard stand-in on ${mqttUrl}${httpUrl ? `; open ${httpUrl} to see what it received` : ''}`, { mqttUrl })
   }
   const adminConfig = cmd.admin ?? (loaded.value.gateway.admin?.enable ? loaded.value.gateway.admin : undefined)
   let admin: AdminServer | undefined
@@ -223,6 +225,7 @@ async function run(cmd: Extract<Command, { kind: 'run' }>): Promise<number> {
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
+  if (argv[0] === 'try') return runTryCommand(argv.slice(1))
   let cmd: Command
   try {
     cmd = parseCommand(argv)

@@ -1,8 +1,9 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { Socket } from 'node:net'
 import { listen } from './_listen.ts'
+import { createPage } from './_page.ts'
 import { SandboxError } from './errors.ts'
-import type { Logger } from './options.ts'
+import type { Logger, SandboxTry } from './options.ts'
 import type { RecordedMessage, SandboxDevice, SandboxState } from './types.ts'
 
 const BODY_LIMIT = 1024 * 1024
@@ -15,6 +16,10 @@ export interface HttpViewDeps {
   sendAttributeUpdate(device: string, data: Record<string, unknown>): Promise<void>
   mqttUrl(): string
   logger: Logger
+  /** Subscribes to every recorded message (the page's live log); returns the unsubscribe function. */
+  onMessage(listener: (message: RecordedMessage) => void): () => void
+  /** The gateway's dry run for the page's "try a request" panel. */
+  try?: SandboxTry
 }
 
 export interface HttpView {
@@ -163,16 +168,22 @@ function problemOf(error: unknown): HttpProblem {
 /** The optional HTTP view of the sandbox (plain node:http, JSON in and out). */
 export async function startHttpView(host: string, port: number, deps: HttpViewDeps): Promise<HttpView> {
   const sockets = new Set<Socket>()
+  const page = createPage({ state: deps.state, onMessage: deps.onMessage, try: deps.try })
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://sandbox.local')
-    route(deps, req, url).then(
-      (r) => send(res, r.status, r.body),
-      (error: unknown) => {
-        const p = problemOf(error)
-        if (p.status === 500) deps.logger.error('sandbox: HTTP view failed', { path: url.pathname, error: String(error) })
-        send(res, p.status, { error: p.message }, p.headers)
-      },
-    )
+    page
+      .handle(req, res, url, () => readJson(req))
+      .then((handled) => (handled ? undefined : route(deps, req, url)))
+      .then(
+        (r) => {
+          if (r) send(res, r.status, r.body)
+        },
+        (error: unknown) => {
+          const p = problemOf(error)
+          if (p.status === 500) deps.logger.error('sandbox: HTTP view failed', { path: url.pathname, error: String(error) })
+          if (!res.headersSent) send(res, p.status, { error: p.message }, p.headers)
+        },
+      )
   })
   server.on('connection', (socket: Socket) => {
     sockets.add(socket)
@@ -184,6 +195,7 @@ export async function startHttpView(host: string, port: number, deps: HttpViewDe
     port: bound,
     close() {
       return new Promise<void>((resolve) => {
+        page.close()
         server.close(() => resolve())
         for (const s of sockets) s.destroy()
       })

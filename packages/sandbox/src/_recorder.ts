@@ -50,8 +50,12 @@ export function stableJson(value: unknown): string {
   return JSON.stringify(value) ?? 'null'
 }
 
-export function createRecorder(maxMessages: number): Recorder {
+/** Telemetry entries kept per device (oldest dropped first) unless the sandbox is told otherwise. */
+export const MAX_TELEMETRY_PER_DEVICE = 10_000
+
+export function createRecorder(maxMessages: number, maxTelemetryPerDevice: number = MAX_TELEMETRY_PER_DEVICE): Recorder {
   const slack = Math.max(1, Math.floor(maxMessages / 10))
+  const telemetrySlack = Math.max(1, Math.floor(maxTelemetryPerDevice / 10))
   const state: MutableState = {
     devices: new Map(),
     clients: new Map(),
@@ -164,6 +168,12 @@ export function createRecorder(maxMessages: number): Recorder {
           const prev = device.latest[k]
           if (!prev || ts >= prev.ts) device.latest[k] = { ts, value }
         }
+      }
+      if (device.telemetry.length > maxTelemetryPerDevice + telemetrySlack) {
+        // bounded history: the oldest entries go, and duplicate detection forgets them too
+        device.telemetry.splice(0, device.telemetry.length - maxTelemetryPerDevice)
+        keys.clear()
+        for (const e of device.telemetry) keys.add(`${e.ts}|${stableJson(e.values)}`)
       }
       device.duplicates += duplicates
       state.duplicates += duplicates

@@ -59,13 +59,39 @@ export interface SandboxOptions extends SandboxBehaviour {
   httpPort?: number | false
   /** Recorded messages kept (oldest dropped first). @default 10000 */
   maxMessages?: number
+  /** Telemetry entries kept per device (oldest dropped first; duplicates are detected among these). @default 10000 */
+  maxTelemetryPerDevice?: number
   /** Default timeout of `sendRpc`, in ms. @default 10000 */
   rpcTimeoutMs?: number
   /** @default warn/error to console.error, debug/info silent */
   logger?: Logger
   /** Receives one human-readable line per message (for a CLI). @default undefined */
   log?: (line: string) => void
+  /**
+   * Runs one request through a gateway's mapping without sending anything (`restgate try`): the
+   * page's "try a request" panel calls it. Without it the panel says it is unavailable.
+   * @default undefined
+   */
+  try?: SandboxTry
 }
+
+/** A request for the try panel, as the page's form gives it. */
+export interface SandboxTryRequest {
+  method?: string
+  /** Path, optionally with `?query`. */
+  endpoint?: string
+  query?: string
+  headers: Record<string, string>
+  body?: string
+}
+
+/** What the try panel shows: `text` as `restgate try` prints it, `report` as `restgate try --json` does. */
+export interface SandboxTryResult {
+  text: string
+  report: unknown
+}
+
+export type SandboxTry = (request: SandboxTryRequest) => Promise<SandboxTryResult>
 
 export const sessionLimitsDefaults: SessionLimits = {
   maxPayloadSize: 65536,

@@ -35,7 +35,7 @@ export function createSandbox(options?: SandboxOptions): Sandbox {
   const opts = resolveOptions(options)
   const { logger } = opts
   let behaviour: ResolvedBehaviour = opts
-  const recorder = createRecorder(opts.maxMessages)
+  const recorder = createRecorder(opts.maxMessages, options?.maxTelemetryPerDevice)
   const waiters = createWaiters<SandboxState>(() => recorder.state)
   const pending = createPendingRpcs()
   const sessions = new WeakMap<Client, number>()
@@ -64,8 +64,12 @@ export function createSandbox(options?: SandboxOptions): Sandbox {
     return s
   }
 
+  /** The HTTP view's live log. */
+  const messageListeners = new Set<(message: RecordedMessage) => void>()
+
   function recorded(message: RecordedMessage, notes: string[] = []): void {
     if (opts.log) line(formatMessage(message, notes))
+    for (const listener of messageListeners) listener(message)
     waiters.notify()
   }
 
@@ -138,6 +142,11 @@ export function createSandbox(options?: SandboxOptions): Sandbox {
           sendAttributeUpdate: (device, data) => sandbox.sendAttributeUpdate(device, data),
           mqttUrl: () => address?.mqttUrl ?? '',
           logger,
+          onMessage(listener) {
+            messageListeners.add(listener)
+            return () => messageListeners.delete(listener)
+          },
+          ...(options?.try ? { try: options.try } : {}),
         })
       } catch (error) {
         await running.close()

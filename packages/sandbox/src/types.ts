@@ -33,7 +33,7 @@ export interface SandboxDevice {
   attributes: Record<string, unknown>
   /** Shared attributes: `setAttributes({ shared })` and `sendAttributeUpdate` data, merged. */
   sharedAttributes: Record<string, unknown>
-  /** Every telemetry entry, in arrival order. */
+  /** Telemetry entries in arrival order (the last `maxTelemetryPerDevice`, 10 000 by default). */
   telemetry: TelemetryEntry[]
   /** Latest value per key (highest ts; a later arrival wins a tie). */
   latest: Record<string, { ts: number; value: unknown }>

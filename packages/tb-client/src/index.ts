@@ -18,3 +18,5 @@ export type {
   TbClientStats,
   UplinkRecordInput,
 } from './client/types.ts'
+export { toAttributeRequestMessage, toGatewayMessages } from './client/to-gateway-messages.ts'
+export type { GatewayMessage, GatewayMessages, ToGatewayMessagesOptions } from './client/to-gateway-messages.ts'

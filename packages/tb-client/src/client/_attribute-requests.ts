@@ -3,6 +3,7 @@ import { TbClientError } from '../errors.ts'
 import type { Logger } from '../logger.ts'
 import { TOPIC_ATTRIBUTE_REQUEST } from './_inbound.ts'
 import type { Session } from './_session.ts'
+import { toAttributeRequestMessage } from './to-gateway-messages.ts'
 
 interface PendingRequest {
   device: string
@@ -48,7 +49,7 @@ export function createAttributeRequests(logger: Logger): AttributeRequests {
         )
       }
       const id = nextId()
-      const payload = `{"id":${id},"device":${JSON.stringify(req.device)},"client":${req.client === true},"keys":${JSON.stringify(req.keys)}}`
+      const { payload } = toAttributeRequestMessage(req, id)
       return new Promise<unknown>((resolve, reject) => {
         const timer = setTimeout(() => {
           pending.delete(id)
