@@ -66,6 +66,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     insecure: tbc.insecure,
     maxPayloadSizeBytes: tbc.maxPayloadSizeBytes,
     minPackSendDelayMS: tbc.minPackSendDelayMS,
+    reannounceAfterMs: tbc.reannounceAfterMs,
     readRecordsCount: gateway.storage.readRecordsCount,
     storage,
     logger: log.child('thingsboard'),
@@ -85,6 +86,11 @@ export function createGateway(options: GatewayOptions): Gateway {
     if (deviceOwner.size > maxOwners) deviceOwner.delete(deviceOwner.keys().next().value as string)
   }
 
+  /** `connect` the device now, so that ThingsBoard routes its downlink to this instance (never fails the request). */
+  const announce = (device: string): void => {
+    tb.announce(device).catch((error: unknown) => log.debug('announce failed', { device, error: String(error) }))
+  }
+
   const connectors: Connector[] = connectorConfigs.map((config) => {
     const clog = log.child(`rest:${config.name}`)
     const connector = {} as Connector
@@ -93,8 +99,10 @@ export function createGateway(options: GatewayOptions): Gateway {
         if (trackOwners) for (const r of records) own(r.deviceName, connector)
         return tb.send(records, meta)
       },
-      requestAttributes: (request, timeoutMs) => tb.requestAttributes(request, timeoutMs),
-      waitForAttribute: (device, key, timeoutMs, signal) => waiters.wait(device, key, timeoutMs, signal),
+      // Announce first: with several instances behind a load balancer, the device's downlink (the
+      // answer waited for) goes to whichever instance connected it last (docs/SCALE-OUT.md).
+      requestAttributes: (request, timeoutMs) => (announce(request.device), tb.requestAttributes(request, timeoutMs)),
+      waitForAttribute: (device, key, timeoutMs, signal) => (announce(device), waiters.wait(device, key, timeoutMs, signal)),
     }
     connector.config = config
     connector.ingest = createIngestServer({ config, sink, dataDir, logger: clog, connectorName: config.name })
