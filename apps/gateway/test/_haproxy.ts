@@ -59,19 +59,19 @@ export async function startHaproxy(dir: string, config: string): Promise<Running
     lines,
     waitForLine(re, since = 0, timeoutMs = 10_000) {
       return new Promise((resolve, reject) => {
-        const check = (): void => {
+        const look = (): void => {
           const hit = lines.find((l) => l.at >= since && re.test(l.text))
           if (!hit) return
-          listeners.delete(check)
+          listeners.delete(look)
           clearTimeout(timer)
           resolve(hit.at)
         }
         const timer = setTimeout(() => {
-          listeners.delete(check)
+          listeners.delete(look)
           reject(new Error(`haproxy printed no line matching ${re} within ${timeoutMs} ms:\n${lines.map((l) => l.text).join('\n')}`))
         }, timeoutMs)
-        listeners.add(check)
-        check()
+        listeners.add(look)
+        look()
       })
     },
     async stop() {

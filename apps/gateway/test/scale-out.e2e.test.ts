@@ -98,11 +98,16 @@ async function startRelay(targetPort: number): Promise<{ port: number; freeze():
       frozen = false
     },
     close() {
-      for (const [a, b] of pairs) (a.destroy(), b.destroy())
+      for (const [a, b] of pairs) {
+        a.destroy()
+        b.destroy()
+      }
       server.close()
     },
   }
 }
+
+const ready = (cli: CliProcess): Promise<unknown> => cli.waitForOutput(/connected to ThingsBoard/, 60_000)
 
 interface Instance {
   token: string
@@ -123,7 +128,6 @@ describe.skipIf(missing !== undefined)('several restgate instances behind HAProx
     const inst = instances[i]!
     return runCli(['--config', inst.folder.file, '--log-level', 'info'], { TB_GW_ACCESS_TOKEN: inst.token })
   }
-  const ready = (cli: CliProcess): Promise<unknown> => cli.waitForOutput(/connected to ThingsBoard/, 60_000)
   /** The instance (token) that owns a device now. */
   const ownerToken = (device: string): string | undefined => sandbox.ownerOf(device)?.token
   const seqsOf = (device: string): Set<number> => new Set(sandbox.state.devices.get(device)?.telemetry.map((t) => t.values.seq as number) ?? [])
