@@ -194,7 +194,7 @@ describe.skipIf(missing !== undefined)('several restgate instances behind HAProx
     for (const hit of target.hits.filter((h) => h.url.startsWith('/attr/'))) {
       expect(hit.instance).toBe(owners.get(hit.url.slice('/attr/'.length)))
     }
-  })
+  }, 30_000)
 
   it('responseExpected and attribute requests are answered whichever instance the device reaches (re-announce)', async () => {
     sandbox.setAttributes('roam', { shared: { mode: 'eco' } })
@@ -216,7 +216,7 @@ describe.skipIf(missing !== undefined)('several restgate instances behind HAProx
       expect(JSON.parse(asked.body)).toMatchObject({ device: 'roam', value: 'eco' })
     }
     expect(handledBy.size).toBeGreaterThan(1)
-  })
+  }, 30_000)
 
   it('kill -9 of an instance under load: traffic moves within the health check, nothing answered 200 is lost, the outbox is delivered after restart', async () => {
     const victim = instances[0]!
@@ -280,5 +280,5 @@ describe.skipIf(missing !== undefined)('several restgate instances behind HAProx
     await sandbox.waitFor(() => devices.every((d) => answered.get(d.name)!.every((a) => seqsOf(d.name).has(a.seq))), 30_000)
     console.info(`scale-out failover: ${missingBefore.length} record(s) answered 200 by the killed instance were delivered from its sqlite outbox after restart`)
     await haproxy.waitForLine(/Server restgate\/rg1 is UP/, killedAt)
-  })
+  }, 60_000)
 })
