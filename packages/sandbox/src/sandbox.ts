@@ -187,7 +187,8 @@ export function createSandbox(options?: SandboxOptions): Sandbox {
     const token = usernames.get(client)
     if (token === undefined) return
     for (const [session, other] of liveSessions) {
-      if (other === client || usernames.get(other) !== token) continue
+      // same client id: aedes itself closes the older session (an MQTT takeover, not a kick)
+      if (other === client || other.id === client.id || other.closed || usernames.get(other) !== token) continue
       liveSessions.delete(session)
       recorder.state.kickedSessions++
       logger.info('sandbox: closed an older MQTT session with the same access token', { clientId: other.id, newClientId: client.id })
