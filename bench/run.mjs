@@ -6,11 +6,13 @@
 //     Run once per broker: aedes (always) and mosquitto (when installed).
 // W2  1 vs 1000 mappings (routing cost).   W3  100 000 distinct device names (per-device memory).
 // W4  W1 at concurrency 32 (the target) and 128 with `memory`, `file` and `sqlite` storage.
+// W5  W1 at concurrency 32 through HAProxy (deploy/haproxy, round-robin) to 1 and to 2 restgate
+//     instances: CPU per request of each instance and of HAProxy (needs Debian's `haproxy`).
 // Every run counts the datapoints that actually reach an MQTT subscriber (its own process), and
 // samples the CPU of every process involved, so a saturated load generator or broker shows.
 //
 // Env: BENCH_DURATION (s, default 10), BENCH_RUNS (default 3, the median is reported),
-//      BENCH_ONLY (comma list of W1,W2,W3,W4), BENCH_W3_DEVICES (default 100000),
+//      BENCH_ONLY (comma list of W1,W2,W3,W4,W5), BENCH_W3_DEVICES (default 100000),
 //      BENCH_CONCURRENCY (W1, default 1,32,128), BENCH_W4_CONCURRENCY (default 32,128), BENCH_LOADGEN (wrk|autocannon; default wrk when
 //      installed), BENCH_BROKERS (aedes,mosquitto; default both when mosquitto is installed),
 //      BENCH_QUIET_WAIT (s to wait for an otherwise idle machine before each run, default 120).
@@ -25,11 +27,12 @@ import { startBaseline, startGateway } from './lib/servers.mjs'
 import { chooseLoadGenerator, load } from './lib/loadgen.mjs'
 import { cpuSeconds, machineCpuSeconds, memoryMb, stopProcess } from './lib/procs.mjs'
 import { formatRow, median, summarise } from './lib/report.mjs'
+import { haproxyMissing, measureScaleOut } from './lib/scale-out.mjs'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const DURATION = Number(process.env.BENCH_DURATION ?? 10)
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
-const ONLY = new Set((process.env.BENCH_ONLY ?? 'W1,W2,W3,W4').split(','))
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'W1,W2,W3,W4,W5').split(','))
 const W3_DEVICES = Number(process.env.BENCH_W3_DEVICES ?? 100_000)
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,32,128').split(',').map(Number)
 const W4_CONCURRENCY = (process.env.BENCH_W4_CONCURRENCY ?? '32,128').split(',').map(Number)
@@ -164,6 +167,15 @@ async function runBroker(name, { tool, all, rows }) {
         await withServer(gw({ storage }), async (s) => {
           for (const connections of W4_CONCURRENCY) add('W4', await measure(ctx, `restgate (${storage})`, s, { connections }))
         })
+      }
+    }
+    if (ONLY.has('W5')) {
+      const missing = haproxyMissing()
+      if (missing) console.log(`W5 skipped: ${missing}`)
+      else {
+        console.log(`W5 [${name}]: W1 through HAProxy (round-robin) to 1 and 2 restgate instances (memory), c=32`)
+        const opts = { connections: 32, duration: DURATION, runs: RUNS, warmup: WARMUP, ncpu: NCPU, quiet: quietMachine }
+        for (const n of [1, 2]) add('W5', await measureScaleOut(ctx, n, opts))
       }
     }
   } finally {

@@ -37,6 +37,7 @@ optional_apt() { # <command that shows it is there> <Debian package> <what needs
     echo "setup: could not install $2 (optional; $3 will be skipped)"
 }
 optional_apt systemd-analyze systemd "the systemd unit checks"
+optional_apt haproxy haproxy "the scale-out tests and bench W5"
 [ "${RESTGATE_SKIP_CHROMIUM:-}" = "1" ] || optional_apt chromium chromium "the sandbox page's browser tests"
 if [ -f pnpm-lock.yaml ]; then "${pnpm_cmd[@]}" install --frozen-lockfile --reporter=silent; else "${pnpm_cmd[@]}" install --reporter=silent; fi
 if [ "${RESTGATE_SKIP_BUILD:-}" != "1" ]; then

@@ -95,6 +95,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     insecure: tbc.insecure,
     maxPayloadSizeBytes: tbc.maxPayloadSizeBytes,
     minPackSendDelayMS: tbc.minPackSendDelayMS,
+    reannounceAfterMs: tbc.reannounceAfterMs,
     readRecordsCount: gateway.storage.readRecordsCount,
     storage,
     logger: log.child('thingsboard'),
@@ -111,6 +112,11 @@ export function createGateway(options: GatewayOptions): Gateway {
     deviceOwner.delete(device)
     deviceOwner.set(device, connector)
     if (deviceOwner.size > maxOwners) deviceOwner.delete(deviceOwner.keys().next().value as string)
+  }
+
+  /** `connect` the device now, so that ThingsBoard routes its downlink to this instance (never fails the request). */
+  const announce = (device: string): void => {
+    tb.announce(device).catch((error: unknown) => log.debug('announce failed', { device, error: String(error) }))
   }
 
   const ingestOf = (connector: Connector, config: RestConnectorConfig): IngestServer => {
@@ -131,8 +137,10 @@ export function createGateway(options: GatewayOptions): Gateway {
         if (connectors.length > 1) for (const r of records) own(r.deviceName, connector)
         return tb.send(records, meta)
       },
-      requestAttributes: (request, timeoutMs) => tb.requestAttributes(request, timeoutMs),
-      waitForAttribute: (device, key, timeoutMs, signal) => waiters.wait(device, key, timeoutMs, signal),
+      // Announce first: with several instances behind a load balancer, the device's downlink (the
+      // answer waited for) goes to whichever instance connected it last (docs/SCALE-OUT.md).
+      requestAttributes: (request, timeoutMs) => (announce(request.device), tb.requestAttributes(request, timeoutMs)),
+      waitForAttribute: (device, key, timeoutMs, signal) => (announce(device), waiters.wait(device, key, timeoutMs, signal)),
     }
     connector.config = config
     connector.sink = sink

@@ -93,5 +93,6 @@ export function readThingsboard(ctx: NormaliseContext, value: unknown, at: Sourc
     insecure: boolOf(raw.insecure) ?? boolOf(secRaw?.insecure) ?? d.insecure,
     maxPayloadSizeBytes: numberOf(raw.maxPayloadSizeBytes) ?? d.maxPayloadSizeBytes,
     minPackSendDelayMS: numberOf(raw.minPackSendDelayMS) ?? d.minPackSendDelayMS,
+    reannounceAfterMs: numberOf(raw.reannounceAfterMs) ?? d.reannounceAfterMs,
   }
 }

@@ -60,8 +60,8 @@ export const outboundDefaults: {
 })
 
 /** Defaults of the `thingsboard` section. */
-export const thingsboardDefaults: Readonly<Pick<ThingsboardConfig, 'port' | 'qos' | 'keepAlive' | 'insecure' | 'maxPayloadSizeBytes' | 'minPackSendDelayMS'>> =
-  Object.freeze({ port: 1883, qos: 1, keepAlive: 120, insecure: false, maxPayloadSizeBytes: 8196, minPackSendDelayMS: 50 })
+export const thingsboardDefaults: Readonly<Pick<ThingsboardConfig, 'port' | 'qos' | 'keepAlive' | 'insecure' | 'maxPayloadSizeBytes' | 'minPackSendDelayMS' | 'reannounceAfterMs'>> =
+  Object.freeze({ port: 1883, qos: 1, keepAlive: 120, insecure: false, maxPayloadSizeBytes: 8196, minPackSendDelayMS: 50, reannounceAfterMs: 0 })
 
 /** Defaults of `thingsboard.statistics` (the original's). */
 export const statisticsDefaults: Readonly<StatisticsConfig> = Object.freeze({ enable: true, statsSendPeriodInSeconds: 60 })

@@ -200,6 +200,8 @@ export interface ThingsboardConfig {
   maxPayloadSizeBytes: number
   /** @default 50 */
   minPackSendDelayMS: number
+  /** restgate's own: re-announce (`connect`) a device before its data once this many ms passed since it was last announced; 0 = once per connection. @default 0 */
+  reannounceAfterMs: number
 }
 
 export type StorageType = 'memory' | 'file' | 'sqlite'

@@ -20,6 +20,7 @@ describe('original-tb_gateway.json (verbatim)', () => {
       insecure: false,
       maxPayloadSizeBytes: 8196,
       minPackSendDelayMS: 50,
+      reannounceAfterMs: 0,
     })
   })
 

@@ -7,13 +7,15 @@ import type { Logger } from './options.ts'
 const NOT_AUTHORIZED = 5
 
 export interface BrokerHooks {
-  /** true when this username may connect. */
-  authenticate(username: string | undefined): boolean
+  /** true when this username may connect (`client` is the connecting client, to remember its username). */
+  authenticate(username: string | undefined, client: Client): boolean
   /** A client published; runs before the broker acknowledges (PUBACK) or forwards the message. */
   onPublish(client: Client, packet: PublishPacket): void
   onClientReady(client: Client): void
   onClientGone(client: Client): void
   onRefused(client: Client): void
+  /** Whether a message another client published may be forwarded to `client` (never to its own publisher). */
+  mayForward(client: Client, publisherId: string): boolean
   logger: Logger
 }
 
@@ -27,7 +29,7 @@ export interface RunningBroker {
 export async function startBroker(host: string, port: number, hooks: BrokerHooks): Promise<RunningBroker> {
   const broker = await Aedes.createBroker({
     authenticate(client, username, _password, done) {
-      if (hooks.authenticate(username)) return done(null, true)
+      if (hooks.authenticate(username, client)) return done(null, true)
       hooks.onRefused(client)
       const error = Object.assign(new Error('not authorized: missing or unknown access token'), { returnCode: NOT_AUTHORIZED })
       done(error, null)
@@ -48,7 +50,8 @@ export async function startBroker(host: string, port: number, hooks: BrokerHooks
     authorizeForward(client: Client, packet: AedesPublishPacket): AedesPublishPacket | null {
       // aedes stamps the publisher's id on packets that came from a client (none on the sandbox's own).
       const publisher = (packet as { clientId?: string }).clientId
-      return publisher !== undefined && publisher === client.id ? null : packet
+      if (publisher === undefined) return packet
+      return publisher !== client.id && hooks.mayForward(client, publisher) ? packet : null
     },
   })
   broker.on('clientReady', (client) => hooks.onClientReady(client))

@@ -71,6 +71,10 @@ function apply(ctx: ApiContext, client: Client, event: UplinkEvent, now: number,
         notes.push('no pending RPC with this device and id')
       }
       return
+    case 'attributeRequest':
+      // ThingsBoard connects the device to the gateway that asks about it (its answer goes there).
+      rec.claim(event.device, ctx.sessionOf(client), now)
+      return
     case 'gatewayRpcReply':
       if (!ctx.settleRpc(GATEWAY_RPC_DEVICE, event.requestId, event.data)) {
         rec.state.unmatchedRpcReplies++

@@ -15,6 +15,7 @@ interface MutableState {
   malformed: number
   refusedConnections: number
   unmatchedRpcReplies: number
+  kickedSessions: number
 }
 
 export interface DataResult {
@@ -32,6 +33,9 @@ export interface Recorder {
   disconnect(device: string, now: number): DeviceRecord | undefined
   attributes(device: string, values: Values, session: number, now: number): DataResult
   telemetry(device: string, entries: readonly SentEntry[], session: number, now: number): DataResult & { duplicates: number }
+  /** An attribute request from a session: ThingsBoard connects an existing device to the asking gateway
+   * (no counters change). False when the device does not exist. */
+  claim(device: string, session: number, now: number): boolean
   /** A gateway's MQTT session ended: its devices are no longer connected. */
   sessionEnded(session: number): void
   setAttributes(device: string, scopes: { shared?: Values; client?: Values }): void
@@ -65,6 +69,7 @@ export function createRecorder(maxMessages: number, maxTelemetryPerDevice: numbe
     malformed: 0,
     refusedConnections: 0,
     unmatchedRpcReplies: 0,
+    kickedSessions: 0,
   }
   /** Attributes set (setAttributes / attribute updates) for devices that do not exist yet. */
   const pending = new Map<string, { shared: Values; client: Values }>()
@@ -179,6 +184,14 @@ export function createRecorder(maxMessages: number, maxTelemetryPerDevice: numbe
       state.duplicates += duplicates
       return { autoCreated, beforeConnect, duplicates }
     },
+    claim(name, session, now) {
+      const device = state.devices.get(name)
+      if (!device) return false
+      device.connected = true
+      device.session = session
+      device.lastActivityAt = now
+      return true
+    },
     sessionEnded(session) {
       for (const device of state.devices.values()) {
         if (device.session === session) {
@@ -212,6 +225,7 @@ export function createRecorder(maxMessages: number, maxTelemetryPerDevice: numbe
       state.malformed = 0
       state.refusedConnections = 0
       state.unmatchedRpcReplies = 0
+      state.kickedSessions = 0
       seen.clear()
       if (options?.devices) {
         state.devices.clear()

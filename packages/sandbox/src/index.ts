@@ -14,4 +14,4 @@ export type {
   SessionLimits,
   SessionLimitsInput,
 } from './options.ts'
-export type { MessageFilter, MessageKind, RecordedMessage, Sandbox, SandboxAddress, SandboxClient, SandboxDevice, SandboxState, TelemetryEntry } from './types.ts'
+export type { DeviceOwner, MessageFilter, MessageKind, RecordedMessage, Sandbox, SandboxAddress, SandboxClient, SandboxDevice, SandboxState, TelemetryEntry } from './types.ts'

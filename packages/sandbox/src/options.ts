@@ -63,6 +63,10 @@ export interface SandboxOptions extends SandboxBehaviour {
   maxTelemetryPerDevice?: number
   /** Default timeout of `sendRpc`, in ms. @default 10000 */
   rpcTimeoutMs?: number
+  /** Downlink (shared-attribute update, RPC) for a device that no connected gateway owns (never connected, or its
+   * gateway's session ended): `'all'` = publish to every subscriber (a plain broker's behaviour), `'none'` = record
+   * it and send it to nobody (ThingsBoard: no session, no delivery). @default 'all' */
+  unownedDownlink?: 'all' | 'none'
   /** @default warn/error to console.error, debug/info silent */
   logger?: Logger
   /** Receives one human-readable line per message (for a CLI). @default undefined */
@@ -146,6 +150,7 @@ export interface ResolvedOptions extends ResolvedBehaviour {
   httpPort: number | false
   maxMessages: number
   rpcTimeoutMs: number
+  unownedDownlink: 'all' | 'none'
   logger: Logger
   log: ((line: string) => void) | undefined
 }
@@ -209,6 +214,10 @@ export function resolveOptions(options: SandboxOptions = {}): ResolvedOptions {
   const httpPort = options.httpPort ?? sandboxDefaults.httpPort
   const maxMessages = options.maxMessages ?? sandboxDefaults.maxMessages
   if (!Number.isInteger(maxMessages) || maxMessages < 1) throw invalid('maxMessages', `expected an integer >= 1, got ${String(maxMessages)}`)
+  const unownedDownlink = options.unownedDownlink ?? 'all'
+  if (unownedDownlink !== 'all' && unownedDownlink !== 'none') {
+    throw invalid('unownedDownlink', `expected 'all' or 'none', got ${JSON.stringify(unownedDownlink)}`)
+  }
   const host = options.host ?? sandboxDefaults.host
   if (typeof host !== 'string' || host.length === 0) throw invalid('host', 'expected a non-empty string')
   return {
@@ -219,6 +228,7 @@ export function resolveOptions(options: SandboxOptions = {}): ResolvedOptions {
     httpPort: httpPort === false ? false : checkPort('httpPort', httpPort),
     maxMessages,
     rpcTimeoutMs: checkNonNegative('rpcTimeoutMs', options.rpcTimeoutMs ?? sandboxDefaults.rpcTimeoutMs),
+    unownedDownlink,
     logger: options.logger ?? defaultLogger,
     log: options.log,
   }

@@ -4,7 +4,7 @@ import { formatEvent, formatMessage } from './_format.ts'
 import { GATEWAY_RPC_DEVICE, handleUplink, type ApiContext } from './_gateway-api.ts'
 import { startHttpView, type HttpView } from './_http-view.ts'
 import { createPendingRpcs } from './_pending.ts'
-import { createRecorder } from './_recorder.ts'
+import { createRecorder, type DeviceRecord } from './_recorder.ts'
 import { createWaiters } from './_waiters.ts'
 import { SandboxError } from './errors.ts'
 import { resolveBehaviour, resolveOptions, type ResolvedBehaviour, type SandboxOptions } from './options.ts'
@@ -40,6 +40,10 @@ export function createSandbox(options?: SandboxOptions): Sandbox {
   const pending = createPendingRpcs()
   const sessions = new WeakMap<Client, number>()
   const liveClients = new Map<string, number>()
+  /** Access token (MQTT username) of each client, from its CONNECT. */
+  const usernames = new WeakMap<Client, string | undefined>()
+  /** Connected clients by session: a device's owner is the live client of the session that connected it. */
+  const liveSessions = new Map<number, Client>()
   const timers = new Set<NodeJS.Timeout>()
   let sessionCounter = 0
   let mqttPort = opts.port
@@ -103,9 +107,14 @@ export function createSandbox(options?: SandboxOptions): Sandbox {
 
   async function openTransport(): Promise<SandboxAddress> {
     const running = await startBroker(opts.host, mqttPort, {
-      authenticate: (username) => !opts.accessTokens || (username !== undefined && opts.accessTokens.has(username)),
+      authenticate(username, client) {
+        usernames.set(client, username)
+        return !opts.accessTokens || (username !== undefined && opts.accessTokens.has(username))
+      },
       onPublish: (client, p) => handleUplink(api, client, p),
       onClientReady(client) {
+        kickOlderSessions(client)
+        liveSessions.set(sessionOf(client), client)
         liveClients.set(client.id, sessionOf(client))
         recorder.state.clients.set(client.id, { id: client.id, connectedAt: Date.now() })
         logger.info('sandbox: MQTT client connected', { clientId: client.id })
@@ -114,6 +123,7 @@ export function createSandbox(options?: SandboxOptions): Sandbox {
       },
       onClientGone(client) {
         const session = sessionOf(client)
+        if (liveSessions.get(session) === client) liveSessions.delete(session)
         recorder.sessionEnded(session)
         if (liveClients.get(client.id) === session) {
           liveClients.delete(client.id)
@@ -129,6 +139,8 @@ export function createSandbox(options?: SandboxOptions): Sandbox {
         line(formatEvent(Date.now(), `${client.id} refused: missing or unknown access token`))
         waiters.notify()
       },
+      // ThingsBoard never hands one gateway's messages to another: a client with a token gets none.
+      mayForward: (client) => usernames.get(client) === undefined,
       logger,
     })
     mqttPort = running.port
@@ -174,8 +186,31 @@ export function createSandbox(options?: SandboxOptions): Sandbox {
     // Every session is over, whatever events the broker emitted while closing.
     for (const session of liveClients.values()) recorder.sessionEnded(session)
     liveClients.clear()
+    liveSessions.clear()
     recorder.state.clients.clear()
     waiters.notify()
+  }
+
+  /** ThingsBoard keeps one session per device credentials: a newer CONNECT with the same token closes the older one. */
+  function kickOlderSessions(client: Client): void {
+    const token = usernames.get(client)
+    if (token === undefined) return
+    for (const [session, other] of liveSessions) {
+      // same client id: aedes itself closes the older session (an MQTT takeover, not a kick)
+      if (other === client || other.id === client.id || other.closed || usernames.get(other) !== token) continue
+      liveSessions.delete(session)
+      recorder.state.kickedSessions++
+      logger.info('sandbox: closed an older MQTT session with the same access token', { clientId: other.id, newClientId: client.id })
+      line(formatEvent(Date.now(), `${other.id} closed: ${client.id} connected with the same access token`))
+      other.close()
+    }
+  }
+
+  /** The live client of the session that owns `device`, if any. */
+  function ownerClient(device: string): Client | undefined {
+    const d = recorder.state.devices.get(device) as DeviceRecord | undefined
+    if (!d?.connected || d.session === undefined) return undefined
+    return liveSessions.get(d.session)
   }
 
   function requireBroker(): RunningBroker {
@@ -187,6 +222,23 @@ export function createSandbox(options?: SandboxOptions): Sandbox {
    * or restart() resolves too (the message is recorded; like a ThingsBoard whose gateway went offline). */
   function publish(topic: string, payload: unknown, kind: MessageKind, device: string): Promise<void> {
     const b = requireBroker()
+    // Downlink for a device goes to the gateway that owns it only (as ThingsBoard routes it). Clients without a
+    // token are not told apart (they all get it, as from a plain broker).
+    const owner = ownerClient(device)
+    if (owner !== undefined && usernames.get(owner) !== undefined) {
+      const raw = recordDown(owner.id, topic, payload, kind, [device])
+      return new Promise((resolve) => {
+        owner.publish(packet(topic, raw), (error) => {
+          if (error) logger.debug('sandbox: downlink not delivered, the owning gateway went away', { clientId: owner.id, topic, error: error.message })
+          resolve()
+        })
+      })
+    }
+    if (owner === undefined && opts.unownedDownlink === 'none') {
+      recordDown(null, topic, payload, kind, [device])
+      logger.debug('sandbox: downlink for a device no gateway owns, not sent (unownedDownlink: none)', { device, topic })
+      return Promise.resolve()
+    }
     const bytes = recordDown(null, topic, payload, kind, [device])
     return new Promise((resolve, reject) => {
       b.broker.publish(packet(topic, bytes), (error) => {
@@ -261,6 +313,10 @@ export function createSandbox(options?: SandboxOptions): Sandbox {
         if (error) pending.fail(GATEWAY_RPC_DEVICE, id, new SandboxError('STOPPED', `sandbox: publish on ${topic} failed: ${error.message}`, { cause: error }))
       })
       return reply
+    },
+    ownerOf(device) {
+      const client = ownerClient(device)
+      return client === undefined ? undefined : { clientId: client.id, token: usernames.get(client) }
     },
     setAttributes(device, scopes) {
       checkName('device', device)

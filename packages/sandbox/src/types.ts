@@ -109,6 +109,16 @@ export interface SandboxState {
   readonly refusedConnections: number
   /** Gateway RPC replies that matched no pending `sendRpc` (late or unknown id). */
   readonly unmatchedRpcReplies: number
+  /** MQTT sessions closed because a newer session connected with the same access token (as ThingsBoard does). */
+  readonly kickedSessions: number
+}
+
+/** The gateway that owns a device: the MQTT session that last connected it (explicitly or by sending its data). */
+export interface DeviceOwner {
+  /** MQTT client id of the owning session. */
+  clientId: string
+  /** Access token (MQTT username) of that session; undefined for a client without one. */
+  token: string | undefined
 }
 
 /** Where a started sandbox listens. */
@@ -152,6 +162,8 @@ export interface Sandbox {
   sendGatewayRpc(method: string, params?: unknown, options?: { timeoutMs?: number }): Promise<unknown>
   /** Sets server-side attribute values that attribute requests are answered from (no message is sent). */
   setAttributes(device: string, scopes: { shared?: Record<string, unknown>; client?: Record<string, unknown> }): void
+  /** The connected gateway that owns `device` (downlink for it goes there only), or undefined when none does. */
+  ownerOf(device: string): DeviceOwner | undefined
   /** Changes answer behaviour while running (attribute answers, delay, session limits). */
   configure(behaviour: SandboxBehaviour): void
   /** The last `maxMessages` recorded messages (copied), optionally filtered. */

@@ -72,6 +72,7 @@ const thingsboardSchema: LooseSchema = z
     maxPayloadSizeBytes: integer(1, 'Largest MQTT payload in bytes. Default 8196.').optional(),
     minPackSendDelayMS: integer(0, 'Pause between packs when idle, in ms. Default 50.').optional(),
     statistics: statisticsSchema.optional(),
+    reannounceAfterMs: integer(0, "restgate: connect a device again before its data once this many ms passed since it was last connected (several instances behind a load balancer); 0 = once per connection. Default 0.").optional(),
     ...ni(THINGSBOARD_NOT_IMPLEMENTED),
   }, expect('an object with host'))
   .describe('Connection to ThingsBoard.')

@@ -12,6 +12,8 @@ export class DeviceLru {
   readonly max: number
   /** Device → epoch of its last move; iteration order is recency order (oldest first). */
   readonly #map = new Map<string, number>()
+  /** Device → when it was last added with a time (see {@link addedAt}). */
+  readonly #at = new Map<string, number>()
   readonly #epochSize: number
   #epoch = 0
   #moves = 0
@@ -33,14 +35,25 @@ export class DeviceLru {
     return true
   }
 
-  /** Adds `device` as the most recently used; forgets the least recently used beyond `max`. */
-  add(device: string): void {
+  /** Adds `device` as the most recently used (at time `at`, when given); forgets the least recently used beyond `max`. */
+  add(device: string, at?: number): void {
     this.#moveToEnd(device)
-    if (this.#map.size > this.max) this.#map.delete(this.#map.keys().next().value as string)
+    if (at !== undefined) this.#at.set(device, at)
+    if (this.#map.size > this.max) {
+      const oldest = this.#map.keys().next().value as string
+      this.#map.delete(oldest)
+      this.#at.delete(oldest)
+    }
+  }
+
+  /** The time `device` was last added with one; undefined when it is unknown or was added without a time. */
+  addedAt(device: string): number | undefined {
+    return this.#map.has(device) ? this.#at.get(device) : undefined
   }
 
   clear(): void {
     this.#map.clear()
+    this.#at.clear()
   }
 
   #moveToEnd(device: string): void {

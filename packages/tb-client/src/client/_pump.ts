@@ -29,6 +29,10 @@ export interface PumpDeps {
   maxPacksInFlight: number
   /** Bound of the set of devices whose connector description was sent (LRU). */
   maxKnownDevices: number
+  /** A device announced longer ago than this (ms) in the session is announced again before its data; 0 = never. */
+  reannounceAfterMs: number
+  /** Clock of the announce times. */
+  now(): number
   ackTimeoutMs: number
   /** Backoff of the retried storage ack of delivered records. */
   storageAckRetry: { initialMs: number; maxMs: number }
@@ -160,8 +164,13 @@ export function createPump(d: PumpDeps): Pump {
 
   async function publishPack(pack: Pack): Promise<void> {
     const { session } = pack
+    const now = d.now()
+    const stale = d.reannounceAfterMs
     const plan = planPack(pack.entries, {
-      isConnected: (device) => session.connectedDevices.has(device),
+      isConnected:
+        stale > 0
+          ? (device) => session.connectedDevices.has(device) && now - (session.connectedDevices.addedAt(device) ?? 0) < stale
+          : (device) => session.connectedDevices.has(device),
       needsDescription: (device) => !described.has(device),
       connectorType: d.connectorType,
       connectorName: d.connectorName,
@@ -182,7 +191,7 @@ export function createPump(d: PumpDeps): Pump {
           const wait = rate(session, false, 0)
           if (wait !== undefined) await wait
           connects.push(session.publish(TOPIC_CONNECT, x.payload, d.qos))
-          session.connectedDevices.add(x.device)
+          session.connectedDevices.add(x.device, now)
         }
         await guard(session, Promise.all(connects))
         c.published += connects.length

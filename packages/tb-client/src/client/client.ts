@@ -2,6 +2,7 @@ import { OutboxFullError, StorageFullError, TbClientError } from '../errors.ts'
 import { defaultLogger } from '../logger.ts'
 import { createMemoryStorage } from '@restgate/storage/memory'
 import type { StorageBackend, StorageStats } from '@restgate/storage'
+import { createAnnouncer } from './_announce.ts'
 import { createAttributeRequests } from './_attribute-requests.ts'
 import { createConnection } from './_connection.ts'
 import { createEmitter } from './_emitter.ts'
@@ -38,6 +39,7 @@ export function createTbClient(options: TbClientOptions): TbClient {
   let stopPromise: Promise<void> | undefined
   const attributeRequests = createAttributeRequests(logger)
   const rpcReplies = createRpcReplies(o.rpcReplyQueueSize, logger)
+  const announcer = createAnnouncer({ qos: o.qos, maxKnownDevices: o.maxKnownDevices, now: o.now, logger })
 
   const connection = createConnection(
     o,
@@ -51,6 +53,7 @@ export function createTbClient(options: TbClientOptions): TbClient {
           session.publish(`${TOPIC_ME_RPC_REQUEST}${meRequestId}`, SESSION_LIMITS_REQUEST, 1).catch(noop)
         }
         rpcReplies.onSession(session)
+        announcer.onSession(session)
         pump?.wake()
       },
       onSessionEnd(_session, reason) {
@@ -133,6 +136,8 @@ export function createTbClient(options: TbClientOptions): TbClient {
             minPackSendDelayMS: o.minPackSendDelayMS,
             maxPacksInFlight: o.maxPacksInFlight,
             maxKnownDevices: o.maxKnownDevices,
+            reannounceAfterMs: o.reannounceAfterMs,
+            now: o.now,
             ackTimeoutMs: o.ackTimeoutMs,
             storageAckRetry: o.storageAckRetry,
             connectorType: o.connectorType,
@@ -159,6 +164,7 @@ export function createTbClient(options: TbClientOptions): TbClient {
       if (stopping) throw new TbClientError('STOPPED', 'send: the client is stopping; records not stored')
       const stored = toStoredRecords(records, meta?.connectorName, o.now())
       if (stored.length === 0) return
+      announcer.remember(stored)
       const s = storage ?? (await storageOrThrow())
       try {
         await s.put(stored)
@@ -175,6 +181,11 @@ export function createTbClient(options: TbClientOptions): TbClient {
     requestAttributes(request, timeoutMs) {
       if (stopping) return Promise.reject(new TbClientError('STOPPED', 'requestAttributes: the client is stopping'))
       return attributeRequests.request(connection.current(), request, timeoutMs)
+    },
+
+    announce(device, type) {
+      if (stopping) return Promise.reject(new TbClientError('STOPPED', 'announce: the client is stopping'))
+      return announcer.announce(connection.current(), device, type)
     },
 
     replyRpc(device, id, data) {

@@ -40,6 +40,14 @@ export interface TbClientOptions {
    * remembered device). @default 10000
    */
   maxKnownDevices?: number
+  /**
+   * Re-announce a device (`v1/gateway/connect` again before its next data) once this many ms have
+   * passed since this connection last announced it; 0 = once per connection. With several gateways
+   * behind a load balancer a device may have been connected through another gateway since (ThingsBoard
+   * routes a device's downlink to the gateway that connected it last): this bounds how long that lasts.
+   * @default 0
+   */
+  reannounceAfterMs?: number
   /** Connector name sent once per device as the `connectorName` attribute when a record names none. @default 'REST Connector' */
   connectorName?: string
   /** Sent once per device as the `connectorType` attribute. @default 'rest' */
@@ -62,7 +70,7 @@ export interface TbClientOptions {
   requestSessionLimits?: boolean
   /** RPC replies kept while offline; the oldest is dropped (and its promise rejected) beyond this. @default 100 */
   rpcReplyQueueSize?: number
-  /** Injectable clock for `receivedAt`. @default Date.now */
+  /** Injectable clock for `receivedAt` and the announce times (`reannounceAfterMs`). @default Date.now */
   now?: () => number
   /** @default debug/info silent, warn/error to console.error */
   logger?: Logger
@@ -84,6 +92,7 @@ export const tbClientDefaults: Omit<Resolved, 'now'> = {
   minPackSendDelayMS: 50,
   maxPacksInFlight: 8,
   maxKnownDevices: 10_000,
+  reannounceAfterMs: 0,
   connectorName: 'REST Connector',
   connectorType: 'rest',
   protocolVersion: 4,
@@ -120,6 +129,7 @@ export function resolveOptions(options: TbClientOptions, fail: (path: string, me
     minPackSendDelayMS: options.minPackSendDelayMS ?? d.minPackSendDelayMS,
     maxPacksInFlight: options.maxPacksInFlight ?? d.maxPacksInFlight,
     maxKnownDevices: options.maxKnownDevices ?? d.maxKnownDevices,
+    reannounceAfterMs: options.reannounceAfterMs ?? d.reannounceAfterMs,
     connectorName: options.connectorName ?? d.connectorName,
     connectorType: options.connectorType ?? d.connectorType,
     protocolVersion: options.protocolVersion ?? d.protocolVersion,
@@ -157,6 +167,7 @@ export function resolveOptions(options: TbClientOptions, fail: (path: string, me
   for (const [path, value] of positive) {
     if (!Number.isFinite(value) || value <= 0) fail(path, `expected a positive number, got ${String(value)}`)
   }
+  if (!Number.isFinite(r.reannounceAfterMs) || r.reannounceAfterMs < 0) fail('reannounceAfterMs', `expected ms >= 0, got ${String(r.reannounceAfterMs)}`)
   if (!Number.isFinite(r.keepAlive) || r.keepAlive < 0) fail('keepAlive', `expected seconds >= 0, got ${String(r.keepAlive)}`)
   if (!Number.isFinite(r.minPackSendDelayMS) || r.minPackSendDelayMS < 0) {
     fail('minPackSendDelayMS', `expected ms >= 0, got ${String(r.minPackSendDelayMS)}`)

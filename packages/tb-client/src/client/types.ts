@@ -89,6 +89,15 @@ export interface TbClient {
   send(records: readonly UplinkRecordInput[], meta?: { connectorName?: string }): Promise<void>
   /** Asks ThingsBoard for attributes; resolves with the whole response message (`{id, device, value|values}`). */
   requestAttributes(request: { device: string; keys: readonly string[]; client: boolean }, timeoutMs: number): Promise<unknown>
+  /**
+   * Announces `device` now: publishes `v1/gateway/connect {"device","type"}` so that ThingsBoard routes
+   * the device's downlink (shared-attribute updates, RPCs) to this gateway, as it does to the gateway
+   * that connected a device last. `type` defaults to the type of the device's last `send` (else
+   * `default`). Resolves once ThingsBoard confirmed it; while offline, resolves at once and the device
+   * is announced right after the next CONNACK (at most `maxKnownDevices` such devices are kept).
+   * Rejects `INVALID_ARGUMENT` for an empty name, `STOPPED` after stop().
+   */
+  announce(device: string, type?: string): Promise<void>
   /** Publishes an RPC reply at QoS 1 (queued while offline). Resolves once ThingsBoard confirmed it. */
   replyRpc(device: string, id: number | string, data: unknown): Promise<void>
   /**
