@@ -116,7 +116,7 @@ export const converter = defineConverter((config, ctx) => {
   const options = readOptions(config.extensionConfig, `${config.path}.extensionConfig`)
   const deviceName = deviceNameResolver(config)
   const deviceType = config.deviceInfo.profileSource === 'constant' && config.deviceInfo.profile !== '' ? config.deviceInfo.profile : 'default'
-  ctx.logger.debug('binary number converter ready', { path: config.path, key: options.key })
+  ctx.logger.debug({ path: config.path, key: options.key }, 'binary number converter ready')
   return {
     convert(data, request) {
       const name = deviceName(data, request)

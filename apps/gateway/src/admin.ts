@@ -84,7 +84,7 @@ export function createAdminServer(options: AdminServerOptions = {}): AdminServer
 
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
-      log?.error('admin request failed', { path: req.url, error: String(error) })
+      log?.error({ path: req.url, error: String(error) }, 'admin request failed')
       if (!res.headersSent) send(res, 500, { error: 'internal error' })
       else res.destroy()
     })

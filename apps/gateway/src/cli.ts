@@ -128,7 +128,7 @@ async function runSandbox(cmd: Extract<Command, { kind: 'sandbox' }>): Promise<n
   const started = await startSandbox(sandbox)
   if (started === undefined) return 2
   const { mqttUrl, httpUrl } = started
-  logger.notice(`sandbox: ThingsBoard Gateway API stand-in on ${mqttUrl}${httpUrl ? `, HTTP view on ${httpUrl}` : ''}`, { mqttUrl, ...(httpUrl ? { httpUrl } : {}) })
+  logger.notice({ mqttUrl, ...(httpUrl ? { httpUrl } : {}) }, `sandbox: ThingsBoard Gateway API stand-in on ${mqttUrl}${httpUrl ? `, HTTP view on ${httpUrl}` : ''}`)
   await untilSignal()
   await sandbox.stop()
   return 0
@@ -166,7 +166,7 @@ async function run(cmd: Extract<Command, { kind: 'run' }>): Promise<number> {
     const started = await startSandbox(sandbox)
     if (started === undefined) return 2
     const { mqttUrl, httpUrl } = started
-    logger.notice(`sandbox: ThingsBoard stand-in on ${mqttUrl}${httpUrl ? `; open ${httpUrl} to see what it received` : ''}`, { mqttUrl })
+    logger.notice({ mqttUrl }, `sandbox: ThingsBoard stand-in on ${mqttUrl}${httpUrl ? `; open ${httpUrl} to see what it received` : ''}`)
   }
   const adminConfig = cmd.admin ?? (loaded.value.gateway.admin?.enable ? loaded.value.gateway.admin : undefined)
   let admin: AdminServer | undefined
@@ -189,12 +189,12 @@ async function run(cmd: Extract<Command, { kind: 'run' }>): Promise<number> {
   try {
     if (admin) {
       const { url } = await admin.listen()
-      logger.notice(`admin endpoint on ${url} (/healthz, /readyz, /metrics, /loglevel)`, { url })
+      logger.notice({ url }, `admin endpoint on ${url} (/healthz, /readyz, /metrics, /loglevel)`)
     }
     // converters and extensions are loaded before anything connects: a config naming one that
     // cannot be loaded stops here with exit 2, ThingsBoard never sees this gateway
     const { endpoints } = await gateway.start()
-    for (const e of endpoints) logger.notice(`connector "${e.connector}" listening on ${e.url}`, { connector: e.connector, url: e.url })
+    for (const e of endpoints) logger.notice({ connector: e.connector, url: e.url }, `connector "${e.connector}" listening on ${e.url}`)
     logger.notice(`sending to ThingsBoard at ${tb.host}:${tb.port}; Ctrl+C to stop`)
   } catch (error) {
     offSignal()

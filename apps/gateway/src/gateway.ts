@@ -116,7 +116,7 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   /** `connect` the device now, so that ThingsBoard routes its downlink to this instance (never fails the request). */
   const announce = (device: string): void => {
-    tb.announce(device).catch((error: unknown) => log.debug('announce failed', { device, error: String(error) }))
+    tb.announce(device).catch((error: unknown) => log.debug({ device, error: String(error) }, 'announce failed'))
   }
 
   const ingestOf = (connector: Connector, config: RestConnectorConfig): IngestServer => {
@@ -159,7 +159,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     waiters.deliver(event.device, event.data)
     for (const c of connectors) {
       c.dispatcher.onAttributeUpdate(event).then(observed('attributeUpdate', c.config.name)).catch((error: unknown) => {
-        log.error('attribute update failed', { connector: c.config.name, device: event.device, error: String(error) })
+        log.error({ connector: c.config.name, device: event.device, error: String(error) }, 'attribute update failed')
       })
     }
   })
@@ -176,7 +176,7 @@ export function createGateway(options: GatewayOptions): Gateway {
 
   function replyGateway(id: number, data: unknown): void {
     tb.replyGatewayRpc(id, data).catch((error: unknown) => {
-      log.error('gateway RPC reply could not be published', { id, error: String(error) })
+      log.error({ id, error: String(error) }, 'gateway RPC reply could not be published')
     })
   }
 
@@ -186,7 +186,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     const rpc = { device: GATEWAY_DEVICE, data: { id, method, params: event.params } }
     if (connectorRpc !== undefined && connectorRpc.matchesRpc(rpc)) {
       connectorRpc.onRpc(rpc).then(observed('rpc', connectors[0]?.config.name ?? '')).catch((error: unknown) => {
-        log.error('gateway RPC failed', { method, id, error: String(error) })
+        log.error({ method, id, error: String(error) }, 'gateway RPC failed')
         replyGateway(id, { error: `gateway RPC "${method}" failed: ${error instanceof Error ? error.message : String(error)}`, code: 500 })
       })
       return
@@ -196,7 +196,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       prefix === CONNECTOR_PREFIX && connectorRpc !== undefined
         ? `the REST connector has no RPC method "${method}" (it has ${CONNECTOR_PREFIX}_get and ${CONNECTOR_PREFIX}_set)`
         : `no connector handles the gateway RPC method "${method}" (this gateway answers gateway_ping${connectorRpc ? `, ${CONNECTOR_PREFIX}_get and ${CONNECTOR_PREFIX}_set` : ''})`
-    log.warn(message, { id })
+    log.warn({ id }, message)
     replyGateway(id, { error: message, code: 404 })
   })
 
@@ -209,7 +209,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       connectors[0]
     if (!target) return
     target.dispatcher.onRpc(event).then(observed('rpc', target.config.name)).catch((error: unknown) => {
-      log.error('rpc failed', { connector: target.config.name, device: event.device, error: String(error) })
+      log.error({ connector: target.config.name, device: event.device, error: String(error) }, 'rpc failed')
     })
   })
 

@@ -37,7 +37,7 @@ describe('logged values', () => {
 describe('createLogger', () => {
   it('writes one JSON object per line: level label, ISO time, component of the child, data then msg', () => {
     const { logger, lines } = capture('json')
-    logger.child('rest:A').child('downlink').warn('hello\nworld', { device: 'd\u001b', token: 'secret-value' })
+    logger.child('rest:A').child('downlink').warn({ device: 'd\u001b', token: 'secret-value' }, 'hello\nworld')
     expect(lines).toHaveLength(1)
     const entry = JSON.parse(lines[0]!)
     expect(entry).toMatchObject({ level: 'warn', component: 'rest:A:downlink', msg: 'hello\nworld', device: 'd\u001b', token: '[redacted]' })
@@ -47,13 +47,13 @@ describe('createLogger', () => {
   })
   it('caps the message and every value', () => {
     const { logger, lines } = capture('json', 100)
-    logger.error('m'.repeat(500), { name: 'n'.repeat(500000) })
+    logger.error({ name: 'n'.repeat(500000) }, 'm'.repeat(500))
     expect(lines[0]!.length).toBeLessThan(400)
     expect(JSON.parse(lines[0]!).name).toBe('n'.repeat(100) + '…[499900 more chars cut]')
   })
   it('pretty lines escape values from outside so they cannot forge a line', () => {
     const { logger, lines } = capture('pretty')
-    logger.child('x').info('device "a\nFAKE ERROR line\u001b[2J"', { name: 'b\r\n' })
+    logger.child('x').info({ name: 'b\r\n' }, 'device "a\nFAKE ERROR line\u001b[2J"')
     expect(lines).toHaveLength(1)
     expect(lines[0]).toMatch(/^\S+ INFO \[x\] device "a\\nFAKE ERROR line\\u001b\[2J" \{"name":"b\\r\\n"\}$/)
   })

@@ -1,10 +1,11 @@
 /**
  * The gateway's logger: one pino logger for the whole process, JSON lines (for log shippers) or
  * readable lines (for a terminal), secrets redacted, every value capped, the level changeable at
- * runtime. Packages get it through the `(msg, data)` adapter below (`child(name)` adds a
- * `component` binding).
+ * runtime. Packages get it in pino's method shape (`warn({ fields }, 'message')`) through the small
+ * wrapper below, which caps and escapes every value (`child(name)` adds a `component` binding).
  */
 import { destination as pinoDestination, pino, stdTimeFunctions, type DestinationStream, type Logger as PinoLogger } from 'pino'
+import type { LogFn, Logger } from '@restgate/core'
 import { capString, escapeControl, MAX_VALUE_LENGTH, prettyLine, sanitize } from './_log-values.ts'
 
 export { redact } from './_log-values.ts'
@@ -13,12 +14,7 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent'
 export type LogFormat = 'json' | 'pretty'
 export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error', 'silent']
 
-export interface Logger {
-  debug(msg: string, data?: Record<string, unknown>): void
-  info(msg: string, data?: Record<string, unknown>): void
-  warn(msg: string, data?: Record<string, unknown>): void
-  error(msg: string, data?: Record<string, unknown>): void
-}
+export type { Logger }
 
 /** A logger that can name sub-components (`rest:REST Connector`). */
 export interface GatewayLogger extends Logger {
@@ -32,7 +28,7 @@ export interface RootLogger extends GatewayLogger {
   /** Sets the level of this logger and every child; logs the change (unless `silent`). */
   setLevel(level: LogLevel, reason?: string): void
   /** An info line written at every level but `silent` (start-up and stop notices: where it listens, ...). */
-  notice(msg: string, data?: Record<string, unknown>): void
+  notice: LogFn
 }
 
 const ranks: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 }
@@ -108,17 +104,16 @@ export function createLogger(options: LoggerOptions = {}): RootLogger {
   )
   type Level = Exclude<LogLevel, 'silent'>
   const make = (p: PinoLogger, component: string | undefined): GatewayLogger => {
-    const emit = (lvl: Level, msg: string, data?: Record<string, unknown>): void => {
+    const emit = (lvl: Level, fields: Record<string, unknown> | string, msg?: string): void => {
       if (ranks[lvl] < min) return
-      const m = capString(String(msg), max)
-      if (data === undefined) p[lvl](m)
-      else p[lvl](sanitize(data, max) as Record<string, unknown>, m)
+      if (typeof fields === 'string') p[lvl](capString(fields, max))
+      else p[lvl](sanitize(fields, max) as Record<string, unknown>, capString(String(msg ?? ''), max))
     }
     return {
-      debug: (m, d) => emit('debug', m, d),
-      info: (m, d) => emit('info', m, d),
-      warn: (m, d) => emit('warn', m, d),
-      error: (m, d) => emit('error', m, d),
+      debug: (f: Record<string, unknown> | string, m?: string) => emit('debug', f, m),
+      info: (f: Record<string, unknown> | string, m?: string) => emit('info', f, m),
+      warn: (f: Record<string, unknown> | string, m?: string) => emit('warn', f, m),
+      error: (f: Record<string, unknown> | string, m?: string) => emit('error', f, m),
       child(name: string) {
         const full = component ? `${component}:${name}` : name
         // children of the root, not nested: a nested pino child would write `component` twice
@@ -131,10 +126,10 @@ export function createLogger(options: LoggerOptions = {}): RootLogger {
     ...top,
     format,
     level: () => level,
-    notice(msg, data) {
+    notice(fields: Record<string, unknown> | string, msg?: string) {
       if (level === 'silent') return
-      if (data === undefined) root.info(capString(msg, max))
-      else root.info(sanitize(data, max) as Record<string, unknown>, capString(msg, max))
+      if (typeof fields === 'string') root.info(capString(fields, max))
+      else root.info(sanitize(fields, max) as Record<string, unknown>, capString(String(msg ?? ''), max))
     },
     setLevel(next, reason) {
       const before = level

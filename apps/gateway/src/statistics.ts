@@ -73,7 +73,7 @@ export function startStatistics(gateway: Gateway, options: StatisticsOptions): S
     }
     const values = take()
     gateway.tb.sendGatewayTelemetry(values).catch((error: unknown) => {
-      log?.debug('statistics not sent', { error: String(error) })
+      log?.debug({ error: String(error) }, 'statistics not sent')
     })
   }, options.periodSeconds * 1000)
   timer.unref()

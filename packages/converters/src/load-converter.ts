@@ -52,6 +52,6 @@ export async function loadConverter(config: ConverterConfig, options: LoadConver
   }
   const label = `custom converter ${JSON.stringify(extension)} (${config.path})`
   const custom = await instantiateConverter(picked.value, config, converterContext(config, options.configDir, logger), `${module} export "${picked.name}"`)
-  logger.debug('custom converter loaded', { path: config.path, extension, file: loaded.file, export: picked.name })
+  logger.debug({ path: config.path, extension, file: loaded.file, export: picked.name }, 'custom converter loaded')
   return toUplinkConverter(custom, label)
 }

@@ -1,24 +1,7 @@
-/** The logger restgate packages accept (structurally compatible with the gateway's). */
-export interface Logger {
-  debug(msg: string, data?: Record<string, unknown>): void
-  info(msg: string, data?: Record<string, unknown>): void
-  warn(msg: string, data?: Record<string, unknown>): void
-  error(msg: string, data?: Record<string, unknown>): void
-}
+import { stderrLogger, type Logger } from '@restgate/core'
 
-function toStderr(level: string, msg: string, data?: Record<string, unknown>): void {
-  if (data === undefined) console.error(`[converters] ${level} ${msg}`)
-  else console.error(`[converters] ${level} ${msg}`, data)
-}
+/** The logger this package accepts: pino's method shape (`logger.warn({ fields }, 'message')`), so a pino logger works as it is. */
+export type { Logger }
 
-/** Default logger: debug and info are silent, warn and error go to `console.error`. */
-export const defaultLogger: Logger = Object.freeze({
-  debug(): void {},
-  info(): void {},
-  warn(msg: string, data?: Record<string, unknown>): void {
-    toStderr('WARN', msg, data)
-  },
-  error(msg: string, data?: Record<string, unknown>): void {
-    toStderr('ERROR', msg, data)
-  },
-})
+/** Default logger: debug and info dropped, warn and error to `console.error`. */
+export const defaultLogger: Logger = stderrLogger('converters')

@@ -1,3 +1,4 @@
+import { logFnOf } from '@restgate/core'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -109,7 +110,7 @@ describe('loadConverter: where a custom converter is found', () => {
 
   it('gives the factory its context, with a working JSON fallback on the same config', async () => {
     const warnings: string[] = []
-    const logger: Logger = { debug() {}, info() {}, warn: (m) => warnings.push(m), error() {} }
+    const logger: Logger = { debug() {}, info() {}, warn: logFnOf((m) => void warnings.push(m)), error() {} }
     const config = createTestConverterConfig({
       extension: 'Context',
       extensionConfig: { key: 'K' },

@@ -1,2 +1,2 @@
 export { RestgateError, isOutboxFull, type OutboxFull, type RestgateErrorOptions } from './error.ts'
-export { silentLogger, type LogFn, type Logger } from './logger.ts'
+export { logFnOf, silentLogger, stderrLogger, type LogFn, type Logger } from './logger.ts'

@@ -66,7 +66,7 @@ export function createRuleLoader(configDir: string, logger: Logger): RuleLoader 
       ])
       if (tlsResult instanceof Error) {
         // like a relative URL: the rule stays, every call fails with the reason (start-up goes on)
-        logger.error(`${tlsResult.message}; requests of ${rule.path} will fail`, { path: rule.path })
+        logger.error({ path: rule.path }, `${tlsResult.message}; requests of ${rule.path} will fail`)
         const failing: DownlinkBuilder = () => {
           throw tlsResult
         }

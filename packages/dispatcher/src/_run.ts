@@ -49,7 +49,7 @@ export async function runRule(rule: PreparedRule, event: DownlinkEvent, scope: S
     outcome.durationMs = performance.now() - started
     env.counters.requests++
     env.counters.failed++
-    env.logger.warn(`${path}: ${describeEvent(event)}: request not sent: ${outcome.failure.message}`, { rule: path })
+    env.logger.warn({ rule: path }, `${path}: ${describeEvent(event)}: request not sent: ${outcome.failure.message}`)
     return outcome
   }
   outcome.method = request.method
@@ -67,11 +67,11 @@ export async function runRule(rule: PreparedRule, event: DownlinkEvent, scope: S
   if (sent.ok) {
     env.counters.succeeded++
     const line = `${summary} → ${sent.status} (${sent.attempts} ${sent.attempts === 1 ? 'try' : 'tries'})`
-    if (quiet) env.logger.debug(line, data)
-    else env.logger.info(line, data)
+    if (quiet) env.logger.debug(data, line)
+    else env.logger.info(data, line)
   } else {
     env.counters.failed++
-    env.logger.warn(`${summary} failed after ${sent.attempts} ${sent.attempts === 1 ? 'try' : 'tries'}: ${sent.failure?.message ?? 'unknown error'}`, data)
+    env.logger.warn(data, `${summary} failed after ${sent.attempts} ${sent.attempts === 1 ? 'try' : 'tries'}: ${sent.failure?.message ?? 'unknown error'}`)
   }
   return outcome
 }

@@ -77,7 +77,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         Promise.all(config.attributeUpdates.map(async (rule) => ({ rule, prepared: await loader.prepare(rule) }))),
         Promise.all(config.serverSideRpc.map(async (rule) => ({ rule, prepared: await loader.prepare(rule) }))),
       ])
-      logger.debug('dispatcher ready', { attributeUpdates: attributeUpdates.length, serverSideRpc: rpc.length })
+      logger.debug({ attributeUpdates: attributeUpdates.length, serverSideRpc: rpc.length }, 'dispatcher ready')
       return { attributeUpdates, rpc }
     })()
     return readyPromise
@@ -98,7 +98,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   async function publish(device: string, id: number | string | undefined, data: unknown, report: DispatchReport): Promise<void> {
     report.reply = data
     if (id === undefined || id === null) {
-      logger.warn(`RPC for ${JSON.stringify(device)} has no id; its reply cannot be published`, { device })
+      logger.warn({ device }, `RPC for ${JSON.stringify(device)} has no id; its reply cannot be published`)
       return
     }
     try {
@@ -107,7 +107,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       counters.replies++
     } catch (e) {
       counters.replyFailures++
-      logger.error(`RPC reply for ${JSON.stringify(device)} id ${JSON.stringify(id)} could not be published: ${e instanceof Error ? e.message : String(e)}`, { device, id })
+      logger.error({ device, id }, `RPC reply for ${JSON.stringify(device)} id ${JSON.stringify(id)} could not be published: ${e instanceof Error ? e.message : String(e)}`)
     }
   }
 
@@ -122,7 +122,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       rule = { config: reserved, build: (e) => build(e.device, (e as RpcDownlinkEvent).data), transport: transportFor(reserved, loader.agents) }
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e)
-      logger.warn(`RPC ${JSON.stringify(call.method)} id ${JSON.stringify(call.id)} for ${JSON.stringify(device)}: ${message}`, { device })
+      logger.warn({ device }, `RPC ${JSON.stringify(call.method)} id ${JSON.stringify(call.id)} for ${JSON.stringify(device)}: ${message}`)
       report.requests.push({ rule: `rpc "${method}" params`, ok: false, attempts: 0, durationMs: 0, failure: { kind: 'build', message, code: 400 } })
       await publish(device, call.id, { error: message, code: 400 }, report)
       return report
@@ -154,7 +154,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     const match = prepared.rpc.find(({ rule }) => rule.deviceNameFilter.test(device) && rule.methodFilter.test(call.method))
     if (match === undefined) {
       const message = `no serverSideRpc rule matches device ${JSON.stringify(device)} and method ${JSON.stringify(call.method)}`
-      logger.warn(message, { device, method: call.method })
+      logger.warn({ device, method: call.method }, message)
       await publish(device, call.id, { error: message, code: 404 }, report)
       return report
     }
@@ -186,7 +186,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
           }
         }
       }
-      if (runs.length === 0) logger.debug(`attribute update for ${JSON.stringify(device)}: no attributeUpdates rule matches`, { device, keys: Object.keys(data) })
+      if (runs.length === 0) logger.debug({ device, keys: Object.keys(data) }, `attribute update for ${JSON.stringify(device)}: no attributeUpdates rule matches`)
       const requests = await Promise.all(runs)
       return { handled: requests.length > 0, requests, replied: false }
     } finally {

@@ -1,4 +1,5 @@
 /** Test fixtures: real HTTP(S) target servers on 127.0.0.1:0, a recording publisher and logger, rule objects. */
+import { logFnOf } from '@restgate/core'
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer, type ServerOptions } from 'node:https'
 import type { AddressInfo } from 'node:net'
@@ -123,9 +124,9 @@ export function recordingLogger(): Logger & { lines: LogLine[]; text(): string }
   const lines: LogLine[] = []
   const at =
     (level: LogLine['level']) =>
-    (msg: string, data?: Record<string, unknown>): void => {
+    logFnOf((msg, data) => {
       lines.push(data === undefined ? { level, msg } : { level, msg, data })
-    }
+    })
   return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error'), text: () => JSON.stringify(lines) }
 }
 

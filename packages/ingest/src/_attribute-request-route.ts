@@ -91,7 +91,7 @@ export class AttributeRequestRoute extends EndpointRoute {
     if (code === 'NOT_CONNECTED') {
       return this.fail(503, 'NOT_CONNECTED', 'the gateway is not connected to ThingsBoard; retry later', retryAfter)
     }
-    this.rt.logger.error('attribute request failed', { device, error: String(error) })
+    this.rt.logger.error({ device, error: String(error) }, 'attribute request failed')
     return this.fail(503, 'ATTRIBUTE_REQUEST_FAILED', `the attribute request for device "${device}" failed; retry later`, retryAfter)
   }
 }

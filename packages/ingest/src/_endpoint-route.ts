@@ -97,7 +97,7 @@ export abstract class EndpointRoute {
         (reply) => writeReply(res, reply),
         (error: unknown) => {
           // #run answers every failure itself; this is a failure to write the answer
-          rt.logger.error('writing the answer failed', { endpoint: endpoint.endpoint, error: String(error) })
+          rt.logger.error({ endpoint: endpoint.endpoint, error: String(error) }, 'writing the answer failed')
           res.destroy()
         },
       )
@@ -115,7 +115,7 @@ export abstract class EndpointRoute {
       if (reply.status >= 400 || reply.dropped !== undefined) this.#logOutcome(reply)
       return rt.finish(reply, this.endpoint.endpoint)
     } catch (error) {
-      rt.logger.error('request failed unexpectedly', { endpoint: this.endpoint.endpoint, path: this.endpoint.path, error: String(error) })
+      rt.logger.error({ endpoint: this.endpoint.endpoint, path: this.endpoint.path, error: String(error) }, 'request failed unexpectedly')
       return rt.finish(this.fail(500, 'INTERNAL_ERROR', 'the request could not be handled; the gateway log has the details'), this.endpoint.endpoint)
     } finally {
       rt.inFlight--
@@ -197,7 +197,7 @@ export abstract class EndpointRoute {
         if (read.reason === 'too-large') {
           return this.fail(413, 'BODY_TOO_LARGE', `the body is larger than the limit of ${this.bodyLimit} bytes`, CLOSE)
         }
-        this.rt.logger.debug('client went away while sending the body', { endpoint: this.endpoint.endpoint })
+        this.rt.logger.debug({ endpoint: this.endpoint.endpoint }, 'client went away while sending the body')
         return this.fail(400, 'REQUEST_ABORTED', 'the connection closed before the whole body arrived', CLOSE)
       }
       bytes = read.bytes

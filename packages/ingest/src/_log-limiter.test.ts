@@ -1,9 +1,10 @@
+import { logFnOf } from '@restgate/core'
 import { expect, test } from 'vitest'
 import { LogLimiter } from './_log-limiter.ts'
 
 function capture(): { lines: Array<[string, string, Record<string, unknown> | undefined]>; logger: Parameters<typeof newLimiter>[0] } {
   const lines: Array<[string, string, Record<string, unknown> | undefined]> = []
-  const at = (level: string) => (msg: string, data?: Record<string, unknown>) => void lines.push([level, msg, data])
+  const at = (level: string) => logFnOf((msg, data) => void lines.push([level, msg, data]))
   return { lines, logger: { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') } }
 }
 

@@ -53,7 +53,7 @@ export class LogLimiter {
       return
     }
     this.#seen.set(key, { level, msg, data: summaryData, more: 0 })
-    this.#logger[level](msg, data)
+    this.#logger[level](data ?? {}, msg)
     if (this.#timer === undefined) {
       this.#timer = setTimeout(() => this.flush(), this.#intervalMs)
       this.#timer.unref()
@@ -66,13 +66,13 @@ export class LogLimiter {
     this.#timer = undefined
     const seconds = this.#intervalMs / 1000
     for (const p of this.#seen.values()) {
-      if (p.more > 0) this.#logger[p.level](`${p.msg}: ${p.more} more like this`, { ...p.data, count: p.more, intervalSeconds: seconds })
+      if (p.more > 0) this.#logger[p.level]({ ...p.data, count: p.more, intervalSeconds: seconds }, `${p.msg}: ${p.more} more like this`)
     }
     if (this.#overflow > 0) {
-      this.#logger.warn(`${this.#overflow} more refused requests of other kinds or sources (not itemised: over ${this.#maxKeys} kinds in one interval)`, {
+      this.#logger.warn({
         count: this.#overflow,
         intervalSeconds: seconds,
-      })
+      }, `${this.#overflow} more refused requests of other kinds or sources (not itemised: over ${this.#maxKeys} kinds in one interval)`)
     }
     this.#seen.clear()
     this.#overflow = 0

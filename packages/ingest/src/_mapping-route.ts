@@ -77,7 +77,7 @@ export class MappingRoute extends EndpointRoute {
       try {
         converter = await this.load()
       } catch (error) {
-        this.rt.logger.error('converter could not be loaded', { path: this.mapping.converter.path, error: String(error) })
+        this.rt.logger.error({ path: this.mapping.converter.path, error: String(error) }, 'converter could not be loaded')
         return this.fail(500, 'CONVERTER_LOAD', `the converter of ${this.mapping.converter.path} could not be loaded`)
       }
     }
@@ -137,18 +137,18 @@ export class MappingRoute extends EndpointRoute {
   #conversionFailed(error: unknown): Reply {
     if (ConverterError.is(error) && CLIENT_ERRORS.has(error.code)) return this.fail(400, error.code, error.message)
     const cause = (error as { cause?: unknown } | null)?.cause
-    this.rt.logger.error('converter failed', {
+    this.rt.logger.error({
       path: this.mapping.converter.path,
       error: String(error),
       stack: (error as Error | null)?.stack,
       cause: cause === undefined ? undefined : String(cause),
-    })
+    }, 'converter failed')
     const code = ConverterError.is(error) ? error.code : 'CONVERTER_FAILED'
     return this.fail(500, code, `the converter of ${this.mapping.converter.path} failed; the gateway log has the details`)
   }
 
   #badResult(problem: string): Reply {
-    this.rt.logger.error('converter returned an invalid result', { path: this.mapping.converter.path, problem })
+    this.rt.logger.error({ path: this.mapping.converter.path, problem }, 'converter returned an invalid result')
     return this.fail(500, 'CONVERTER_RESULT', `the converter of ${this.mapping.converter.path} returned an invalid result: ${problem}`)
   }
 
@@ -158,7 +158,7 @@ export class MappingRoute extends EndpointRoute {
       // logged (rate-limited) as a refused request with code OUTBOX_FULL
       return this.fail(503, 'OUTBOX_FULL', 'the gateway storage is full; nothing was stored, retry later', retryAfter)
     }
-    this.rt.logger.error('data could not be stored', { endpoint: this.mapping.endpoint, error: String(error) })
+    this.rt.logger.error({ endpoint: this.mapping.endpoint, error: String(error) }, 'data could not be stored')
     return this.fail(503, 'SINK_FAILED', 'the data could not be stored; nothing was accepted, retry later', retryAfter)
   }
 
@@ -173,7 +173,7 @@ export class MappingRoute extends EndpointRoute {
         return this.fail(408, 'RESPONSE_TIMEOUT', `no update of attribute "${key}" for device "${device}" within ${this.#waitMs / 1000} s; the data was stored`)
       }
       if (signal.aborted) return this.fail(499, 'CLIENT_CLOSED', 'the client closed the connection while waiting')
-      this.rt.logger.warn('waiting for the response attribute failed', { device, key, error: String(error) })
+      this.rt.logger.warn({ device, key, error: String(error) }, 'waiting for the response attribute failed')
       return this.fail(503, 'RESPONSE_WAIT_FAILED', `waiting for attribute "${key}" of device "${device}" failed; the data was stored`, {
         'retry-after': String(this.rt.retryAfterSeconds),
       })

@@ -41,10 +41,10 @@ export function registerRoutes(app: H3, entries: readonly RouteEntry[], rt: Inge
   const byShape = new Map<string, { pattern: string; methods: Map<string, RouteEntry> }>()
   for (const entry of entries) {
     if (/\{[^}]*:[^}]*\}/.test(entry.endpoint)) {
-      rt.logger.warn('the regular expression of a path parameter is ignored; the parameter matches one path segment', {
+      rt.logger.warn({
         path: `${entry.path}.endpoint`,
         endpoint: entry.endpoint,
-      })
+      }, 'the regular expression of a path parameter is ignored; the parameter matches one path segment')
     }
     const pattern = routePattern(entry.endpoint)
     const shape = shapeOf(pattern)

@@ -85,7 +85,7 @@ async function createCertificate(dir: string, host: string, logger: Logger): Pro
   const keyFile = join(dir, `${stem}-key.pem`)
   const [oldCert, oldKey] = await Promise.all([readIfPresent(certFile), readIfPresent(keyFile)])
   if (oldCert && oldKey && stillValid(oldCert, oldKey, host)) {
-    logger.debug('reusing the generated TLS certificate', { file: certFile })
+    logger.debug({ file: certFile }, 'reusing the generated TLS certificate')
     return { cert: oldCert, key: oldKey }
   }
   try {
@@ -108,7 +108,7 @@ async function createCertificate(dir: string, host: string, logger: Logger): Pro
     await mkdir(dir, { recursive: true, mode: 0o700 })
     await writeAtomic(keyFile, pems.private, 0o600)
     await writeAtomic(certFile, pems.cert, 0o644)
-    logger.info('generated a self-signed TLS certificate', { file: certFile })
+    logger.info({ file: certFile }, 'generated a self-signed TLS certificate')
     return { cert: Buffer.from(pems.cert), key: Buffer.from(pems.private) }
   } catch (error) {
     throw new IngestError('TLS_GENERATE', `cannot generate the self-signed certificate in "${dir}": ${(error as Error).message}`, {

@@ -74,7 +74,7 @@ export function createIngestServer(options: IngestServerOptions): IngestServer {
     onError(error: HTTPError, event: H3Event) {
       rt.requests++
       const status = error.status >= 400 && error.status < 500 ? error.status : 500
-      if (status === 500) logger.error('unexpected error', { path: event.url.pathname, error: String(error.cause ?? error) })
+      if (status === 500) logger.error({ path: event.url.pathname, error: String(error.cause ?? error) }, 'unexpected error')
       const message =
         status === 500
           ? 'the request could not be handled; the gateway log has the details'
@@ -116,7 +116,7 @@ export function createIngestServer(options: IngestServerOptions): IngestServer {
         server = created
         const port = await listenOn(created, config.server.host, config.server.port)
         // after start-up, server errors (e.g. out of file descriptors on accept) are logged, never thrown
-        created.on('error', (error: Error) => logger.error('HTTP server error', { error: String(error) }))
+        created.on('error', (error: Error) => logger.error({ error: String(error) }, 'HTTP server error'))
         if ((state as string) !== 'starting') {
           await closeServer(created, 0)
           throw new IngestError('INVALID_STATE', 'close() was called while listen() was starting')
@@ -124,7 +124,7 @@ export function createIngestServer(options: IngestServerOptions): IngestServer {
         state = 'listening'
         rt.listening = true
         const url = urlOf(tls !== undefined, config.server.host, port)
-        logger.info('listening', { url, endpoints })
+        logger.info({ url, endpoints }, 'listening')
         return { url, port }
       } catch (error) {
         if (state === 'starting') state = 'idle'
@@ -162,7 +162,7 @@ export function createIngestServer(options: IngestServerOptions): IngestServer {
           if (state === 'closed') throw new IngestError('INVALID_STATE', 'update() called after close()')
           ref.current = next
           rt.limits = limitsOf(next.config)
-          logger.info('mapping updated', { endpoints: next.endpoints })
+          logger.info({ endpoints: next.endpoints }, 'mapping updated')
         },
       }
     },

@@ -1,17 +1,7 @@
-/** Structural logger accepted by `createIngestServer` (any object with these four methods). */
-export interface Logger {
-  debug(msg: string, data?: Record<string, unknown>): void
-  info(msg: string, data?: Record<string, unknown>): void
-  warn(msg: string, data?: Record<string, unknown>): void
-  error(msg: string, data?: Record<string, unknown>): void
-}
+import { stderrLogger, type Logger } from '@restgate/core'
 
-const silent = (): void => {}
+/** The logger this package accepts: pino's method shape (`logger.warn({ fields }, 'message')`), so a pino logger works as it is. */
+export type { Logger }
 
-function toStderr(msg: string, data?: Record<string, unknown>): void {
-  if (data === undefined) console.error(`[ingest] ${msg}`)
-  else console.error(`[ingest] ${msg}`, data)
-}
-
-/** Default logger: debug/info silent, warn/error to stderr. */
-export const defaultLogger: Logger = { debug: silent, info: silent, warn: toStderr, error: toStderr }
+/** Default logger: debug and info dropped, warn and error to `console.error`. */
+export const defaultLogger: Logger = stderrLogger('ingest')

@@ -4,6 +4,7 @@
  * The sink records what it receives instead of storing it; what waits for ThingsBoard (an attribute
  * request, `responseExpected`) is recorded and answered as if ThingsBoard never replied.
  */
+import { logFnOf } from '@restgate/core'
 import type { MappingConfig, RestConnectorConfig } from '@restgate/config'
 import { loadConverter, type ConvertResult, type DroppedDatapoint, type UplinkConverter, type UplinkRecord } from '@restgate/converters'
 import { H3, HTTPResponse } from 'h3'
@@ -104,9 +105,9 @@ export async function tryRequest(config: RestConnectorConfig, request: Request, 
   const log: TryLogLine[] = []
   const line =
     (level: TryLogLine['level']) =>
-    (msg: string, data?: Record<string, unknown>): void => {
+    logFnOf((msg, data) => {
       log.push(data === undefined ? { level, msg } : { level, msg, data })
-    }
+    })
   const logger: Logger = { debug: line('debug'), info: line('info'), warn: line('warn'), error: line('error') }
   const loaded = options.converters ?? (await loadTryConverters(config, logger))
 

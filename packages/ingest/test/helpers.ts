@@ -2,6 +2,7 @@
  * Test helpers: configs built directly with defaults (no config validation), a recording sink
  * (plain functions), and small HTTP clients over node:http for what fetch cannot do.
  */
+import { logFnOf, type Logger } from '@restgate/core'
 import { mkdtemp, rm } from 'node:fs/promises'
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http'
 import { tmpdir } from 'node:os'
@@ -259,16 +260,11 @@ export async function configDirWithConverters(): Promise<{ dir: string; cleanup:
 }
 
 /** A logger that keeps every line. */
-export function memoryLogger(): {
-  lines: Array<{ level: string; msg: string; data?: Record<string, unknown> }>
-  debug(msg: string, data?: Record<string, unknown>): void
-  info(msg: string, data?: Record<string, unknown>): void
-  warn(msg: string, data?: Record<string, unknown>): void
-  error(msg: string, data?: Record<string, unknown>): void
-} {
+export function memoryLogger(): Logger & { lines: Array<{ level: string; msg: string; data?: Record<string, unknown> }> } {
   const lines: Array<{ level: string; msg: string; data?: Record<string, unknown> }> = []
-  const at = (level: string) => (msg: string, data?: Record<string, unknown>) => {
-    lines.push({ level, msg, data })
-  }
+  const at = (level: string) =>
+    logFnOf((msg, data) => {
+      lines.push({ level, msg, data })
+    })
   return { lines, debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') }
 }

@@ -40,7 +40,7 @@ export async function startBroker(host: string, port: number, hooks: BrokerHooks
         try {
           hooks.onPublish(client, packet)
         } catch (error) {
-          hooks.logger.error('sandbox: failed to handle a published message', { topic: packet.topic, error: String(error) })
+          hooks.logger.error({ topic: packet.topic, error: String(error) }, 'sandbox: failed to handle a published message')
         }
       }
       done(null)
@@ -56,8 +56,8 @@ export async function startBroker(host: string, port: number, hooks: BrokerHooks
   })
   broker.on('clientReady', (client) => hooks.onClientReady(client))
   broker.on('clientDisconnect', (client) => hooks.onClientGone(client))
-  broker.on('clientError', (client, error) => hooks.logger.debug('sandbox: MQTT client error', { clientId: client.id, error: error.message }))
-  broker.on('connectionError', (client, error) => hooks.logger.debug('sandbox: MQTT connection error', { clientId: client.id, error: error.message }))
+  broker.on('clientError', (client, error) => hooks.logger.debug({ clientId: client.id, error: error.message }, 'sandbox: MQTT client error'))
+  broker.on('connectionError', (client, error) => hooks.logger.debug({ clientId: client.id, error: error.message }, 'sandbox: MQTT connection error'))
 
   const sockets = new Set<Socket>()
   const server = createServer((socket) => {
@@ -74,7 +74,7 @@ export async function startBroker(host: string, port: number, hooks: BrokerHooks
     await new Promise<void>((resolve) => broker.close(() => resolve()))
     throw error
   }
-  server.on('error', (error) => hooks.logger.error('sandbox: MQTT listener error', { error: error.message }))
+  server.on('error', (error) => hooks.logger.error({ error: error.message }, 'sandbox: MQTT listener error'))
   return {
     broker,
     port: bound,

@@ -96,7 +96,7 @@ function answerRequest(ctx: ApiContext, client: Client, event: UplinkEvent): voi
     case 'attributeRequest': {
       if (!b.answerAttributeRequests) return
       const send = (): void => {
-        if (client.closed) return ctx.logger.debug('sandbox: attribute answer dropped, client gone', { clientId: client.id })
+        if (client.closed) return ctx.logger.debug({ clientId: client.id }, 'sandbox: attribute answer dropped, client gone')
         const values = ctx.recorder.attributesOf(event.device, event.client)
         const body = attributeAnswer(event, values, ctx.behaviour().attributeResponseShape)
         ctx.answer(client, 'v1/gateway/attributes/response', body, 'attributeResponse', [event.device])

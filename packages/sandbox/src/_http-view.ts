@@ -180,7 +180,7 @@ export async function startHttpView(host: string, port: number, deps: HttpViewDe
         },
         (error: unknown) => {
           const p = problemOf(error)
-          if (p.status === 500) deps.logger.error('sandbox: HTTP view failed', { path: url.pathname, error: String(error) })
+          if (p.status === 500) deps.logger.error({ path: url.pathname, error: String(error) }, 'sandbox: HTTP view failed')
           if (!res.headersSent) send(res, p.status, { error: p.message }, p.headers)
         },
       )
@@ -190,7 +190,7 @@ export async function startHttpView(host: string, port: number, deps: HttpViewDe
     socket.once('close', () => sockets.delete(socket))
   })
   const bound = await listen(server, host, port, 'HTTP')
-  server.on('error', (error) => deps.logger.error('sandbox: HTTP listener error', { error: error.message }))
+  server.on('error', (error) => deps.logger.error({ error: error.message }, 'sandbox: HTTP listener error'))
   return {
     port: bound,
     close() {

@@ -1,12 +1,8 @@
+import { stderrLogger, type Logger } from '@restgate/core'
 import { SandboxError } from './errors.ts'
 
-/** Structural logger; pass your own or let the sandbox use its default (warn/error to stderr). */
-export interface Logger {
-  debug(msg: string, data?: Record<string, unknown>): void
-  info(msg: string, data?: Record<string, unknown>): void
-  warn(msg: string, data?: Record<string, unknown>): void
-  error(msg: string, data?: Record<string, unknown>): void
-}
+/** The logger the sandbox accepts: pino's method shape; its default drops debug/info and writes warn/error to stderr. */
+export type { Logger }
 
 /** Rate limits as ThingsBoard reports them: `"cap:seconds,cap:seconds"`, `""` = none. */
 export interface RateLimits {
@@ -124,16 +120,7 @@ export const sandboxDefaults: {
   attributeResponseShape: 'requested',
 }
 
-export const defaultLogger: Logger = {
-  debug() {},
-  info() {},
-  warn(msg, data) {
-    console.error(msg, ...(data ? [data] : []))
-  },
-  error(msg, data) {
-    console.error(msg, ...(data ? [data] : []))
-  },
-}
+export const defaultLogger: Logger = stderrLogger('sandbox')
 
 /** Behaviour with every default filled. */
 export interface ResolvedBehaviour {

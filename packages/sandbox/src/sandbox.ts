@@ -58,7 +58,7 @@ export function createSandbox(options?: SandboxOptions): Sandbox {
     try {
       opts.log(text)
     } catch (error) {
-      logger.error('sandbox: the log callback threw', { error: String(error) })
+      logger.error({ error: String(error) }, 'sandbox: the log callback threw')
     }
   }
 
@@ -90,7 +90,7 @@ export function createSandbox(options?: SandboxOptions): Sandbox {
     answer(client, topic, payload, kind, devices) {
       const bytes = recordDown(client.id, topic, payload, kind, devices)
       client.publish(packet(topic, bytes), (error) => {
-        if (error) logger.debug('sandbox: answer not delivered', { clientId: client.id, topic, error: error.message })
+        if (error) logger.debug({ clientId: client.id, topic, error: error.message }, 'sandbox: answer not delivered')
       })
     },
     settleRpc: (device, id, data) => pending.settle(device, id, data),
@@ -117,7 +117,7 @@ export function createSandbox(options?: SandboxOptions): Sandbox {
         liveSessions.set(sessionOf(client), client)
         liveClients.set(client.id, sessionOf(client))
         recorder.state.clients.set(client.id, { id: client.id, connectedAt: Date.now() })
-        logger.info('sandbox: MQTT client connected', { clientId: client.id })
+        logger.info({ clientId: client.id }, 'sandbox: MQTT client connected')
         line(formatEvent(Date.now(), `${client.id} connected`))
         waiters.notify()
       },
@@ -129,13 +129,13 @@ export function createSandbox(options?: SandboxOptions): Sandbox {
           liveClients.delete(client.id)
           recorder.state.clients.delete(client.id)
         }
-        logger.info('sandbox: MQTT client disconnected', { clientId: client.id })
+        logger.info({ clientId: client.id }, 'sandbox: MQTT client disconnected')
         line(formatEvent(Date.now(), `${client.id} disconnected`))
         waiters.notify()
       },
       onRefused(client) {
         recorder.state.refusedConnections++
-        logger.warn('sandbox: refused an MQTT client: missing or unknown access token (username)', { clientId: client.id })
+        logger.warn({ clientId: client.id }, 'sandbox: refused an MQTT client: missing or unknown access token (username)')
         line(formatEvent(Date.now(), `${client.id} refused: missing or unknown access token`))
         waiters.notify()
       },
@@ -170,7 +170,7 @@ export function createSandbox(options?: SandboxOptions): Sandbox {
     http = view
     const host = urlHost(opts.host)
     address = { mqttUrl: `mqtt://${host}:${running.port}`, port: running.port, ...(view ? { httpUrl: `http://${host}:${view.port}`, httpPort: view.port } : {}) }
-    logger.info('sandbox: listening', { ...address })
+    logger.info({ ...address }, 'sandbox: listening')
     return address
   }
 
@@ -200,7 +200,7 @@ export function createSandbox(options?: SandboxOptions): Sandbox {
       if (other === client || other.id === client.id || other.closed || usernames.get(other) !== token) continue
       liveSessions.delete(session)
       recorder.state.kickedSessions++
-      logger.info('sandbox: closed an older MQTT session with the same access token', { clientId: other.id, newClientId: client.id })
+      logger.info({ clientId: other.id, newClientId: client.id }, 'sandbox: closed an older MQTT session with the same access token')
       line(formatEvent(Date.now(), `${other.id} closed: ${client.id} connected with the same access token`))
       other.close()
     }
@@ -229,14 +229,14 @@ export function createSandbox(options?: SandboxOptions): Sandbox {
       const raw = recordDown(owner.id, topic, payload, kind, [device])
       return new Promise((resolve) => {
         owner.publish(packet(topic, raw), (error) => {
-          if (error) logger.debug('sandbox: downlink not delivered, the owning gateway went away', { clientId: owner.id, topic, error: error.message })
+          if (error) logger.debug({ clientId: owner.id, topic, error: error.message }, 'sandbox: downlink not delivered, the owning gateway went away')
           resolve()
         })
       })
     }
     if (owner === undefined && opts.unownedDownlink === 'none') {
       recordDown(null, topic, payload, kind, [device])
-      logger.debug('sandbox: downlink for a device no gateway owns, not sent (unownedDownlink: none)', { device, topic })
+      logger.debug({ device, topic }, 'sandbox: downlink for a device no gateway owns, not sent (unownedDownlink: none)')
       return Promise.resolve()
     }
     const bytes = recordDown(null, topic, payload, kind, [device])
@@ -244,7 +244,7 @@ export function createSandbox(options?: SandboxOptions): Sandbox {
       b.broker.publish(packet(topic, bytes), (error) => {
         if (!error) return resolve()
         if (broker !== b) {
-          logger.debug('sandbox: publish cut short by stop/restart', { topic, error: error.message })
+          logger.debug({ topic, error: error.message }, 'sandbox: publish cut short by stop/restart')
           return resolve()
         }
         reject(new SandboxError('STOPPED', `sandbox: publish on ${topic} failed: ${error.message}`, { cause: error }))

@@ -1,3 +1,4 @@
+import { logFnOf } from '@restgate/core'
 import { connectAsync, type IClientOptions, type MqttClient } from 'mqtt'
 import { afterEach } from 'vitest'
 import { createSandbox, type Logger, type Sandbox, type SandboxOptions } from '../src/index.ts'
@@ -12,12 +13,8 @@ export function quietLogger(): Logger & { warnings: string[] } {
     warnings,
     debug() {},
     info() {},
-    warn(msg) {
-      warnings.push(msg)
-    },
-    error(msg) {
-      warnings.push(msg)
-    },
+    warn: logFnOf((msg) => void warnings.push(msg)),
+    error: logFnOf((msg) => void warnings.push(msg)),
   }
 }
 

@@ -1,3 +1,4 @@
+import { logFnOf } from '@restgate/core'
 import { describe, expect, it } from 'vitest'
 import { connect, eventually, inbox, nextMessage, publish, startSandbox } from './_helpers.ts'
 
@@ -56,7 +57,7 @@ describe('access token', () => {
   it('never logs the token it refused', async () => {
     const warnings: string[] = []
     const lines: string[] = []
-    const logger = { debug() {}, info() {}, warn: (m: string, d?: Record<string, unknown>) => warnings.push(m + JSON.stringify(d)), error() {} }
+    const logger = { debug() {}, info() {}, warn: logFnOf((m, d) => void warnings.push(m + JSON.stringify(d))), error() {} }
     const { mqttUrl } = await startSandbox({ accessToken: 'secret-token', logger, log: (l) => lines.push(l) })
     await expect(connect(mqttUrl, { username: 'secret-tokeX', clientId: 'c1' })).rejects.toMatchObject({ code: 5 })
     expect(warnings).toHaveLength(1)

@@ -1,3 +1,4 @@
+import { logFnOf } from '@restgate/core'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -68,7 +69,7 @@ export interface StoredFaults {
 /** A logger that keeps WARN and ERROR lines. */
 function captureLogger(): Logger & { lines: string[] } {
   const lines: string[] = []
-  return { lines, debug: () => {}, info: () => {}, warn: (msg) => lines.push(msg), error: (msg) => lines.push(msg) }
+  return { lines, debug: () => {}, info: () => {}, warn: logFnOf((msg) => void lines.push(msg)), error: logFnOf((msg) => void lines.push(msg)) }
 }
 
 /** A record with awkward content: unicode, nested JSON, every JSON value type. */

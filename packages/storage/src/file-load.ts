@@ -77,15 +77,15 @@ export async function loadFolder(dir: string, logger: Logger): Promise<LoadedFol
       segment.live++
     }
     for (const m of scan.malformed.slice(0, 5)) {
-      logger.warn(`file storage: skipped malformed record ${m.id} in ${path} (${m.reason}); the records around it are kept`, { path, id: m.id })
+      logger.warn({ path, id: m.id }, `file storage: skipped malformed record ${m.id} in ${path} (${m.reason}); the records around it are kept`)
     }
-    if (scan.malformed.length > 5) logger.warn(`file storage: skipped ${scan.malformed.length - 5} more malformed record(s) in ${path}`, { path })
+    if (scan.malformed.length > 5) logger.warn({ path }, `file storage: skipped ${scan.malformed.length - 5} more malformed record(s) in ${path}`)
     if (scan.corrupt > 0) {
       corrupt += scan.corrupt
-      logger.warn(`file storage: skipped ${scan.corrupt} corrupt record(s) in ${path}; the records around them are kept`, {
+      logger.warn({
         path,
         corrupt: scan.corrupt,
-      })
+      }, `file storage: skipped ${scan.corrupt} corrupt record(s) in ${path}; the records around them are kept`)
     }
     if (index === seqs.length - 1 && scan.cleanLength < buf.length) {
       truncateLastTo = scan.cleanLength

@@ -1,3 +1,4 @@
+import { logFnOf } from '@restgate/core'
 import { appendFile, mkdtemp, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -105,8 +106,8 @@ function captureLogger(): Logger & { warnings: string[] } {
     warnings,
     debug: () => {},
     info: () => {},
-    warn: (msg) => warnings.push(msg),
-    error: (msg) => warnings.push(msg),
+    warn: logFnOf((msg) => void warnings.push(msg)),
+    error: logFnOf((msg) => void warnings.push(msg)),
   }
 }
 

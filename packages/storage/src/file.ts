@@ -178,7 +178,7 @@ export async function createFileStorage(options: FileStorageOptions): Promise<Fi
     const t = Date.now()
     if (t - lastDropLog >= 10_000) {
       lastDropLog = t
-      logger.warn(`file storage is full (${capacity} records): dropped the ${overflow} oldest pending record(s)`, { droppedOldest })
+      logger.warn({ droppedOldest }, `file storage is full (${capacity} records): dropped the ${overflow} oldest pending record(s)`)
     }
     void persistAcks()
   }

@@ -1,3 +1,4 @@
+import { logFnOf } from '@restgate/core'
 import Database from 'better-sqlite3'
 import { appendFile, mkdtemp, open as openFile, readdir, readFile, rm, stat, truncate, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -70,7 +71,7 @@ testStorageBackend(
 const quiet: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} }
 function capture(): Logger & { warnings: string[] } {
   const warnings: string[] = []
-  return { ...quiet, warn: (m: string) => void warnings.push(m), warnings }
+  return { ...quiet, warn: logFnOf((m) => void warnings.push(m)), warnings }
 }
 /** Records of identical byte size (for the size-limit tests). */
 const uniform = (i: number): StoredRecord => ({ deviceName: 'd', deviceType: 't', telemetry: [{ ts: 1, values: { seq: i, pad: i < 10 ? 'x' : '' } }], receivedAt: 1 })

@@ -1,23 +1,7 @@
-/** Structural logger accepted by every part of this package. */
-export interface Logger {
-  debug(msg: string, data?: Record<string, unknown>): void
-  info(msg: string, data?: Record<string, unknown>): void
-  warn(msg: string, data?: Record<string, unknown>): void
-  error(msg: string, data?: Record<string, unknown>): void
-}
+import { stderrLogger, type Logger } from '@restgate/core'
 
-const silent = (): void => {}
+/** The logger this package accepts: pino's method shape (`logger.warn({ fields }, 'message')`), so a pino logger works as it is. */
+export type { Logger }
 
-/** Default logger: debug/info silent, warn/error to stderr. */
-export const defaultLogger: Logger = {
-  debug: silent,
-  info: silent,
-  warn: (msg, data) => {
-    if (data === undefined) console.error(`[tb-client] ${msg}`)
-    else console.error(`[tb-client] ${msg}`, data)
-  },
-  error: (msg, data) => {
-    if (data === undefined) console.error(`[tb-client] ${msg}`)
-    else console.error(`[tb-client] ${msg}`, data)
-  },
-}
+/** Default logger: debug and info dropped, warn and error to `console.error`. */
+export const defaultLogger: Logger = stderrLogger('tb-client')

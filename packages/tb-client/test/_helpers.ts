@@ -1,3 +1,4 @@
+import { logFnOf } from '@restgate/core'
 import { afterEach } from 'vitest'
 import { createTbClient } from '../src/client/client.ts'
 import type { TbClientOptions } from '../src/client/options.ts'
@@ -15,9 +16,9 @@ export function createTestLogger(): Logger & { lines: LogLine[]; find(level: Log
   const lines: LogLine[] = []
   const at =
     (level: LogLine['level']) =>
-    (msg: string, data?: Record<string, unknown>): void => {
+    logFnOf((msg, data) => {
       lines.push(data === undefined ? { level, msg } : { level, msg, data })
-    }
+    })
   return {
     lines,
     debug: at('debug'),

@@ -95,10 +95,10 @@ export function compileRequestTemplate(rule: OutboundRequestConfig, logger: Logg
       if (bodyTemplate !== undefined) {
         const body = bodyTemplate.render(scope, bodyContext)
         if (body.missing.length > 0) {
-          logger.warn(`${bodyPath}: no value for ${quoteList(body.missing).join(', ')}; rendered empty (null outside JSON strings)`, {
+          logger.warn({
             path: bodyPath,
             missing: body.missing,
-          })
+          }, `${bodyPath}: no value for ${quoteList(body.missing).join(', ')}; rendered empty (null outside JSON strings)`)
         }
         request.body = body.value
       }

@@ -1,3 +1,4 @@
+import { logFnOf } from '@restgate/core'
 import { describe, expect, it } from 'vitest'
 import type { Logger } from '../logger.ts'
 import { ConverterError } from '../errors.ts'
@@ -7,7 +8,7 @@ import { DownlinkBuildError, downlinkFailureOf } from './downlink-error.ts'
 
 function recordingLogger(): Logger & { warnings: string[] } {
   const warnings: string[] = []
-  return { warnings, debug() {}, info() {}, warn: (msg) => void warnings.push(msg), error: (msg) => void warnings.push(msg) }
+  return { warnings, debug() {}, info() {}, warn: logFnOf((msg) => void warnings.push(msg)), error: logFnOf((msg) => void warnings.push(msg)) }
 }
 
 function thrown(fn: () => unknown): unknown {

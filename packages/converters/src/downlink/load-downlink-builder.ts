@@ -61,7 +61,7 @@ export async function loadDownlinkBuilder(rule: OutboundRequestConfig, options: 
     throw new ConverterError('CONVERTER_SHAPE', `${module}: the downlink converter factory returned ${describeExport(converter)}, not an object with convert(event, rule)`, { path })
   }
   const custom = converter
-  logger.debug('custom downlink converter loaded', { path: rule.path, extension, file: loaded.file })
+  logger.debug({ path: rule.path, extension, file: loaded.file }, 'custom downlink converter loaded')
   return async (event) => {
     let output: unknown
     try {

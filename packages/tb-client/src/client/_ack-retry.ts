@@ -65,7 +65,7 @@ export function createAckRetry(d: AckRetryDeps): AckRetry {
 
   function recovered(count: number): void {
     if (failures > 0) {
-      d.logger.info(`storage ack works again after ${failures} failure(s); delivered records removed from storage`, { count })
+      d.logger.info({ count }, `storage ack works again after ${failures} failure(s); delivered records removed from storage`)
       failures = 0
       suppressed = 0
       lastWarnAt = Number.NEGATIVE_INFINITY

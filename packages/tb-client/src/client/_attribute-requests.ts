@@ -69,7 +69,7 @@ export function createAttributeRequests(logger: Logger): AttributeRequests {
     resolve(id, message) {
       const p = pending.get(id)
       if (p === undefined) {
-        logger.debug('attribute response dropped: no request waits for this id (late or foreign)', { id })
+        logger.debug({ id }, 'attribute response dropped: no request waits for this id (late or foreign)')
         return false
       }
       pending.delete(id)

@@ -107,7 +107,7 @@ export function createConnection(o: ResolvedOptions, handlers: ConnectionHandler
       mine = createSession(mc, sessions, Date.now(), o.maxKnownDevices)
       session = mine
       lastError = undefined
-      logger.info(`connected to ThingsBoard ${target}`, { session: sessions, tls: transport.tls })
+      logger.info({ session: sessions, tls: transport.tls }, `connected to ThingsBoard ${target}`)
       const topics: Record<string, { qos: 1 }> = {}
       for (const t of SUBSCRIPTIONS) topics[t] = { qos: 1 }
       if (o.requestSessionLimits) topics['v1/devices/me/rpc/response/+'] = { qos: 1 }

@@ -11,7 +11,7 @@ export interface Emitter<Events> {
 export function createEmitter<Events>(logger: Logger): Emitter<Events> {
   const listeners = new Map<keyof Events, Set<(payload: never) => void>>()
   const failed = (event: keyof Events, error: unknown): void => {
-    logger.error(`a "${String(event)}" listener failed`, { error: error instanceof Error ? error.message : String(error) })
+    logger.error({ error: error instanceof Error ? error.message : String(error) }, `a "${String(event)}" listener failed`)
   }
   return {
     on(event, listener) {

@@ -145,7 +145,7 @@ export function createPump(d: PumpDeps): Pump {
     for (;;) {
       const wait = rateDelay(d.limits(), telemetry, datapoints, Date.now())
       if (wait === 0 || session.closed || stopped) return
-      d.logger.debug('rate limit reached: delaying a publish', { waitMs: wait })
+      d.logger.debug({ waitMs: wait }, 'rate limit reached: delaying a publish')
       // re-check at least every second, so a closed session or stop() is not held up by a long window
       await delay(Math.min(wait, 1000))
     }
@@ -218,9 +218,9 @@ export function createPump(d: PumpDeps): Pump {
   function failed(pack: Pack, error: unknown): false {
     if (!broken.has(pack.session)) {
       broken.add(pack.session)
-      d.logger.debug('pack not confirmed; it is released and re-sent after reconnect', {
+      d.logger.debug({
         error: error instanceof Error ? error.message : String(error),
-      })
+      }, 'pack not confirmed; it is released and re-sent after reconnect')
     }
     // later packs of this session must not be acked before this one is re-sent
     pack.session.close(error instanceof Error ? error.message : String(error))
@@ -274,7 +274,7 @@ export function createPump(d: PumpDeps): Pump {
       try {
         entries = await d.storage.read(d.readRecordsCount)
       } catch (error) {
-        d.logger.error('storage read failed; retrying', { error: error instanceof Error ? error.message : String(error) })
+        d.logger.error({ error: error instanceof Error ? error.message : String(error) }, 'storage read failed; retrying')
         await sleep(1000)
         continue
       }
@@ -294,7 +294,7 @@ export function createPump(d: PumpDeps): Pump {
       chain = chain
         .then(() => settle(pack))
         .catch((error: unknown) => {
-          d.logger.error('settling a pack failed', { error: error instanceof Error ? error.message : String(error) })
+          d.logger.error({ error: error instanceof Error ? error.message : String(error) }, 'settling a pack failed')
         })
     }
   }

@@ -81,22 +81,22 @@ export function createTbClient(options: TbClientOptions): TbClient {
           case 'meRpcResponse': {
             const parsed = m.requestId === limitsRequestId ? parseSessionLimits(m.body) : undefined
             if (parsed === undefined) {
-              logger.debug('ignored a reply on v1/devices/me/rpc/response', { requestId: m.requestId })
+              logger.debug({ requestId: m.requestId }, 'ignored a reply on v1/devices/me/rpc/response')
               return
             }
             limits = parsed
             // answered: a later message on the same response topic is not a limits reply
             limitsRequestId = undefined
             connection.current()?.setMaxInflight(parsed.maxInflightMessages)
-            logger.info('applied ThingsBoard session limits', {
+            logger.info({
               maxPayloadSize: parsed.maxPayloadSize,
               maxInflightMessages: parsed.maxInflightMessages,
               rateLimitWindows: parsed.messages.length + parsed.telemetryMessages.length + parsed.telemetryDataPoints.length,
-            })
+            }, 'applied ThingsBoard session limits')
             return
           }
           case 'ignored':
-            logger.debug(`ignored an MQTT message: ${m.reason}`, { topic })
+            logger.debug({ topic }, `ignored an MQTT message: ${m.reason}`)
         }
       },
       onError(error, text) {
