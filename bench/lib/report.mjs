@@ -1,4 +1,4 @@
-// Printing: one line per measured row, and the summary with the ratios against issue 6's targets.
+// Printing: one line per measured row, and the summary with the ratios against the performance targets (BENCHMARKS.md).
 
 export const median = (xs) => {
   const s = xs.filter((x) => x !== undefined).toSorted((a, b) => a - b)

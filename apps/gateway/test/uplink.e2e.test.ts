@@ -114,7 +114,7 @@ describe('uplink on the docs example config', () => {
     expect(JSON.stringify(sandbox.messages({ device: 'SN-002' }).map((m) => m.raw))).not.toContain('${')
   })
 
-  it('answers every error with the status DECISIONS.md lists and a JSON body', async () => {
+  it('answers every error with the status docs/spec/DECISIONS.md lists and a JSON body', async () => {
     const cases: Array<[string, RequestInit, number]> = [
       ['/my_devices', { method: 'POST', headers: { authorization: AUTH, 'content-type': 'application/json' }, body: '{bad' }, 400],
       ['/my_devices', { method: 'POST', headers: { authorization: AUTH, 'content-type': 'application/json' }, body: '42' }, 400],

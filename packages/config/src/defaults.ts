@@ -1,5 +1,5 @@
 /**
- * Every default of the normalised model in one place (the docs' tables; DECISIONS.md). The
+ * Every default of the normalised model in one place (the docs' tables; docs/spec/DECISIONS.md). The
  * validators fill these in wherever the config leaves a key out (never over a given value).
  */
 import type { AdminConfig, HttpMethod, ResponseConfig, ServerConfig, StatisticsConfig, StorageConfig, ThingsboardConfig } from './model.ts'
@@ -36,7 +36,7 @@ export const attributeRequestDefaults: {
   attributeNameExpression: '${attribute}',
 })
 
-/** Defaults shared by attributeUpdates and serverSideRpc (docs' tables; DECISIONS.md). */
+/** Defaults shared by attributeUpdates and serverSideRpc (docs' tables; docs/spec/DECISIONS.md). */
 export const outboundDefaults: {
   readonly httpHeaders: Readonly<Record<string, string>>
   readonly timeout: number

@@ -144,7 +144,7 @@ describe('original-rest.json (new format, verbatim)', () => {
   })
 })
 
-describe('new-format example of original-behaviour.md §1', () => {
+describe('new-format example of docs/spec/original-behaviour.md §1', () => {
   const json = {
     server: { host: '127.0.0.1', port: '5000', SSL: false, security: { cert: 'certs/server.pem', key: 'certs/server.key' } },
     mapping: [

@@ -1,6 +1,6 @@
 /**
- * The uplink cases 1–20 of original-behaviour.md section 7, at converter level, as restgate
- * answers them (DECISIONS.md where it differs from the original). Ingest merges path params, query
+ * The uplink cases 1–20 of docs/spec/original-behaviour.md section 7, at converter level, as restgate
+ * answers them (docs/spec/DECISIONS.md where it differs from the original). Ingest merges path params, query
  * (query wins) and body into `data` before the converter runs; the data below is that merged dict.
  * Cases 5, 6 and 13 are decided before a converter runs (routing, methods, auth): their converter
  * side is covered where data does reach it (5: empty data, 13: see 14).
@@ -81,7 +81,7 @@ const A_CERT = 'mapping[0].converter.attributes[1].value'
 const B_TEMP = 'mapping[1].converter.timeseries[0].value'
 const B_HUM = 'mapping[1].converter.timeseries[1].value'
 
-describe('original-behaviour.md §7 uplink cases, as restgate answers them', () => {
+describe('docs/spec/original-behaviour.md §7 uplink cases, as restgate answers them', () => {
   it('1: full body → typed values, one telemetry entry at the arrival time', async () => {
     const body = { sensorName: 'SN-001', sensorType: 'Thermometer', sensorModel: 'T1000', certificateNumber: 'C-42', temp: 23.5, hum: 60 }
     expect(await run(A, body)).toEqual({

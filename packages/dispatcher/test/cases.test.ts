@@ -1,4 +1,4 @@
-/** original-behaviour.md §7 cases 26–38, as restgate answers them (DECISIONS.md, Downlink). */
+/** docs/spec/original-behaviour.md §7 cases 26–38, as restgate answers them (docs/spec/DECISIONS.md, Downlink). */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import {
   attributeUpdateRule,

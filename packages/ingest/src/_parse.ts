@@ -1,5 +1,5 @@
 /**
- * Turns a request body into converter data, as the original gateway reads it (DECISIONS.md,
+ * Turns a request body into converter data, as the original gateway reads it (docs/spec/DECISIONS.md,
  * Uplink): a body that is a JSON object or array is JSON whatever its Content-Type says, then form
  * fields, then `{ text }`; multipart bodies give their fields. `strict` (the JSON converter) turns
  * what cannot be converted into 4xx answers; lenient parsing (custom converters, which also get the

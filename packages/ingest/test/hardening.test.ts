@@ -96,7 +96,7 @@ async function both(c: Case): Promise<{ fast: RawResponse; viaH3: RawResponse; f
   }
 }
 
-describe('both ingest paths answer issue 11 cases alike, and as expected', () => {
+describe('both ingest paths answer the hardening cases alike, and as expected', () => {
   for (const c of cases) {
     test(c.name, async () => {
       const { fast, viaH3, fastRecords, h3Records } = await both(c)

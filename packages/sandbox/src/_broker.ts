@@ -61,7 +61,7 @@ export async function startBroker(host: string, port: number, hooks: BrokerHooks
 
   const sockets = new Set<Socket>()
   const server = createServer((socket) => {
-    // Nagle + delayed ACK would add ~40 ms to every PUBACK round trip (see HOUSE-STYLE).
+    // Nagle + delayed ACK would add ~40 ms to every PUBACK round trip (TCP_NODELAY on every client socket).
     socket.setNoDelay(true)
     sockets.add(socket)
     socket.once('close', () => sockets.delete(socket))

@@ -20,7 +20,7 @@ function thrown(fn: () => unknown): unknown {
   throw new Error('expected a throw')
 }
 
-/** The shipped attributeUpdates[0] (AU1) of original-behaviour.md §7. */
+/** The shipped attributeUpdates[0] (AU1) of docs/spec/original-behaviour.md §7. */
 const AU1 = attributeUpdateRule({
   httpMethod: 'POST',
   httpHeaders: { 'Content-Type': 'application/json' },
