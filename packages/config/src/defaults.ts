@@ -45,7 +45,8 @@ export const outboundDefaults: {
   readonly rpcMethod: HttpMethod
   readonly rpcValueExpression: string
 } = Object.freeze({
-  httpHeaders: Object.freeze({ 'content-type': 'application/json' }),
+  // the original sends the rendered text with no Content-Type when a rule names no headers
+  httpHeaders: Object.freeze({}),
   timeout: 0.5,
   tries: 3,
   allowRedirects: true,

@@ -22,7 +22,7 @@ export interface RunEnv {
 function buildFailure(e: unknown): RequestFailure {
   const message = e instanceof Error ? e.message : String(e)
   const reason = downlinkFailureOf(e)
-  const code = reason === 'DOWNLINK_TEMPLATE_MISSING' || reason === 'RESERVED_RPC_PARAMS' ? 400 : 500
+  const code = reason === 'DOWNLINK_TEMPLATE_MISSING' || reason === 'RESERVED_RPC_PARAMS' || reason === 'HEADER_INVALID' ? 400 : 500
   return { kind: 'build', message, code }
 }
 
