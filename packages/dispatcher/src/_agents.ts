@@ -55,7 +55,11 @@ export interface AgentPool {
   destroy(): Promise<void>
 }
 
-export function createAgentPool(): AgentPool {
+/**
+ * `connectionsPerOrigin` caps undici's sockets per origin (the dispatcher's per-origin limit), so
+ * the limit holds at the socket level too, aborted tries included.
+ */
+export function createAgentPool(connectionsPerOrigin: number): AgentPool {
   const agents = new Map<string, Agent>()
   return {
     agentFor(sslVerify, tls, tlsKey) {
@@ -63,6 +67,7 @@ export function createAgentPool(): AgentPool {
       let agent = agents.get(id)
       if (agent === undefined) {
         agent = new Agent({
+          connections: connectionsPerOrigin,
           connect: {
             rejectUnauthorized: sslVerify,
             ...(tls?.cert === undefined ? {} : { cert: tls.cert }),

@@ -38,8 +38,8 @@ export interface RuleLoader {
 }
 
 /** Prepares rules; TLS files are read once per distinct set of paths. */
-export function createRuleLoader(configDir: string, logger: Logger): RuleLoader {
-  const agents = createAgentPool()
+export function createRuleLoader(configDir: string, logger: Logger, connectionsPerOrigin: number): RuleLoader {
+  const agents = createAgentPool(connectionsPerOrigin)
   const tlsByFiles = new Map<string, Promise<TlsMaterial | undefined>>()
 
   async function tlsOf(rule: OutboundRequestConfig): Promise<{ tls: TlsMaterial | undefined; key: string }> {

@@ -7,7 +7,7 @@ export interface Scope {
   readonly signal: AbortSignal
   /** Epoch ms of the overall deadline (`responseTimeout`), when there is one. */
   readonly deadlineAt: number | undefined
-  /** The failure that ended the scope: `closed` (503) or `timeout after Xs` (408). */
+  /** The failure that ended the scope: `closed` (503) or `timeout after Xs` (408, also once the deadline has passed before its timer ran). */
   failure(): RequestFailure
   dispose(): void
 }
@@ -36,6 +36,7 @@ export function createScope(closing: AbortSignal, deadlineSeconds?: number): Sco
     signal: controller.signal,
     deadlineAt,
     failure(): RequestFailure {
+      if (reason === undefined && deadlineAt !== undefined && Date.now() >= deadlineAt) reason = 'deadline'
       if (reason === 'deadline') return { kind: 'timeout', message: `timeout after ${deadlineSeconds}s`, code: 408 }
       return { kind: 'closed', message: 'the gateway is shutting down; request aborted', code: 503 }
     },

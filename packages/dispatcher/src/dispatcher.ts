@@ -1,8 +1,6 @@
 import { setMaxListeners } from 'node:events'
 import type { AttributeUpdateRule, RpcRule } from '@restgate/config'
 import { createRpcRequestBuilder, reservedRpcMethodOf, toReservedRpcRequestConfig, type ReservedRpcMethod, type RpcDownlinkEvent } from '@restgate/converters'
-import { createFetch } from 'ofetch'
-import { fetch as undiciFetch, Headers as UndiciHeaders } from 'undici'
 import { createOriginLimiter } from './_origin-limiter.ts'
 import { runRule, type RunEnv } from './_run.ts'
 import { createRuleLoader, transportFor, type PreparedRule } from './_rules.ts'
@@ -49,7 +47,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const maxPerOrigin = Math.floor(positive(options.maxConcurrencyPerOrigin, dispatcherDefaults.maxConcurrencyPerOrigin, 'maxConcurrencyPerOrigin'))
   const closeGraceMs = options.closeGraceMs ?? dispatcherDefaults.closeGraceMs
   const limiter = createOriginLimiter(Math.max(1, maxPerOrigin))
-  const loader = createRuleLoader(config.configDir, logger)
+  const loader = createRuleLoader(config.configDir, logger, Math.max(1, maxPerOrigin))
   const closing = new AbortController()
   setMaxListeners(0, closing.signal) // one listener per dispatch in flight, by design
   const pending = new Set<Promise<unknown>>()
@@ -58,7 +56,6 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     logger,
     counters,
     send: {
-      fetch: createFetch({ fetch: undiciFetch as unknown as typeof globalThis.fetch, Headers: UndiciHeaders as unknown as typeof Headers }),
       limiter,
       maxResponseBytes: positive(options.maxResponseBytes, dispatcherDefaults.maxResponseBytes, 'maxResponseBytes'),
       retryBaseMs: positive(options.retryBaseMs, dispatcherDefaults.retryBaseMs, 'retryBaseMs'),
