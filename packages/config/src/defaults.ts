@@ -2,7 +2,7 @@
  * Every default of the normalised model in one place (the docs' tables; DECISIONS.md). The
  * validators fill these in wherever the config leaves a key out (never over a given value).
  */
-import type { HttpMethod, ResponseConfig, ServerConfig, StorageConfig, ThingsboardConfig } from './model.ts'
+import type { DownlinkConfig, HttpMethod, ResponseConfig, ServerConfig, StorageConfig, ThingsboardConfig } from './model.ts'
 
 /** Server defaults (the docs' general-section table). */
 export const serverDefaults: Readonly<Pick<ServerConfig, 'host' | 'port' | 'ssl' | 'bodyLimit'>> = Object.freeze({
@@ -55,6 +55,15 @@ export const outboundDefaults: {
   attributeUpdateMethod: 'POST',
   rpcMethod: 'GET',
   rpcValueExpression: '${params}',
+})
+
+/** Defaults of rest.json's `downlink` section (the dispatcher's bounds). */
+export const downlinkDefaults: Readonly<DownlinkConfig> = Object.freeze({
+  maxConcurrencyPerOrigin: 8,
+  maxActiveMessages: 256,
+  maxQueuedMessages: 10_000,
+  maxQueuedBytes: 16 * 1024 * 1024,
+  maxRequests: 1024,
 })
 
 /** Defaults of the `thingsboard` section. */

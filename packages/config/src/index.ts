@@ -13,6 +13,7 @@ export { gatewayConfigSchema } from './schema/gateway-schema.ts'
 export { gatewayJsonSchema, restJsonSchema } from './json-schema.ts'
 export {
   attributeRequestDefaults,
+  downlinkDefaults,
   GATEWAY_ENV_VARIABLES,
   outboundDefaults,
   responseDefaults,

@@ -6,6 +6,7 @@ import { applyGatewayEnv, type Env } from './_gateway-env.ts'
 import { GATEWAY_ENV_VARIABLES } from './defaults.ts'
 import { readConnectors, readStorage } from './_gateway-storage.ts'
 import { readThingsboard } from './_gateway-thingsboard.ts'
+import { readFetchAccess } from './_downlink.ts'
 import { isObject } from './_raw.ts'
 import { addZodIssues } from './_zod-issues.ts'
 import type { GatewayConfig, ValidationResult } from './model.ts'
@@ -50,7 +51,8 @@ export function validateGatewayConfig(json: unknown, options: ValidateGatewayCon
   const thingsboard = readThingsboard(ctx, root.thingsboard, sourceMapper(applied.sources))
   const storage = readStorage(ctx, root.storage)
   const connectors = readConnectors(ctx, root.connectors)
+  const restRpc = readFetchAccess(ctx, root.restRpc, 'restRpc', gatewayKeys.fetchAccess, 'restRpc (tb_gateway.json)')
   if (connectors.length === 0) collector.warn('connectors', 'no "rest" connector: the gateway serves no endpoint')
   if (!collector.ok || thingsboard === undefined) return { ok: false, issues: collector.issues, warnings: collector.warnings }
-  return { ok: true, config: { thingsboard, storage, connectors, configDir: ctx.configDir }, issues: [], warnings: collector.warnings }
+  return { ok: true, config: { thingsboard, storage, connectors, restRpc, configDir: ctx.configDir }, issues: [], warnings: collector.warnings }
 }

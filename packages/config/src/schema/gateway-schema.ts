@@ -1,6 +1,7 @@
 /** The zod schema of tb_gateway.json (the original's shape) and its key lists. */
 import { z } from 'zod'
 import { keySpecOf, type KeySpec } from '../_keys.ts'
+import { fetchAccessSchema } from './downlink.ts'
 import { bool, ciEnum, expect, integer, nonEmpty, notImplemented, port, type LooseSchema } from './_primitives.ts'
 
 const THINGSBOARD_NOT_IMPLEMENTED: readonly string[] = [
@@ -89,6 +90,7 @@ const gatewayRootSchema: LooseSchema = z
     thingsboard: thingsboardSchema,
     storage: storageSchema.optional(),
     connectors: z.array(connectorSchema, expect('a list of connectors')).describe('Connectors to run.').optional(),
+    restRpc: fetchAccessSchema.describe('The gateway device\'s `rest_get`/`rest_set` RPCs (fetch any URL by default, as the original): switch off or limit to hosts / URL prefixes.').optional(),
     ...ni(ROOT_NOT_IMPLEMENTED),
   }, expect('an object'))
   .meta({ title: 'restgate gateway configuration (tb_gateway.json)' })
@@ -96,7 +98,7 @@ const gatewayRootSchema: LooseSchema = z
 /** zod schema of tb_gateway.json. */
 export const gatewayConfigSchema: z.ZodType = gatewayRootSchema
 
-export type GatewaySection = 'root' | 'thingsboard' | 'security' | 'storage' | 'connector'
+export type GatewaySection = 'root' | 'thingsboard' | 'security' | 'storage' | 'connector' | 'fetchAccess'
 
 /** Key lists per tb_gateway.json section. */
 export const gatewayKeys: Readonly<Record<GatewaySection, KeySpec>> = {
@@ -105,4 +107,5 @@ export const gatewayKeys: Readonly<Record<GatewaySection, KeySpec>> = {
   security: keySpecOf(tbSecuritySchema, SECURITY_NOT_IMPLEMENTED),
   storage: keySpecOf(storageSchema, STORAGE_NOT_IMPLEMENTED),
   connector: keySpecOf(connectorSchema, CONNECTOR_NOT_IMPLEMENTED),
+  fetchAccess: keySpecOf(fetchAccessSchema),
 }
