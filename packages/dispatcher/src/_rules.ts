@@ -10,6 +10,8 @@ export interface PreparedRule {
   config: OutboundRequestConfig
   build: DownlinkBuilder
   transport: Transport
+  /** Reserved get/set: why the built URL may not be fetched (allowlist), or undefined. */
+  guard?: (url: string) => string | undefined
 }
 
 /** Seconds per try when a rule gives none that is usable. */

@@ -53,6 +53,15 @@ export async function runRule(rule: PreparedRule, event: DownlinkEvent, scope: S
     return outcome
   }
   outcome.method = request.method
+  const refused = rule.guard?.(request.url)
+  if (refused !== undefined) {
+    outcome.failure = { kind: 'refused', message: refused, code: 403 }
+    outcome.durationMs = performance.now() - started
+    env.counters.requests++
+    env.counters.failed++
+    env.logger.warn(`${path}: ${describeEvent(event)}: request not sent: ${refused}`, { rule: path })
+    return outcome
+  }
   const sent = await sendRequest(request, rule.transport, env.send, scope)
   outcome.target = sent.target
   outcome.ok = sent.ok

@@ -12,7 +12,11 @@ export interface Scope {
   dispose(): void
 }
 
-export function createScope(closing: AbortSignal, deadlineSeconds?: number): Scope {
+/**
+ * `deadlineSeconds` is `responseTimeout` as configured (for messages); `startedAt` the epoch ms the
+ * deadline counts from (when the message arrived, so time spent waiting for room counts too).
+ */
+export function createScope(closing: AbortSignal, deadlineSeconds?: number, startedAt: number = Date.now()): Scope {
   const controller = new AbortController()
   setMaxListeners(0, controller.signal) // one listener per request of the dispatch (every key of an update)
   let reason: 'closed' | 'deadline' | undefined
@@ -23,8 +27,8 @@ export function createScope(closing: AbortSignal, deadlineSeconds?: number): Sco
   let timer: ReturnType<typeof setTimeout> | undefined
   let deadlineAt: number | undefined
   if (deadlineSeconds !== undefined) {
-    const ms = Math.max(0, deadlineSeconds * 1000)
-    deadlineAt = Date.now() + ms
+    deadlineAt = startedAt + Math.max(0, deadlineSeconds * 1000)
+    const ms = Math.max(0, deadlineAt - Date.now())
     timer = setTimeout(() => {
       reason ??= 'deadline'
       controller.abort(new Error(`timeout after ${deadlineSeconds}s`))
