@@ -39,6 +39,11 @@ export function createAdmission(maxActive: number, maxQueued: number, maxBytes: 
       const next = queue.values().next().value as Ticket
       queue.delete(next)
       if (next.timer !== undefined) clearTimeout(next.timer)
+      if (next.deadlineAt !== undefined && Date.now() >= next.deadlineAt) {
+        bytes -= next.bytes
+        next.cancel('expired') // its timer is due: never started after its deadline
+        continue
+      }
       active++
       next.start()
     }
