@@ -67,6 +67,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     maxPayloadSizeBytes: tbc.maxPayloadSizeBytes,
     minPackSendDelayMS: tbc.minPackSendDelayMS,
     readRecordsCount: gateway.storage.readRecordsCount,
+    // downlink flow control: an attribute update's / RPC's PUBACK waits until a dispatcher has room for it
+    holdAcks: true,
     storage,
     logger: log.child('thingsboard'),
   })
@@ -106,13 +108,22 @@ export function createGateway(options: GatewayOptions): Gateway {
     return connector
   })
 
+  /** Resolves when the dispatcher has taken (or dropped) the message: the tb-client then sends its PUBACK. */
+  const admitted = (start: (hooks: { onAdmitted(): void }) => Promise<unknown>, onError: (error: unknown) => void): Promise<void> =>
+    new Promise<void>((resolve) => {
+      start({ onAdmitted: resolve }).catch(onError).finally(resolve)
+    })
+
   tb.on('attributeUpdate', (event) => {
     waiters.deliver(event.device, event.data)
-    for (const c of connectors) {
-      c.dispatcher.onAttributeUpdate(event).catch((error: unknown) => {
-        log.error('attribute update failed', { connector: c.config.name, device: event.device, error: String(error) })
-      })
-    }
+    return Promise.all(
+      connectors.map((c) =>
+        admitted(
+          (hooks) => c.dispatcher.onAttributeUpdate(event, hooks),
+          (error) => log.error('attribute update failed', { connector: c.config.name, device: event.device, error: String(error) }),
+        ),
+      ),
+    )
   })
 
   /** Connector RPCs addressed to the gateway: the reserved rest_get / rest_set need no rule. */
@@ -123,6 +134,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       config: { ...first.config, attributeUpdates: [], serverSideRpc: [] },
       publisher: { replyRpc: (_device, id, data) => tb.replyGatewayRpc(id, data) },
       logger: log.child(`rest:${first.config.name}`).child('gateway-rpc'),
+      // rest_get / rest_set are governed by tb_gateway.json's restRpc, not by the connector's reservedRpc
+      reservedRpc: gateway.restRpc ?? { enabled: true, allow: [], configKey: 'restRpc (tb_gateway.json)' },
     })
 
   function replyGateway(id: number, data: unknown): void {
@@ -136,11 +149,13 @@ export function createGateway(options: GatewayOptions): Gateway {
     if (method === 'gateway_ping') return replyGateway(id, { code: 200, resp: 'pong' })
     const rpc = { device: GATEWAY_DEVICE, data: { id, method, params: event.params } }
     if (connectorRpc !== undefined && connectorRpc.matchesRpc(rpc)) {
-      connectorRpc.onRpc(rpc).catch((error: unknown) => {
-        log.error('gateway RPC failed', { method, id, error: String(error) })
-        replyGateway(id, { error: `gateway RPC "${method}" failed: ${error instanceof Error ? error.message : String(error)}`, code: 500 })
-      })
-      return
+      return admitted(
+        (hooks) => connectorRpc.onRpc(rpc, hooks),
+        (error) => {
+          log.error('gateway RPC failed', { method, id, error: String(error) })
+          replyGateway(id, { error: `gateway RPC "${method}" failed: ${error instanceof Error ? error.message : String(error)}`, code: 500 })
+        },
+      )
     }
     const prefix = method.includes('_') ? method.slice(0, method.indexOf('_')) : undefined
     const message =
@@ -158,10 +173,11 @@ export function createGateway(options: GatewayOptions): Gateway {
       connectors.find((c) => c.dispatcher.matchesRpc(event)) ??
       owner ??
       connectors[0]
-    if (!target) return
-    target.dispatcher.onRpc(event).catch((error: unknown) => {
-      log.error('rpc failed', { connector: target.config.name, device: event.device, error: String(error) })
-    })
+    if (!target) return undefined
+    return admitted(
+      (hooks) => target.dispatcher.onRpc(event, hooks),
+      (error) => log.error('rpc failed', { connector: target.config.name, device: event.device, error: String(error) }),
+    )
   })
 
   let started = false

@@ -1,0 +1,69 @@
+/** Downlink targets in their own process (fast: answers 200 at once; hang: never answers), and probes for the pressure tests. */
+import { fork, type ChildProcess } from 'node:child_process'
+import { readFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export interface TargetView {
+  requests: number
+  /** Most sockets open at once. */
+  peak: number
+  /** `[path, epoch ms]` of requests whose path starts with the asked prefix. */
+  arrivals: Array<[string, number]>
+}
+
+export interface TargetProcess {
+  fast: string
+  hang: string
+  child: ChildProcess
+  view(target: 'fast' | 'hang', prefix?: string): Promise<TargetView>
+  close(): Promise<void>
+}
+
+export async function startTargetProcess(): Promise<TargetProcess> {
+  const child = fork(join(dirname(fileURLToPath(import.meta.url)), '_downlink-targets-child.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const ready = await new Promise<{ fast: number; hang: number }>((resolve, reject) => {
+    child.once('message', (m) => resolve(m as { fast: number; hang: number }))
+    child.once('exit', (code) => reject(new Error(`target process exited (${code})`)))
+  })
+  let next = 0
+  const waiting = new Map<number, (v: TargetView) => void>()
+  child.on('message', (m) => {
+    const { id, ...view } = m as TargetView & { id?: number }
+    if (id !== undefined) waiting.get(id)?.(view)
+    if (id !== undefined) waiting.delete(id)
+  })
+  return {
+    fast: `http://127.0.0.1:${ready.fast}`,
+    hang: `http://127.0.0.1:${ready.hang}`,
+    child,
+    view(target, prefix) {
+      const id = ++next
+      return new Promise((resolve) => {
+        waiting.set(id, resolve)
+        child.send({ id, target, prefix })
+      })
+    },
+    async close() {
+      const exited = new Promise((r) => child.once('exit', r))
+      child.kill()
+      await exited
+    },
+  }
+}
+
+/** Peak resident set size of a process (VmHWM), in MB. */
+export async function peakRssMb(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8')
+  const kb = Number(/VmHWM:\s+(\d+)\s+kB/.exec(status)?.[1] ?? Number.NaN)
+  return kb / 1024
+}
+
+/** POSTs one uplink message and returns how long the answer took (ms). */
+export async function uplinkLatency(url: string): Promise<number> {
+  const started = performance.now()
+  const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"probe","t":1}' })
+  await res.arrayBuffer()
+  if (res.status !== 200) throw new Error(`uplink answered ${res.status}`)
+  return performance.now() - started
+}

@@ -1,0 +1,163 @@
+/**
+ * Issue 10 through the real CLI process: large attribute updates keep the gateway responsive, a
+ * flood of updates and RPCs stays within bounded memory, every RPC gets exactly one reply, no
+ * request reaches a target after its RPC was answered, and the per-origin limit holds.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { freePort, runCli, startSandbox, writeConfigFolder, type CliProcess } from './_harness.ts'
+import { peakRssMb, startTargetProcess, uplinkLatency, type TargetProcess } from './_downlink-targets.ts'
+
+/** Documented bound (dispatcher README): peak RSS of the gateway process through the flood below. */
+const RSS_BOUND_MB = 250
+const PER_ORIGIN = 4
+
+describe('downlink under pressure (CLI process)', () => {
+  let sandbox: Awaited<ReturnType<typeof startSandbox>>
+  let targets: TargetProcess
+  let folder: ReturnType<typeof writeConfigFolder>
+  let cli: CliProcess
+  let up: string
+
+  beforeAll(async () => {
+    sandbox = await startSandbox({ maxMessages: 1000, rpcTimeoutMs: 60_000 })
+    targets = await startTargetProcess()
+    const fast = { url: targets.fast }
+    const hang = { url: targets.hang }
+    const port = await freePort()
+    folder = writeConfigFolder({
+      brokerPort: sandbox.port,
+      extensions: false,
+      connectors: {
+        'rest.json': {
+          server: { host: '127.0.0.1', port },
+          mapping: [
+            {
+              endpoint: '/up',
+              HTTPMethods: ['POST'],
+              security: { type: 'anonymous' },
+              converter: { type: 'json', deviceInfo: { deviceNameExpression: '${name}', deviceProfileExpression: 'p', deviceProfileExpressionSource: 'constant' }, timeseries: [{ type: 'int', key: 't', value: '${t}' }] },
+            },
+          ],
+          attributeUpdates: [
+            { deviceNameFilter: 'BIG.*', attributeFilter: 'k\\d*00', requestUrlExpression: `${fast.url}/big/\${deviceName}/\${attributeKey}`, valueExpression: '${attributeValue}', timeout: 10 },
+            { deviceNameFilter: 'U.*', requestUrlExpression: `${fast.url}/u/\${deviceName}/\${attributeKey}`, valueExpression: '${attributeValue}', timeout: 10 },
+          ],
+          serverSideRpc: [
+            { methodFilter: 'fast', requestUrlExpression: `${fast.url}/rpc/\${params.i}`, responseTimeout: 5, timeout: 5, HTTPMethod: 'POST', valueExpression: '${params}' },
+            { methodFilter: 'hang', requestUrlExpression: `${hang.url}/rpc/\${params.i}`, responseTimeout: 0.5, timeout: 0.2, tries: 3, HTTPMethod: 'POST', valueExpression: '${params}' },
+          ],
+          downlink: { maxConcurrencyPerOrigin: PER_ORIGIN, maxActiveMessages: 64, maxQueuedMessages: 2000, maxRequests: 256 },
+        },
+      },
+    })
+    cli = runCli(['--config', folder.file])
+    await cli.waitForOutput(new RegExp(`listening on http://127\\.0\\.0\\.1:${port}`), 30_000)
+    up = `http://127.0.0.1:${port}/up`
+    await uplinkLatency(up)
+    // data flows once the session is subscribed: downlink sent from now on is received
+    await sandbox.waitFor((s) => s.devices.get('probe')?.telemetry.length, 15_000)
+  }, 60_000)
+
+  afterAll(async () => {
+    cli?.child.kill('SIGTERM')
+    await cli?.exited
+    await sandbox?.stop()
+    await targets?.close()
+    folder?.cleanup()
+  })
+
+  /** Sends uplink probes one after another until `done` resolves; returns the slowest answer (ms). */
+  async function probeWhile(done: Promise<unknown>): Promise<{ max: number; count: number }> {
+    let finished = false
+    void done.finally(() => {
+      finished = true
+    })
+    let max = 0
+    let count = 0
+    const slow: string[] = []
+    const t0 = performance.now()
+    while (!finished) {
+      const l = await uplinkLatency(up).catch((e: unknown) => {
+        throw new Error(`uplink probe failed (${String(e)}); gateway output:\n${cli.output().slice(-3000)}`)
+      })
+      if (l > 300) slow.push(`${l.toFixed(0)} ms at +${(performance.now() - t0).toFixed(0)} ms`)
+      max = Math.max(max, l)
+      count++
+    }
+    if (slow.length > 0) console.log(`uplink probes over 300 ms: ${slow.join(', ')}`)
+    return { max, count }
+  }
+
+  for (const keys of [10_000, 100_000]) {
+    it(`an update with ${keys} keys: uplink answers meanwhile in well under a second; every matching key's request is made`, async () => {
+      const device = `BIG-${keys}`
+      const data: Record<string, number> = {}
+      for (let i = 0; i < keys; i++) data[`k${i}`] = i
+      // attributeFilter k\d*00: every hundredth key makes a request (the dispatcher still walks all of
+      // them, and the quadratic copy this guards against grew with the whole update per request)
+      const expected = Object.keys(data).filter((k) => /^k\d*00$/.test(k)).length
+      const mine = async (): Promise<number> => (await targets.view('fast', `/big/${device}/`)).arrivals.length
+      const all = (async () => {
+        await sandbox.sendAttributeUpdate(device, data)
+        while ((await mine()) < expected) await new Promise((r) => setTimeout(r, 50))
+      })()
+      const t0 = performance.now()
+      const { max, count } = await probeWhile(all)
+      await all
+      console.log(`${keys} keys: ${(performance.now() - t0).toFixed(0)} ms, ${count} uplink probes, slowest ${max.toFixed(0)} ms`)
+      expect(count).toBeGreaterThan(0)
+      expect(max, cli.output().slice(-2000)).toBeLessThan(1000)
+      const paths = new Set((await targets.view('fast', `/big/${device}/`)).arrivals.map(([p]) => p))
+      expect(paths.size).toBe(expected)
+      expect(paths.has(`/big/${device}/k${keys - 100}`)).toBe(true)
+    }, 60_000)
+  }
+
+  it('a flood of 50 000 updates and RPCs: bounded RSS, uplink answers, one reply per RPC, nothing sent after its answer, per-origin limit held', async () => {
+    const replyAt = new Map<string, number>()
+    const replies: Array<Promise<unknown>> = []
+    const codes = new Map<number | string, number>()
+    const flood = (async () => {
+      for (let batch = 0; batch < 50; batch++) {
+        const sends: Array<Promise<unknown>> = []
+        for (let j = 0; j < 1000; j++) {
+          const i = batch * 1000 + j
+          const kind = i % 5
+          if (kind < 2) sends.push(sandbox.sendAttributeUpdate(`U-${i % 50}`, { [`a${i}`]: i }))
+          else {
+            const method = kind === 2 ? 'fast' : 'hang'
+            const reply = sandbox.sendRpc(`R-${i % 50}`, method, { i: `${method}-${i}` }).then((data) => {
+              replyAt.set(`${method}-${i}`, Date.now())
+              const code = (data as { code?: number } | null)?.code ?? 200
+              codes.set(code, (codes.get(code) ?? 0) + 1)
+            })
+            replies.push(reply)
+          }
+        }
+        await Promise.all(sends)
+      }
+    })()
+    const everything = flood.then(() => Promise.all(replies))
+    const { max } = await probeWhile(everything)
+    await everything
+    expect(replies).toHaveLength(30_000)
+    expect(replyAt.size).toBe(30_000)
+    expect(max).toBeLessThan(1000)
+    // exactly one reply each: a second reply for an id would be unmatched
+    await uplinkLatency(up)
+    expect(sandbox.state.unmatchedRpcReplies).toBe(0)
+    // no request reached a target after its RPC was answered (hanging target: 408 at the deadline)
+    const hang = await targets.view('hang', '/rpc/')
+    const fast = await targets.view('fast', '/rpc/')
+    for (const [path, at] of hang.arrivals) {
+      const answered = replyAt.get(path.slice('/rpc/'.length))
+      expect(answered, path).toBeDefined()
+      expect(at, path).toBeLessThanOrEqual(answered as number)
+    }
+    expect(fast.peak).toBeLessThanOrEqual(PER_ORIGIN)
+    expect(hang.peak).toBeLessThanOrEqual(PER_ORIGIN)
+    const rss = await peakRssMb(cli.child.pid as number)
+    console.log(`flood: peak RSS ${rss.toFixed(0)} MB, reply codes ${JSON.stringify([...codes])}, uplink max ${max.toFixed(0)} ms, requests fast ${fast.requests} hang ${hang.requests}, peak sockets fast ${fast.peak} hang ${hang.peak}`)
+    expect(rss).toBeLessThan(RSS_BOUND_MB)
+  }, 120_000)
+})
