@@ -17,6 +17,8 @@ export interface TargetProcess {
   hang: string
   child: ChildProcess
   view(target: 'fast' | 'hang', prefix?: string): Promise<TargetView>
+  /** Sends uplink probes to `url` from the target process (not the busy test process) until `done` settles. */
+  probeWhile(url: string, done: Promise<unknown>): Promise<{ max: number; count: number; slow: string[]; error?: string }>
   close(): Promise<void>
 }
 
@@ -27,22 +29,28 @@ export async function startTargetProcess(): Promise<TargetProcess> {
     child.once('exit', (code) => reject(new Error(`target process exited (${code})`)))
   })
   let next = 0
-  const waiting = new Map<number, (v: TargetView) => void>()
+  const waiting = new Map<number, (v: never) => void>()
   child.on('message', (m) => {
-    const { id, ...view } = m as TargetView & { id?: number }
-    if (id !== undefined) waiting.get(id)?.(view)
+    const { id, ...view } = m as { id?: number }
+    if (id !== undefined) (waiting.get(id) as ((v: unknown) => void) | undefined)?.(view)
     if (id !== undefined) waiting.delete(id)
   })
+  const ask = <T>(message: Record<string, unknown>): Promise<T> => {
+    const id = ++next
+    return new Promise<T>((resolve) => {
+      waiting.set(id, resolve as (v: never) => void)
+      child.send({ id, ...message })
+    })
+  }
   return {
     fast: `http://127.0.0.1:${ready.fast}`,
     hang: `http://127.0.0.1:${ready.hang}`,
     child,
-    view(target, prefix) {
-      const id = ++next
-      return new Promise((resolve) => {
-        waiting.set(id, resolve)
-        child.send({ id, target, prefix })
-      })
+    view: (target, prefix) => ask<TargetView>({ target, prefix }),
+    async probeWhile(url, done) {
+      child.send({ probe: url })
+      await done.catch(() => undefined)
+      return ask({ stopProbe: true })
     },
     async close() {
       const exited = new Promise((r) => child.once('exit', r))

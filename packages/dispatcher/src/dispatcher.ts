@@ -308,8 +308,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       async (why, message) => {
         const code = why === 'expired' ? 408 : 503
         const text = why === 'expired' ? `timeout after ${responseTimeout}s (${message})` : message
-        if (why === 'full') logDrop(`${what}: ${text}`)
-        else logger.warn(`${what}: ${text}`, { device })
+        if (why === 'closed') logger.warn(`${what}: ${text}`, { device })
+        else logDrop(`${what}: ${text}`)
         if (replies) await publish(device, call.id, { error: text, code }, report)
         return report
       },

@@ -40,6 +40,9 @@ export const SUBSCRIPTIONS: readonly string[] = [
   'v1/devices/me/rpc/request/+',
 ]
 
+/** Inbound messages handled before the parser yields to the event loop once. */
+const INBOUND_YIELD_EVERY = 32
+
 /** A session that lasted this long resets the backoff. */
 const STABLE_MS = 5000
 
@@ -151,6 +154,15 @@ export function createConnection(o: ResolvedOptions, handlers: ConnectionHandler
       }
       hold.then(release, release)
       cb?.()
+    }
+    // A burst of inbound messages is parsed in one go by mqtt.js (one nextTick after another, never
+    // yielding to I/O); every INBOUND_YIELD_EVERY messages the next one waits for setImmediate, so
+    // HTTP requests and timers get their turn during a flood from ThingsBoard.
+    let burst = 0
+    mc.handleMessage = (_packet, callback) => {
+      if (++burst < INBOUND_YIELD_EVERY) return callback()
+      burst = 0
+      setImmediate(callback)
     }
     mc.on('message', (topic, payload, packet) => {
       if (done) return
