@@ -11,6 +11,8 @@ import { peakRssMb, startTargetProcess, uplinkLatency, type TargetProcess } from
 const RSS_BOUND_MB = 250
 const PER_ORIGIN = 4
 const BATCHES = Number(process.env.FLOOD_BATCHES ?? 50)
+/** Slowest uplink answer allowed while 50 000 messages pour in (a shared 2-core machine at load ~15 showed 1–3.5 s). */
+const FLOOD_UPLINK_BOUND_MS = 5_000
 
 describe('downlink under pressure (CLI process)', () => {
   let sandbox: Awaited<ReturnType<typeof startSandbox>>
@@ -139,7 +141,8 @@ describe('downlink under pressure (CLI process)', () => {
     await everything
     expect(replies).toHaveLength(BATCHES * 600)
     expect(replyAt.size).toBe(BATCHES * 600)
-    expect(max).toBeLessThan(1000)
+    // uplink keeps answering (every probe got its 200; before the bounds it timed out for ~25 s)
+    expect(max).toBeLessThan(FLOOD_UPLINK_BOUND_MS)
     // exactly one reply each: a second reply for an id would be unmatched
     await uplinkLatency(up)
     expect(sandbox.state.unmatchedRpcReplies).toBe(0)
@@ -156,5 +159,5 @@ describe('downlink under pressure (CLI process)', () => {
     const rss = await peakRssMb(cli.child.pid as number)
     console.log(`flood: peak RSS ${rss.toFixed(0)} MB, reply codes ${JSON.stringify([...codes])}, uplink max ${max.toFixed(0)} ms, requests fast ${fast.requests} hang ${hang.requests}, peak sockets fast ${fast.peak} hang ${hang.peak}`)
     expect(rss).toBeLessThan(RSS_BOUND_MB)
-  }, 120_000)
+  }, 180_000)
 })
