@@ -60,6 +60,23 @@ export async function startTargetProcess(): Promise<TargetProcess> {
   }
 }
 
+/** Resets the peak RSS (VmHWM) of a process to its current RSS (Linux `clear_refs` 5); false when not permitted. */
+export async function resetPeakRss(pid: number): Promise<boolean> {
+  const { writeFile } = await import('node:fs/promises')
+  try {
+    await writeFile(`/proc/${pid}/clear_refs`, '5')
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Current resident set size (VmRSS), in MB. */
+export async function rssMb(pid: number): Promise<number> {
+  const status = await readFile(`/proc/${pid}/status`, 'utf8')
+  return Number(/VmRSS:\s+(\d+)\s+kB/.exec(status)?.[1] ?? Number.NaN) / 1024
+}
+
 /** Peak resident set size of a process (VmHWM), in MB. */
 export async function peakRssMb(pid: number): Promise<number> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8')
