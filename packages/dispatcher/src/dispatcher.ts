@@ -33,6 +33,8 @@ function positive(value: number | undefined, fallback: number, name: string): nu
 }
 
 const hasOwn = Object.hasOwn
+/** What one request's outcome holds (counted against maxQueuedBytes for each key × rule of an update). */
+const OUTCOME_BYTES = 256
 /** Keys handled between two yields to the event loop: one update never holds it for long. */
 const YIELD_EVERY = 256
 const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
@@ -319,7 +321,15 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   /** Every key × every matching rule, requests bounded by `maxRequests`, yielding every YIELD_EVERY keys. */
   async function runUpdate(rules: Prepared['attributeUpdates'], device: string, data: Record<string, unknown>): Promise<DispatchReport> {
     const scope = createScope(closing.signal)
-    const runs: Array<Promise<RequestOutcome>> = []
+    // outcomes only (no promise per request kept): what an update holds stays small per key
+    const requests: RequestOutcome[] = []
+    let running = 0
+    let allDone: (() => void) | undefined
+    const settled = (outcome: RequestOutcome): void => {
+      requests.push(outcome)
+      requestSlots.release()
+      if (--running === 0) allDone?.()
+    }
     try {
       let seen = 0
       for (const key in data) {
@@ -330,17 +340,17 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
             try {
               await requestSlots.acquire(scope.signal)
             } catch {
-              const failure = scope.failure()
-              runs.push(Promise.resolve({ rule: p.config.path, key, ok: false, attempts: 0, durationMs: 0, failure }))
+              requests.push({ rule: p.config.path, key, ok: false, attempts: 0, durationMs: 0, failure: scope.failure() })
               continue
             }
           }
-          runs.push(runRule(p, { type: 'attributeUpdate', device, key, value: data[key], data }, scope, env, true).finally(() => requestSlots.release()))
+          running++
+          void runRule(p, { type: 'attributeUpdate', device, key, value: data[key], data }, scope, env, true).then(settled)
         }
         if (++seen % YIELD_EVERY === 0) await yieldToLoop()
       }
-      if (runs.length === 0) logger.debug(`attribute update for ${JSON.stringify(device)}: no attributeUpdates rule matches`, { device })
-      const requests = await Promise.all(runs)
+      if (running > 0) await new Promise<void>((resolve) => (allDone = resolve))
+      if (requests.length === 0) logger.debug(`attribute update for ${JSON.stringify(device)}: no attributeUpdates rule matches`, { device })
       return { handled: requests.length > 0, requests, replied: false }
     } finally {
       scope.dispose()
@@ -365,13 +375,16 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       logger.debug(`attribute update for ${JSON.stringify(device)}: no attributeUpdates rule matches`, { device })
       return { handled: false, requests: [], replied: false }
     }
+    // what an update holds grows with its keys: its payload, plus an outcome per request made
+    let keys = 0
+    for (const key in data) if (hasOwn(data, key)) keys++
     return admit(
-      sizeOf(event),
+      sizeOf(event) + keys * rules.length * OUTCOME_BYTES,
       undefined,
       hooks,
       () => runUpdate(rules, device, data),
       async (why, message) => {
-        const text = `attribute update for ${JSON.stringify(device)} (${Object.keys(data).length} keys): ${message}`
+        const text = `attribute update for ${JSON.stringify(device)} (${keys} keys): ${message}`
         if (why === 'full') logDrop(text)
         else logger.warn(text, { device })
         return { handled: false, requests: [], replied: false, dropped: true }
