@@ -161,6 +161,7 @@ describe('downlink under pressure (CLI process)', () => {
       expect(answered, path).toBeDefined()
       expect(at, path).toBeLessThanOrEqual(answered as number)
     }
+    console.log(`flood: peak sockets fast ${fast.peak} hang ${hang.peak}; requests fast ${fast.requests} hang ${hang.requests}`)
     expect(fast.peak).toBeLessThanOrEqual(PER_ORIGIN)
     expect(hang.peak).toBeLessThanOrEqual(PER_ORIGIN)
     const rss = await peakRssMb(pid)

@@ -24,8 +24,10 @@ function basicAuthorization(username: string, password: string): string {
 /** The transport of a rule, given the agent for its TLS setup. */
 export function transportFor(rule: OutboundRequestConfig, agents: AgentPool, tls?: TlsMaterial, tlsKey = ''): Transport {
   const seconds = Number.isFinite(rule.timeout) && rule.timeout > 0 ? rule.timeout : FALLBACK_TIMEOUT_SECONDS
+  const agent = agents.agentFor(rule.sslVerify, tls, tlsKey)
   return {
-    agent: agents.agentFor(rule.sslVerify, tls, tlsKey),
+    agent,
+    socketGone: (origin, maxMs) => agents.socketGone(agent, origin, maxMs),
     authorization: rule.security.type === 'basic' ? basicAuthorization(rule.security.username, rule.security.password) : undefined,
     timeoutMs: Math.max(1, Math.round(seconds * 1000)),
     timeoutSeconds: seconds,

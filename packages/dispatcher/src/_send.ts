@@ -10,6 +10,8 @@ import type { RequestFailure } from './types.ts'
 /** How a rule's requests travel. */
 export interface Transport {
   agent: UndiciDispatcher
+  /** Resolves once a socket of `origin` is gone (or after `maxMs`): see AgentPool.socketGone. */
+  socketGone?(origin: string, maxMs: number): Promise<void>
   /** `Basic ...` from the rule's security; wins over a configured Authorization header. */
   authorization: string | undefined
   timeoutMs: number
@@ -39,6 +41,8 @@ export interface SendResult {
 }
 
 const TOO_LARGE: unique symbol = Symbol('too large')
+/** Longest an aborted try waits for its socket to close before its origin slot is freed anyway. */
+const SOCKET_GONE_MAX_MS = 1_000
 
 function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
   if (signal.aborted) return Promise.resolve(false)
@@ -176,8 +180,8 @@ async function attemptOnce(p: Prepared, transport: Transport, env: SendEnv, scop
     }
     return attempt
   } catch (e) {
-    if (scope.signal.aborted) return { done: true, failure: scope.failure() }
-    if (timedOut) return { done: false, failure: { kind: 'timeout', message: `timeout after ${transport.timeoutSeconds}s`, code: 408 } }
+    if (scope.signal.aborted) return { done: true, failure: scope.failure(), aborted: true }
+    if (timedOut) return { done: false, failure: { kind: 'timeout', message: `timeout after ${transport.timeoutSeconds}s`, code: 408 }, aborted: true }
     return classifyNetworkError(e, p.hostPort)
   } finally {
     clearTimeout(timer)
@@ -216,6 +220,8 @@ export async function sendRequest(req: OutboundRequest, transport: Transport, en
     try {
       env.onTry(attempt)
       result = await attemptOnce(prepared, transport, env, scope)
+      // an aborted try's socket is being torn down: its slot frees once it is gone (per-origin limit at the socket level)
+      if (result.aborted && transport.socketGone !== undefined) await transport.socketGone(prepared.origin, SOCKET_GONE_MAX_MS)
     } finally {
       release()
     }

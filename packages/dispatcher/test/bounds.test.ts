@@ -73,10 +73,9 @@ describe('bounds', () => {
     )
     await Promise.all(Array.from({ length: 300 }, (_, id) => dispatcher.onRpc({ device: 'd', data: { id, method: 'm' } })))
     expect(replies).toHaveLength(300)
-    // client and target share this event loop here, so a socket the client has just closed can still
-    // be counted for a moment: one over the limit at most. The strict check (target in its own
-    // process) is the pressure e2e test.
-    expect(peak).toBeLessThanOrEqual(4 + 1)
+    // an aborted try keeps its slot until undici reports its socket gone, so a new connection never
+    // overlaps one being torn down (without that, 4 callers made the target see up to 8 sockets)
+    expect(peak).toBeLessThanOrEqual(4)
     expect(peak).toBeGreaterThan(0)
     counting.closeAllConnections()
     await new Promise<void>((resolve) => counting.close(() => resolve()))
