@@ -142,7 +142,7 @@ describe('downlink under pressure (CLI process)', () => {
       }
     })()
     const everything = flood.then(() => Promise.all(replies))
-        // progress every 10 s (a run that stalls shows where): replies so far, the first missing ones
+    // progress every 10 s (a run that stalls shows where): replies so far, the first missing ones
     const progress = setInterval(() => {
       const missing = sentIds.filter((k) => !replyAt.has(k))
       console.log(`flood progress: ${replyAt.size} replies of ${replies.length} RPCs sent; missing ${missing.slice(0, 5).join(' ')}`)

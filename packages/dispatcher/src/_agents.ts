@@ -82,17 +82,17 @@ export function createAgentPool(connectionsPerOrigin: number): AgentPool {
     socketGone(agent, origin, maxMs) {
       const waiters = gone.get(agent)
       if (waiters === undefined) return Promise.resolve()
-      return new Promise<void>((resolve) => {
+      return new Promise<void>((settle) => {
         let list = waiters.get(origin)
         if (list === undefined) waiters.set(origin, (list = []))
         const done = (): void => {
           clearTimeout(timer)
-          resolve()
+          settle()
         }
         const timer = setTimeout(() => {
           const at = list.indexOf(done)
           if (at !== -1) list.splice(at, 1)
-          resolve()
+          settle()
         }, maxMs)
         list.push(done)
       })

@@ -18,7 +18,7 @@ describe('bounds', () => {
     // 1 is worked on, 2 waits (its MQTT ack held), 3 is dropped at once with an error reply
     await expect.poll(() => replies.length).toBe(1)
     expect(replies[0]).toMatchObject({ id: 3, data: { code: 503 } })
-    expect(String((replies[0]?.data as { error: string }).error)).toContain('downlink.maxQueuedMessages')
+    expect(String((replies[0]?.data as { error?: string } | undefined)?.error)).toContain('downlink.maxQueuedMessages')
     expect(admitted.toSorted()).toEqual([1, 3])
     expect(dispatcher.stats()).toMatchObject({ dropped: 1, activeMessages: 1, queuedMessages: 1 })
     expect(logger.lines.some((l) => l.level === 'warn' && l.msg.includes('downlink queue full'))).toBe(true)
@@ -105,7 +105,7 @@ describe('what leaves the gateway', () => {
     })
     await dispatcher.onRpc({ device: 'D1', data: { id: 1, method: 'm', params: { t: 'a\r\nX-Evil: 1' } } })
     expect(replies[0]?.data).toMatchObject({ code: 400 })
-    expect(String((replies[0]?.data as { error: string }).error)).toContain('CR, LF')
+    expect(String((replies[0]?.data as { error?: string } | undefined)?.error)).toContain('CR, LF')
     expect(target.received).toHaveLength(0)
     // reserved set with a constant CRLF header
     await dispatcher.onRpc({ device: 'D1', data: { id: 2, method: 'set', params: { requestUrlExpression: `${target.url}/s`, httpHeaders: { 'x-a': 'b\nc' } } } })
@@ -127,13 +127,13 @@ describe('reserved get/set switch (reservedRpc)', () => {
     await prefix.dispatcher.onRpc(get(`${target.url}/nope`))
     expect(prefix.replies[0]?.data).toEqual({ result: { path: '/ok/1' } })
     expect(prefix.replies[1]?.data).toMatchObject({ code: 403 })
-    expect(String((prefix.replies[1]?.data as { error: string }).error)).toContain('reservedRpc.allow (rest.json)')
+    expect(String((prefix.replies[1]?.data as { error?: string } | undefined)?.error)).toContain('reservedRpc.allow (rest.json)')
     expect(prefix.dispatcher.stats().refused).toBe(1)
 
     const off = dispatcherFor({}, { reservedRpc: { enabled: false, allow: [], configKey: 'reservedRpc (rest.json)' } })
     await off.dispatcher.onRpc(get(`${target.url}/x`))
     expect(off.replies[0]?.data).toMatchObject({ code: 403 })
-    expect(String((off.replies[0]?.data as { error: string }).error)).toContain('reservedRpc.enabled (rest.json)')
+    expect(String((off.replies[0]?.data as { error?: string } | undefined)?.error)).toContain('reservedRpc.enabled (rest.json)')
     expect(target.received.map((r) => r.url)).toEqual(['/any', '/ok/1'])
   })
 })
