@@ -8,11 +8,13 @@
 // W4  W1 at concurrency 32 (the target) and 128 with `memory`, `file` and `sqlite` storage.
 // W5  W1 at concurrency 32 through HAProxy (deploy/haproxy, round-robin) to 1 and to 2 restgate
 //     instances: CPU per request of each instance and of HAProxy (needs Debian's `haproxy`).
+// W6  downlink: shared-attribute updates MQTT in → HTTP out against a fast local target, 1 key and
+//     1000 keys per update: updates/s, requests/s, CPU per update/request, peak RSS (lib/downlink.mjs).
 // Every run counts the datapoints that actually reach an MQTT subscriber (its own process), and
 // samples the CPU of every process involved, so a saturated load generator or broker shows.
 //
 // Env: BENCH_DURATION (s, default 10), BENCH_RUNS (default 3, the median is reported),
-//      BENCH_ONLY (comma list of W1,W2,W3,W4,W5), BENCH_W3_DEVICES (default 100000),
+//      BENCH_ONLY (comma list of W1,W2,W3,W4,W5,W6), BENCH_W6_UPDATES / BENCH_W6_WIDE_UPDATES, BENCH_W3_DEVICES (default 100000),
 //      BENCH_CONCURRENCY (W1, default 1,32,128), BENCH_W4_CONCURRENCY (default 32,128), BENCH_LOADGEN (wrk|autocannon; default wrk when
 //      installed), BENCH_BROKERS (aedes,mosquitto; default both when mosquitto is installed),
 //      BENCH_QUIET_WAIT (s to wait for an otherwise idle machine before each run, default 120).
@@ -23,6 +25,7 @@ import { fileURLToPath } from 'node:url'
 import { chooseBrokers, startBroker } from './lib/brokers.mjs'
 import { createCounter } from './lib/counter-client.mjs'
 import { deviceStateCost } from './lib/device-cost.mjs'
+import { runDownlink } from './lib/downlink.mjs'
 import { startBaseline, startGateway } from './lib/servers.mjs'
 import { chooseLoadGenerator, load } from './lib/loadgen.mjs'
 import { cpuSeconds, machineCpuSeconds, memoryMb, stopProcess } from './lib/procs.mjs'
@@ -32,7 +35,7 @@ import { haproxyMissing, measureScaleOut } from './lib/scale-out.mjs'
 const here = dirname(fileURLToPath(import.meta.url))
 const DURATION = Number(process.env.BENCH_DURATION ?? 10)
 const RUNS = Number(process.env.BENCH_RUNS ?? 3)
-const ONLY = new Set((process.env.BENCH_ONLY ?? 'W1,W2,W3,W4,W5').split(','))
+const ONLY = new Set((process.env.BENCH_ONLY ?? 'W1,W2,W3,W4,W5,W6').split(','))
 const W3_DEVICES = Number(process.env.BENCH_W3_DEVICES ?? 100_000)
 const CONCURRENCY = (process.env.BENCH_CONCURRENCY ?? '1,32,128').split(',').map(Number)
 const W4_CONCURRENCY = (process.env.BENCH_W4_CONCURRENCY ?? '32,128').split(',').map(Number)
@@ -191,7 +194,11 @@ async function main() {
   console.log(`restgate bench: ${machine.cpus} × ${machine.cpuModel}, ${machine.memGb} GiB, Node ${machine.node}; ${RUNS} runs × ${DURATION} s, medians`)
   console.log(`load generator: ${tool} (${toolWhy}); brokers: ${brokers.list.join(', ')} (${brokers.why}; W2–W4 on ${brokers.list[0]})\n`)
   const rows = []
-  for (const [i, name] of brokers.list.entries()) await runBroker(name, { tool, all: i === 0, rows })
+  if ([...ONLY].some((w) => w !== 'W6')) for (const [i, name] of brokers.list.entries()) await runBroker(name, { tool, all: i === 0, rows })
+  if (ONLY.has('W6')) {
+    console.log('W6: downlink, attribute updates MQTT in → HTTP out (sandbox broker, fast local target, built CLI)')
+    for (const row of await runDownlink()) rows.push({ w: 'W6', ...row })
+  }
   const deviceCost = ONLY.has('W3') ? await deviceStateCost() : undefined
   const summary = summarise(rows, { w3Devices: W3_DEVICES, deviceCost })
   const out = join(here, 'results')

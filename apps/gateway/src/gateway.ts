@@ -97,6 +97,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     minPackSendDelayMS: tbc.minPackSendDelayMS,
     reannounceAfterMs: tbc.reannounceAfterMs,
     readRecordsCount: gateway.storage.readRecordsCount,
+    // downlink flow control: an attribute update's / RPC's PUBACK waits until a dispatcher has room for it
+    holdAcks: true,
     storage,
     logger: log.child('thingsboard'),
   })
@@ -155,13 +157,22 @@ export function createGateway(options: GatewayOptions): Gateway {
     (report: DispatchReport): void =>
       options.observer?.dispatched?.(kind, connector, report)
 
+  /** Resolves when the dispatcher has taken (or dropped) the message: the tb-client then sends its PUBACK. */
+  const admitted = (start: (hooks: { onAdmitted(): void }) => Promise<unknown>, onError: (error: unknown) => void): Promise<void> =>
+    new Promise<void>((resolve) => {
+      start({ onAdmitted: resolve }).catch(onError).finally(resolve)
+    })
+
   tb.on('attributeUpdate', (event) => {
     waiters.deliver(event.device, event.data)
-    for (const c of connectors) {
-      c.dispatcher.onAttributeUpdate(event).then(observed('attributeUpdate', c.config.name)).catch((error: unknown) => {
-        log.error({ connector: c.config.name, device: event.device, error: String(error) }, 'attribute update failed')
-      })
-    }
+    return Promise.all(
+      connectors.map((c) =>
+        admitted(
+          (hooks) => c.dispatcher.onAttributeUpdate(event, hooks).then(observed('attributeUpdate', c.config.name)),
+          (error) => log.error({ connector: c.config.name, device: event.device, error: String(error) }, 'attribute update failed'),
+        ),
+      ),
+    )
   })
 
   /** Connector RPCs addressed to the gateway: the reserved rest_get / rest_set need no rule. */
@@ -171,6 +182,8 @@ export function createGateway(options: GatewayOptions): Gateway {
       config: { ...first, attributeUpdates: [], serverSideRpc: [] },
       publisher: { replyRpc: (_device, id, data) => tb.replyGatewayRpc(id, data) },
       logger: log.child(`rest:${first.name}`).child('gateway-rpc'),
+      // rest_get / rest_set are governed by tb_gateway.json's restRpc, not by the connector's reservedRpc
+      reservedRpc: gateway.restRpc ?? { enabled: true, allow: [], configKey: 'restRpc (tb_gateway.json)' },
     })
   let connectorRpc = connectorRpcOf(connectors[0]?.config)
 
@@ -185,11 +198,14 @@ export function createGateway(options: GatewayOptions): Gateway {
     if (method === 'gateway_ping') return replyGateway(id, { code: 200, resp: 'pong' })
     const rpc = { device: GATEWAY_DEVICE, data: { id, method, params: event.params } }
     if (connectorRpc !== undefined && connectorRpc.matchesRpc(rpc)) {
-      connectorRpc.onRpc(rpc).then(observed('rpc', connectors[0]?.config.name ?? '')).catch((error: unknown) => {
-        log.error({ method, id, error: String(error) }, 'gateway RPC failed')
-        replyGateway(id, { error: `gateway RPC "${method}" failed: ${error instanceof Error ? error.message : String(error)}`, code: 500 })
-      })
-      return
+      const dispatcher = connectorRpc
+      return admitted(
+        (hooks) => dispatcher.onRpc(rpc, hooks).then(observed('rpc', connectors[0]?.config.name ?? '')),
+        (error) => {
+          log.error({ method, id, error: String(error) }, 'gateway RPC failed')
+          replyGateway(id, { error: `gateway RPC "${method}" failed: ${error instanceof Error ? error.message : String(error)}`, code: 500 })
+        },
+      )
     }
     const prefix = method.includes('_') ? method.slice(0, method.indexOf('_')) : undefined
     const message =
@@ -207,10 +223,11 @@ export function createGateway(options: GatewayOptions): Gateway {
       connectors.find((c) => c.dispatcher.matchesRpc(event)) ??
       owner ??
       connectors[0]
-    if (!target) return
-    target.dispatcher.onRpc(event).then(observed('rpc', target.config.name)).catch((error: unknown) => {
-      log.error({ connector: target.config.name, device: event.device, error: String(error) }, 'rpc failed')
-    })
+    if (!target) return undefined
+    return admitted(
+      (hooks) => target.dispatcher.onRpc(event, hooks).then(observed('rpc', target.config.name)),
+      (error) => log.error({ connector: target.config.name, device: event.device, error: String(error) }, 'rpc failed'),
+    )
   })
 
   let started = false

@@ -37,6 +37,8 @@ export interface ConfigFolderOptions {
   thingsboard?: Record<string, unknown>
   /** Copy the quickstart's extensions/ (CustomConverter) into the folder. */
   extensions?: boolean
+  /** More top-level keys of tb_gateway.json (e.g. `restRpc`). */
+  gateway?: Record<string, unknown>
 }
 
 /** Writes tb_gateway.json + connector files into a new temp folder; returns its tb_gateway.json path. */
@@ -51,6 +53,7 @@ export function writeConfigFolder(opts: ConfigFolderOptions): { dir: string; fil
       thingsboard: { host: '127.0.0.1', port: opts.brokerPort, qos: 1, security: { type: 'accessToken', accessToken: TOKEN }, ...opts.thingsboard },
       storage: opts.storage ?? { type: 'memory', max_records_count: 10_000, read_records_count: 100 },
       connectors: Object.keys(opts.connectors).map((name, i) => ({ type: 'rest', name: `REST Connector${i ? ` ${i + 1}` : ''}`, configuration: name })),
+      ...opts.gateway,
     }),
   )
   return { dir, file, cleanup: () => rmSync(dir, { recursive: true, force: true }) }

@@ -2,7 +2,7 @@
  * Every default of the normalised model in one place (the docs' tables; docs/spec/DECISIONS.md). The
  * validators fill these in wherever the config leaves a key out (never over a given value).
  */
-import type { AdminConfig, HttpMethod, ResponseConfig, ServerConfig, StatisticsConfig, StorageConfig, ThingsboardConfig } from './model.ts'
+import type { AdminConfig, DownlinkConfig, HttpMethod, ResponseConfig, ServerConfig, StatisticsConfig, StorageConfig, ThingsboardConfig } from './model.ts'
 
 /** Server defaults (the docs' general-section table). */
 export const serverDefaults: Readonly<Required<Pick<ServerConfig, 'host' | 'port' | 'ssl' | 'bodyLimit' | 'maxJsonDepth' | 'maxArrayElements' | 'maxJsonKeys'>>> = Object.freeze({
@@ -48,7 +48,8 @@ export const outboundDefaults: {
   readonly rpcMethod: HttpMethod
   readonly rpcValueExpression: string
 } = Object.freeze({
-  httpHeaders: Object.freeze({ 'content-type': 'application/json' }),
+  // the original sends the rendered text with no Content-Type when a rule names no headers
+  httpHeaders: Object.freeze({}),
   timeout: 0.5,
   tries: 3,
   allowRedirects: true,
@@ -57,6 +58,15 @@ export const outboundDefaults: {
   attributeUpdateMethod: 'POST',
   rpcMethod: 'GET',
   rpcValueExpression: '${params}',
+})
+
+/** Defaults of rest.json's `downlink` section (the dispatcher's bounds). */
+export const downlinkDefaults: Readonly<DownlinkConfig> = Object.freeze({
+  maxConcurrencyPerOrigin: 8,
+  maxActiveMessages: 256,
+  maxQueuedMessages: 10_000,
+  maxQueuedBytes: 16 * 1024 * 1024,
+  maxRequests: 1024,
 })
 
 /** Defaults of the `thingsboard` section. */

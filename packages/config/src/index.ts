@@ -14,6 +14,7 @@ export { gatewayJsonSchema, restJsonSchema } from './json-schema.ts'
 export {
   adminDefaults,
   attributeRequestDefaults,
+  downlinkDefaults,
   GATEWAY_ENV_VARIABLES,
   outboundDefaults,
   responseDefaults,

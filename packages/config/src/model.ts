@@ -162,6 +162,33 @@ export interface ServerConfig {
   maxJsonKeys?: number
 }
 
+/**
+ * Which URLs the RPC-driven fetches may reach: reserved `get`/`set` (`reservedRpc` in rest.json)
+ * and the gateway's `rest_get`/`rest_set` (`restRpc` in tb_gateway.json).
+ */
+export interface FetchAccess {
+  /** @default true */
+  enabled: boolean
+  /** Hosts (`api.example.com`, `host:port`) or URL prefixes (`https://h/v1/`); empty: any URL. @default [] */
+  allow: string[]
+  /** The config key, named in refusals (`reservedRpc (rest.json)`). */
+  configKey: string
+}
+
+/** rest.json `downlink`: bounds of the ThingsBoard → HTTP path (see the dispatcher README). */
+export interface DownlinkConfig {
+  /** @default 8 */
+  maxConcurrencyPerOrigin: number
+  /** @default 256 */
+  maxActiveMessages: number
+  /** @default 10000 */
+  maxQueuedMessages: number
+  /** @default 16777216 */
+  maxQueuedBytes: number
+  /** @default 1024 */
+  maxRequests: number
+}
+
 export interface RestConnectorConfig {
   name: string
   /** @default 'INFO' */
@@ -171,6 +198,10 @@ export interface RestConnectorConfig {
   attributeRequests: AttributeRequestConfig[]
   attributeUpdates: AttributeUpdateRule[]
   serverSideRpc: RpcRule[]
+  /** Downlink bounds (always filled by the validator; optional for hand-built configs). */
+  downlink?: DownlinkConfig
+  /** Reserved `get`/`set` access (always filled by the validator; absent: enabled, any URL). */
+  reservedRpc?: FetchAccess
   /** Folder of the config file; custom converters and relative paths resolve against it. */
   configDir: string
 }
@@ -276,6 +307,8 @@ export interface GatewayConfig {
   statistics?: StatisticsConfig
   /** Present when the `admin` section is given. */
   admin?: AdminConfig
+  /** The gateway device's `rest_get`/`rest_set` access (always filled by the validator; absent: enabled, any URL). */
+  restRpc?: FetchAccess
   /** Folder of tb_gateway.json. */
   configDir: string
 }

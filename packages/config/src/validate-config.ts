@@ -3,6 +3,7 @@ import { resolve } from 'node:path'
 import { IssueCollector } from './_collector.ts'
 import { section, type NormaliseContext } from './_context.ts'
 import { joinPath } from './_describe.ts'
+import { readDownlink, readFetchAccess } from './_downlink.ts'
 import { readAttributeUpdate, readRpc } from './_rest-outbound.ts'
 import { readAttributeRequest, readMapping } from './_rest-mapping.ts'
 import { routeShape } from './_rest-endpoint.ts'
@@ -86,6 +87,8 @@ function normalise(ctx: NormaliseContext, root: RawObject, options: ValidateConf
     attributeRequests,
     attributeUpdates,
     serverSideRpc,
+    downlink: readDownlink(ctx, root.downlink, restKeys.downlink),
+    reservedRpc: readFetchAccess(ctx, root.reservedRpc, 'reservedRpc', restKeys.fetchAccess, 'reservedRpc (rest.json)'),
     configDir: ctx.configDir,
   }
 }

@@ -7,6 +7,7 @@ import { GATEWAY_ENV_VARIABLES } from './defaults.ts'
 import { readConnectors, readStorage } from './_gateway-storage.ts'
 import { readThingsboard } from './_gateway-thingsboard.ts'
 import { readAdmin, readStatistics } from './_gateway-admin.ts'
+import { readFetchAccess } from './_downlink.ts'
 import { isObject } from './_raw.ts'
 import { addZodIssues } from './_zod-issues.ts'
 import type { GatewayConfig, ValidationResult } from './model.ts'
@@ -53,8 +54,9 @@ export function validateGatewayConfig(json: unknown, options: ValidateGatewayCon
   const connectors = readConnectors(ctx, root.connectors)
   const statistics = readStatistics(ctx, isObject(root.thingsboard) ? root.thingsboard.statistics : undefined)
   const admin = readAdmin(ctx, root.admin)
+  const restRpc = readFetchAccess(ctx, root.restRpc, 'restRpc', gatewayKeys.fetchAccess, 'restRpc (tb_gateway.json)')
   if (connectors.length === 0) collector.warn('connectors', 'no "rest" connector: the gateway serves no endpoint')
   if (!collector.ok || thingsboard === undefined) return { ok: false, issues: collector.issues, warnings: collector.warnings }
   const extra = { ...(statistics ? { statistics } : {}), ...(admin ? { admin } : {}) }
-  return { ok: true, config: { thingsboard, storage, connectors, configDir: ctx.configDir, ...extra }, issues: [], warnings: collector.warnings }
+  return { ok: true, config: { thingsboard, storage, connectors, restRpc, configDir: ctx.configDir, ...extra }, issues: [], warnings: collector.warnings }
 }

@@ -216,7 +216,7 @@ describe('case 25: old format converted per section', () => {
     expect(config.mapping[0]?.converter.timeseries[0]?.type).toBe('int')
     expect(config.attributeUpdates).toHaveLength(1)
     expect(config.attributeUpdates[0]?.httpMethod).toBe('POST')
-    expect(config.attributeUpdates[0]?.httpHeaders).toEqual({ 'content-type': 'application/json' })
+    expect(config.attributeUpdates[0]?.httpHeaders).toEqual({}) // no headers: no Content-Type, as the original
     expect(config.serverSideRpc).toEqual([])
   })
 })

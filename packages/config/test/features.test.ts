@@ -105,7 +105,7 @@ describe('outbound rules', () => {
     const config = valid(validateConfig({ attributeUpdates: [{ requestUrlExpression: 'https://api.example.com/${deviceName}', valueExpression: '${attributeValue}' }] }))
     expect(config.attributeUpdates[0]).toMatchObject({
       httpMethod: 'POST',
-      httpHeaders: { 'content-type': 'application/json' },
+      httpHeaders: {},
       security: { type: 'anonymous' },
       timeout: 0.5,
       tries: 3,

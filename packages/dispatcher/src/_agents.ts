@@ -50,19 +50,59 @@ export async function loadTlsMaterial(security: OutboundSecurity, configDir: str
 export interface AgentPool {
   /** The shared Agent for this TLS setup (one per distinct combination). */
   agentFor(sslVerify: boolean, tls: TlsMaterial | undefined, tlsKey: string): Agent
+  /**
+   * Resolves when `agent` next reports a socket of `origin` gone (disconnect or failed connect), or
+   * after `maxMs`: an aborted try keeps its origin slot until its socket is really closed, so a new
+   * connection never overlaps the one being torn down.
+   */
+  socketGone(agent: Agent, origin: string, maxMs: number): Promise<void>
   close(): Promise<void>
   /** Aborts every connection now. */
   destroy(): Promise<void>
 }
 
-export function createAgentPool(): AgentPool {
+/**
+ * `connectionsPerOrigin` caps undici's sockets per origin (the dispatcher's per-origin limit), so
+ * the limit holds at the socket level too, aborted tries included.
+ */
+export function createAgentPool(connectionsPerOrigin: number): AgentPool {
   const agents = new Map<string, Agent>()
+  const gone = new WeakMap<Agent, Map<string, Array<() => void>>>()
+  const watch = (agent: Agent): void => {
+    const waiters = new Map<string, Array<() => void>>()
+    gone.set(agent, waiters)
+    const onGone = (origin: unknown): void => {
+      const key = typeof origin === 'string' ? origin : origin instanceof URL ? origin.origin : String(origin)
+      waiters.get(key)?.shift()?.()
+    }
+    agent.on('disconnect', onGone)
+    agent.on('connectionError', onGone)
+  }
   return {
+    socketGone(agent, origin, maxMs) {
+      const waiters = gone.get(agent)
+      if (waiters === undefined) return Promise.resolve()
+      return new Promise<void>((settle) => {
+        let list = waiters.get(origin)
+        if (list === undefined) waiters.set(origin, (list = []))
+        const done = (): void => {
+          clearTimeout(timer)
+          settle()
+        }
+        const timer = setTimeout(() => {
+          const at = list.indexOf(done)
+          if (at !== -1) list.splice(at, 1)
+          settle()
+        }, maxMs)
+        list.push(done)
+      })
+    },
     agentFor(sslVerify, tls, tlsKey) {
       const id = `${sslVerify ? 'verify' : 'noverify'}|${tlsKey}`
       let agent = agents.get(id)
       if (agent === undefined) {
         agent = new Agent({
+          connections: connectionsPerOrigin,
           connect: {
             rejectUnauthorized: sslVerify,
             ...(tls?.cert === undefined ? {} : { cert: tls.cert }),
@@ -70,6 +110,7 @@ export function createAgentPool(): AgentPool {
             ...(tls?.ca === undefined ? {} : { ca: tls.ca }),
           },
         })
+        watch(agent)
         agents.set(id, agent)
       }
       return agent

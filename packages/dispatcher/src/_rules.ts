@@ -10,6 +10,8 @@ export interface PreparedRule {
   config: OutboundRequestConfig
   build: DownlinkBuilder
   transport: Transport
+  /** Reserved get/set: why the built URL may not be fetched (allowlist), or undefined. */
+  guard?: (url: string) => string | undefined
 }
 
 /** Seconds per try when a rule gives none that is usable. */
@@ -22,8 +24,10 @@ function basicAuthorization(username: string, password: string): string {
 /** The transport of a rule, given the agent for its TLS setup. */
 export function transportFor(rule: OutboundRequestConfig, agents: AgentPool, tls?: TlsMaterial, tlsKey = ''): Transport {
   const seconds = Number.isFinite(rule.timeout) && rule.timeout > 0 ? rule.timeout : FALLBACK_TIMEOUT_SECONDS
+  const agent = agents.agentFor(rule.sslVerify, tls, tlsKey)
   return {
-    agent: agents.agentFor(rule.sslVerify, tls, tlsKey),
+    agent,
+    socketGone: (origin, maxMs) => agents.socketGone(agent, origin, maxMs),
     authorization: rule.security.type === 'basic' ? basicAuthorization(rule.security.username, rule.security.password) : undefined,
     timeoutMs: Math.max(1, Math.round(seconds * 1000)),
     timeoutSeconds: seconds,
@@ -38,8 +42,8 @@ export interface RuleLoader {
 }
 
 /** Prepares rules; TLS files are read once per distinct set of paths. */
-export function createRuleLoader(configDir: string, logger: Logger): RuleLoader {
-  const agents = createAgentPool()
+export function createRuleLoader(configDir: string, logger: Logger, connectionsPerOrigin: number): RuleLoader {
+  const agents = createAgentPool(connectionsPerOrigin)
   const tlsByFiles = new Map<string, Promise<TlsMaterial | undefined>>()
 
   async function tlsOf(rule: OutboundRequestConfig): Promise<{ tls: TlsMaterial | undefined; key: string }> {

@@ -22,7 +22,7 @@ export interface RunEnv {
 function buildFailure(e: unknown): RequestFailure {
   const message = e instanceof Error ? e.message : String(e)
   const reason = downlinkFailureOf(e)
-  const code = reason === 'DOWNLINK_TEMPLATE_MISSING' || reason === 'RESERVED_RPC_PARAMS' ? 400 : 500
+  const code = reason === 'DOWNLINK_TEMPLATE_MISSING' || reason === 'RESERVED_RPC_PARAMS' || reason === 'HEADER_INVALID' ? 400 : 500
   return { kind: 'build', message, code }
 }
 
@@ -53,6 +53,15 @@ export async function runRule(rule: PreparedRule, event: DownlinkEvent, scope: S
     return outcome
   }
   outcome.method = request.method
+  const refused = rule.guard?.(request.url)
+  if (refused !== undefined) {
+    outcome.failure = { kind: 'refused', message: refused, code: 403 }
+    outcome.durationMs = performance.now() - started
+    env.counters.requests++
+    env.counters.failed++
+    env.logger.warn({ rule: path }, `${path}: ${describeEvent(event)}: request not sent: ${refused}`)
+    return outcome
+  }
   const sent = await sendRequest(request, rule.transport, env.send, scope)
   outcome.target = sent.target
   outcome.ok = sent.ok

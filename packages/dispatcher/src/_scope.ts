@@ -7,12 +7,16 @@ export interface Scope {
   readonly signal: AbortSignal
   /** Epoch ms of the overall deadline (`responseTimeout`), when there is one. */
   readonly deadlineAt: number | undefined
-  /** The failure that ended the scope: `closed` (503) or `timeout after Xs` (408). */
+  /** The failure that ended the scope: `closed` (503) or `timeout after Xs` (408, also once the deadline has passed before its timer ran). */
   failure(): RequestFailure
   dispose(): void
 }
 
-export function createScope(closing: AbortSignal, deadlineSeconds?: number): Scope {
+/**
+ * `deadlineSeconds` is `responseTimeout` as configured (for messages); `startedAt` the epoch ms the
+ * deadline counts from (when the message arrived, so time spent waiting for room counts too).
+ */
+export function createScope(closing: AbortSignal, deadlineSeconds?: number, startedAt: number = Date.now()): Scope {
   const controller = new AbortController()
   setMaxListeners(0, controller.signal) // one listener per request of the dispatch (every key of an update)
   let reason: 'closed' | 'deadline' | undefined
@@ -23,8 +27,8 @@ export function createScope(closing: AbortSignal, deadlineSeconds?: number): Sco
   let timer: ReturnType<typeof setTimeout> | undefined
   let deadlineAt: number | undefined
   if (deadlineSeconds !== undefined) {
-    const ms = Math.max(0, deadlineSeconds * 1000)
-    deadlineAt = Date.now() + ms
+    deadlineAt = startedAt + Math.max(0, deadlineSeconds * 1000)
+    const ms = Math.max(0, deadlineAt - Date.now())
     timer = setTimeout(() => {
       reason ??= 'deadline'
       controller.abort(new Error(`timeout after ${deadlineSeconds}s`))
@@ -36,6 +40,7 @@ export function createScope(closing: AbortSignal, deadlineSeconds?: number): Sco
     signal: controller.signal,
     deadlineAt,
     failure(): RequestFailure {
+      if (reason === undefined && deadlineAt !== undefined && Date.now() >= deadlineAt) reason = 'deadline'
       if (reason === 'deadline') return { kind: 'timeout', message: `timeout after ${deadlineSeconds}s`, code: 408 }
       return { kind: 'closed', message: 'the gateway is shutting down; request aborted', code: 503 }
     },

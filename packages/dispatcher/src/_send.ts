@@ -1,5 +1,4 @@
 /** Sends one OutboundRequest: tries, per-try timeout, backoff, per-origin slots, response reading. */
-import type { $Fetch, FetchResponse } from 'ofetch'
 import { interceptors, type Dispatcher as UndiciDispatcher } from 'undici'
 import type { OutboundRequest } from '@restgate/converters'
 import { backoffDelay, retryAfterMs } from './_backoff.ts'
@@ -11,6 +10,8 @@ import type { RequestFailure } from './types.ts'
 /** How a rule's requests travel. */
 export interface Transport {
   agent: UndiciDispatcher
+  /** Resolves once a socket of `origin` is gone (or after `maxMs`): see AgentPool.socketGone. */
+  socketGone?(origin: string, maxMs: number): Promise<void>
   /** `Basic ...` from the rule's security; wins over a configured Authorization header. */
   authorization: string | undefined
   timeoutMs: number
@@ -21,7 +22,6 @@ export interface Transport {
 }
 
 export interface SendEnv {
-  fetch: $Fetch
   limiter: OriginLimiter
   maxResponseBytes: number
   retryBaseMs: number
@@ -41,25 +41,8 @@ export interface SendResult {
 }
 
 const TOO_LARGE: unique symbol = Symbol('too large')
-
-async function readBody(response: Response, max: number): Promise<Uint8Array | typeof TOO_LARGE> {
-  const stream = response.body
-  if (stream === null) return new Uint8Array(0)
-  const reader = stream.getReader()
-  const chunks: Uint8Array[] = []
-  let total = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    total += value.byteLength
-    if (total > max) {
-      await reader.cancel().catch(() => undefined)
-      return TOO_LARGE
-    }
-    chunks.push(value)
-  }
-  return chunks.length === 1 ? (chunks[0] as Uint8Array) : Buffer.concat(chunks)
-}
+/** Longest an aborted try waits for its socket to close before its origin slot is freed anyway. */
+const SOCKET_GONE_MAX_MS = 1_000
 
 function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
   if (signal.aborted) return Promise.resolve(false)
@@ -81,12 +64,12 @@ interface Prepared {
   target: string
   hostPort: string
   origin: string
+  /** `pathname + search`, what undici's core request takes with `origin`. */
+  path: string
   init: {
     method: string
     headers: Record<string, string>
     body: Uint8Array | undefined
-    dispatcher: UndiciDispatcher
-    redirect: 'follow' | 'manual'
   }
 }
 
@@ -114,8 +97,10 @@ function prepare(req: OutboundRequest, transport: Transport): Prepared | Request
     target: `${url.origin}${url.pathname}`,
     hostPort: `${url.hostname}:${port}`,
     origin: url.origin,
-    // bytes, never a string: no content type is added that the rule did not configure
-    init: { method: req.method, headers, body, dispatcher: transport.agent, redirect: transport.allowRedirects ? 'follow' : 'manual' },
+    path: `${url.pathname}${url.search}`,
+    // undici's core request adds only what HTTP needs (host, content-length, connection): no
+    // user-agent, accept, sec-fetch-* or content type that the rule did not configure
+    init: { method: req.method, headers, body },
   }
 }
 
@@ -147,17 +132,17 @@ function following(agent: UndiciDispatcher): UndiciDispatcher {
 }
 
 /**
- * GET and HEAD with a body, as the original gateway sends them (the docs' `echo` RPC is a GET whose
- * body is `${params}`). fetch refuses such requests, so these go through undici's core `request`
- * on the rule's own agent; redirects are followed by undici's redirect interceptor when allowed.
- * The answer is returned as a web `Response` head plus the body bytes, like the fetch path.
+ * Every request goes through undici's core `request` on the rule's own agent: it sends exactly the
+ * configured headers (fetch would add user-agent, accept, accept-language, sec-fetch-mode, ...) and
+ * it sends GET and HEAD with a body, as the original gateway does (the docs' `echo` RPC is a GET
+ * whose body is `${params}`). Redirects are followed by undici's redirect interceptor when allowed.
+ * The answer is returned as a web `Response` head plus the body bytes.
  */
-async function sendWithBody(p: Prepared, transport: Transport, signal: AbortSignal, maxBytes: number): Promise<{ response: Response; body: Uint8Array | typeof TOO_LARGE }> {
-  const url = new URL(p.url)
+async function sendCore(p: Prepared, transport: Transport, signal: AbortSignal, maxBytes: number): Promise<{ response: Response; body: Uint8Array | typeof TOO_LARGE }> {
   const agent = transport.allowRedirects ? following(transport.agent) : transport.agent
   const res = await agent.request({
-    origin: url.origin,
-    path: `${url.pathname}${url.search}`,
+    origin: p.origin,
+    path: p.path,
     method: p.init.method as UndiciDispatcher.HttpMethod,
     headers: p.init.headers,
     body: p.init.body === undefined ? null : Buffer.from(p.init.body),
@@ -169,7 +154,7 @@ async function sendWithBody(p: Prepared, transport: Transport, signal: AbortSign
     for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v)
   }
   const body = await readCoreBody(res.body, maxBytes)
-  return { response: new Response(null, { status: res.statusCode, headers }), body }
+  return { response: new Response(null, { status: res.statusCode, statusText: res.statusText ?? '', headers }), body }
 }
 
 async function attemptOnce(p: Prepared, transport: Transport, env: SendEnv, scope: Scope): Promise<Attempt> {
@@ -179,24 +164,11 @@ async function attemptOnce(p: Prepared, transport: Transport, env: SendEnv, scop
     timedOut = true
     controller.abort(new Error(`timeout after ${transport.timeoutSeconds}s`))
   }, transport.timeoutMs)
+  timer.unref?.()
   const onScopeAbort = (): void => controller.abort(scope.signal.reason)
   scope.signal.addEventListener('abort', onScopeAbort, { once: true })
   try {
-    let response: Response
-    let body: Uint8Array | typeof TOO_LARGE
-    if ((p.init.method === 'GET' || p.init.method === 'HEAD') && p.init.body !== undefined) {
-      ;({ response, body } = await sendWithBody(p, transport, controller.signal, env.maxResponseBytes))
-    } else {
-      const fetched: FetchResponse<unknown> = await env.fetch.raw(p.url, {
-        ...p.init,
-        signal: controller.signal,
-        retry: false,
-        ignoreResponseError: true,
-        responseType: 'stream',
-      })
-      response = fetched
-      body = await readBody(fetched, env.maxResponseBytes)
-    }
+    const { response, body } = await sendCore(p, transport, controller.signal, env.maxResponseBytes)
     if (body === TOO_LARGE) {
       const failure: RequestFailure = { kind: 'too-large', message: `response from ${p.hostPort} is larger than ${env.maxResponseBytes} bytes`, code: 502 }
       return { done: true, status: response.status, failure }
@@ -208,8 +180,8 @@ async function attemptOnce(p: Prepared, transport: Transport, env: SendEnv, scop
     }
     return attempt
   } catch (e) {
-    if (scope.signal.aborted) return { done: true, failure: scope.failure() }
-    if (timedOut) return { done: false, failure: { kind: 'timeout', message: `timeout after ${transport.timeoutSeconds}s`, code: 408 } }
+    if (scope.signal.aborted) return { done: true, failure: scope.failure(), aborted: true }
+    if (timedOut) return { done: false, failure: { kind: 'timeout', message: `timeout after ${transport.timeoutSeconds}s`, code: 408 }, aborted: true }
     return classifyNetworkError(e, p.hostPort)
   } finally {
     clearTimeout(timer)
@@ -239,10 +211,17 @@ export async function sendRequest(req: OutboundRequest, transport: Transport, en
     } catch {
       return done({ done: true, failure: scope.failure() }, attempt - 1)
     }
+    // absolute deadline: a try never starts once the RPC's responseTimeout has passed (it got its 408)
+    if (scope.signal.aborted || (scope.deadlineAt !== undefined && Date.now() >= scope.deadlineAt)) {
+      release()
+      return done({ done: true, failure: scope.failure() }, attempt - 1)
+    }
     let result: Attempt
     try {
       env.onTry(attempt)
       result = await attemptOnce(prepared, transport, env, scope)
+      // an aborted try's socket is being torn down: its slot frees once it is gone (per-origin limit at the socket level)
+      if (result.aborted && transport.socketGone !== undefined) await transport.socketGone(prepared.origin, SOCKET_GONE_MAX_MS)
     } finally {
       release()
     }

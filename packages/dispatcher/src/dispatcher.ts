@@ -1,8 +1,8 @@
 import { setMaxListeners } from 'node:events'
 import type { AttributeUpdateRule, RpcRule } from '@restgate/config'
 import { createRpcRequestBuilder, reservedRpcMethodOf, toReservedRpcRequestConfig, type ReservedRpcMethod, type RpcDownlinkEvent } from '@restgate/converters'
-import { createFetch } from 'ofetch'
-import { fetch as undiciFetch, Headers as UndiciHeaders } from 'undici'
+import { createAdmission, createDropLog, createSlots, type Offer, type Ticket } from './_admission.ts'
+import { createFetchGuard } from './_fetch-access.ts'
 import { createOriginLimiter } from './_origin-limiter.ts'
 import { runRule, type RunEnv } from './_run.ts'
 import { createRuleLoader, transportFor, type PreparedRule } from './_rules.ts'
@@ -12,6 +12,7 @@ import { defaultLogger } from './logger.ts'
 import {
   dispatcherDefaults,
   type AttributeUpdateEvent,
+  type DispatchHooks,
   type DispatchReport,
   type Dispatcher,
   type DispatcherOptions,
@@ -31,6 +32,37 @@ function positive(value: number | undefined, fallback: number, name: string): nu
   return value
 }
 
+const hasOwn = Object.hasOwn
+/** What one request's outcome holds (counted against maxQueuedBytes for each key × rule of an update). */
+const OUTCOME_BYTES = 256
+/** Keys handled between two yields to the event loop: one update never holds it for long. */
+const YIELD_EVERY = 256
+const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+/** Payload size of an event that did not say it (standalone use): the JSON length. */
+function sizeOf(event: { bytes?: number; data: unknown }): number {
+  if (typeof event.bytes === 'number' && Number.isFinite(event.bytes)) return event.bytes
+  try {
+    return JSON.stringify(event.data)?.length ?? 0
+  } catch {
+    return 0
+  }
+}
+
+/** Hooks whose `onAdmitted` runs at most once. */
+function once(hooks: DispatchHooks | undefined): DispatchHooks | undefined {
+  const admitted = hooks?.onAdmitted
+  if (admitted === undefined) return undefined
+  let called = false
+  return {
+    onAdmitted() {
+      if (called) return
+      called = true
+      admitted()
+    },
+  }
+}
+
 /** The reply `data` for an outcome: `{ result }` or `{ error, code }`. */
 function replyOf(outcome: RequestOutcome): unknown {
   if (outcome.ok) return { result: outcome.result }
@@ -46,19 +78,28 @@ function replyOf(outcome: RequestOutcome): unknown {
 export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const { config, publisher } = options
   const logger = options.logger ?? defaultLogger
-  const maxPerOrigin = Math.floor(positive(options.maxConcurrencyPerOrigin, dispatcherDefaults.maxConcurrencyPerOrigin, 'maxConcurrencyPerOrigin'))
+  const bounds = config.downlink
+  const maxPerOrigin = Math.floor(positive(options.maxConcurrencyPerOrigin ?? bounds?.maxConcurrencyPerOrigin, dispatcherDefaults.maxConcurrencyPerOrigin, 'maxConcurrencyPerOrigin'))
+  const maxActiveMessages = Math.floor(positive(options.maxActiveMessages ?? bounds?.maxActiveMessages, dispatcherDefaults.maxActiveMessages, 'maxActiveMessages'))
+  const maxQueuedMessages = Math.floor(options.maxQueuedMessages ?? bounds?.maxQueuedMessages ?? dispatcherDefaults.maxQueuedMessages)
+  if (!(maxQueuedMessages >= 0)) throw new DispatcherError('DISPATCHER_OPTIONS', `createDispatcher: maxQueuedMessages must be ≥ 0, got ${maxQueuedMessages}`)
+  const maxQueuedBytes = positive(options.maxQueuedBytes ?? bounds?.maxQueuedBytes, dispatcherDefaults.maxQueuedBytes, 'maxQueuedBytes')
+  const maxRequests = Math.floor(positive(options.maxRequests ?? bounds?.maxRequests, dispatcherDefaults.maxRequests, 'maxRequests'))
+  const admission = createAdmission(maxActiveMessages, maxQueuedMessages, maxQueuedBytes)
+  const requestSlots = createSlots(maxRequests)
+  const fetchGuard = createFetchGuard(options.reservedRpc ?? config.reservedRpc)
+  const logDrop = createDropLog((m) => logger.warn(m), options.dropLogIntervalMs ?? dispatcherDefaults.dropLogIntervalMs)
   const closeGraceMs = options.closeGraceMs ?? dispatcherDefaults.closeGraceMs
   const limiter = createOriginLimiter(Math.max(1, maxPerOrigin))
-  const loader = createRuleLoader(config.configDir, logger)
+  const loader = createRuleLoader(config.configDir, logger, Math.max(1, maxPerOrigin))
   const closing = new AbortController()
   setMaxListeners(0, closing.signal) // one listener per dispatch in flight, by design
   const pending = new Set<Promise<unknown>>()
-  const counters = { attributeUpdates: 0, rpcs: 0, requests: 0, succeeded: 0, failed: 0, retries: 0, replies: 0, replyFailures: 0 }
+  const counters = { attributeUpdates: 0, rpcs: 0, requests: 0, succeeded: 0, failed: 0, retries: 0, replies: 0, replyFailures: 0, dropped: 0, expired: 0, refused: 0 }
   const env: RunEnv = {
     logger,
     counters,
     send: {
-      fetch: createFetch({ fetch: undiciFetch as unknown as typeof globalThis.fetch, Headers: UndiciHeaders as unknown as typeof Headers }),
       limiter,
       maxResponseBytes: positive(options.maxResponseBytes, dispatcherDefaults.maxResponseBytes, 'maxResponseBytes'),
       retryBaseMs: positive(options.retryBaseMs, dispatcherDefaults.retryBaseMs, 'retryBaseMs'),
@@ -84,8 +125,11 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   }
 
   /** Runs `work` as a tracked dispatch (close() waits for it); rejects once closed. */
-  async function track<T>(work: () => Promise<T>): Promise<T> {
-    if (closePromise !== undefined) throw new DispatcherError('DISPATCHER_CLOSED', 'the dispatcher is closed; event not handled')
+  async function track<T>(work: () => Promise<T>, hooks?: DispatchHooks): Promise<T> {
+    if (closePromise !== undefined) {
+      hooks?.onAdmitted?.()
+      throw new DispatcherError('DISPATCHER_CLOSED', 'the dispatcher is closed; event not handled')
+    }
     const promise = work()
     pending.add(promise)
     try {
@@ -111,6 +155,63 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     }
   }
 
+  /** Why a message was not taken, for the reply and the log. */
+  function refusal(offer: Offer): string {
+    return offer === 'full-queue'
+      ? `downlink queue full (${maxQueuedMessages} messages waiting, downlink.maxQueuedMessages); dropped`
+      : `downlink queue full (${maxQueuedBytes} bytes held, downlink.maxQueuedBytes); dropped`
+  }
+
+  /**
+   * Asks for room for one message: `run` starts now or when room frees (the hooks' `onAdmitted` is
+   * called then, or when the message is dropped or expires: the MQTT ack can go). Resolves with
+   * the report.
+   */
+  function admit(
+    bytes: number,
+    deadlineAt: number | undefined,
+    hooks: DispatchHooks | undefined,
+    run: () => Promise<DispatchReport>,
+    dropped: (why: 'full' | 'expired' | 'closed', message: string) => Promise<DispatchReport>,
+  ): Promise<DispatchReport> {
+    let admitted = false
+    const signalAdmitted = (): void => {
+      if (admitted) return
+      admitted = true
+      try {
+        hooks?.onAdmitted?.()
+      } catch {
+        // a hook never breaks the dispatch
+      }
+    }
+    return new Promise<DispatchReport>((resolve) => {
+      const ticket: Ticket = {
+        bytes,
+        deadlineAt,
+        start() {
+          signalAdmitted()
+          run()
+            .then(resolve, (e: unknown) => {
+              logger.error(`downlink message failed: ${e instanceof Error ? e.message : String(e)}`)
+              resolve({ handled: false, requests: [], replied: false })
+            })
+            .finally(() => admission.finish(bytes))
+        },
+        cancel(reason) {
+          signalAdmitted()
+          if (reason === 'expired') counters.expired++
+          void dropped(reason, reason === 'expired' ? 'deadline passed while waiting for room' : 'the gateway is shutting down').then(resolve)
+        },
+      }
+      const offer = admission.offer(ticket)
+      if (offer === 'full-queue' || offer === 'full-bytes') {
+        counters.dropped++
+        signalAdmitted()
+        void dropped('full', refusal(offer)).then(resolve)
+      }
+    })
+  }
+
   /** Reserved `get`/`set` (and `rest_get`/`rest_set`): a one-off request from the params; always replies. */
   async function handleReserved(method: ReservedRpcMethod, event: RpcDownlinkEvent, report: DispatchReport): Promise<DispatchReport> {
     const { device, data: call } = event
@@ -120,6 +221,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       const reserved = toReservedRpcRequestConfig(method, call.params)
       const build = createRpcRequestBuilder(reserved, { logger })
       rule = { config: reserved, build: (e) => build(e.device, (e as RpcDownlinkEvent).data), transport: transportFor(reserved, loader.agents) }
+      if (fetchGuard !== undefined) rule.guard = (url) => fetchGuard(url, call.method)
     } catch (e) {
       const message = e instanceof Error ? e.message : String(e)
       logger.warn({ device }, `RPC ${JSON.stringify(call.method)} id ${JSON.stringify(call.id)} for ${JSON.stringify(device)}: ${message}`)
@@ -129,7 +231,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     }
     const scope = createScope(closing.signal)
     try {
-      const outcome = await runRule(rule, event, scope, env, true)
+      const outcome = await runWithSlot(rule, event, scope, true)
+      if (outcome.failure?.kind === 'refused') counters.refused++
       report.requests.push(outcome)
       await publish(device, call.id, replyOf(outcome), report)
     } finally {
@@ -138,68 +241,163 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     return report
   }
 
-  async function handleRpc(event: RpcEvent): Promise<DispatchReport> {
-    const prepared = await prepareAll()
+  /** Runs one request of an RPC holding one of the `maxRequests` slots (waits for one until the scope ends). */
+  async function runWithSlot(rule: PreparedRule, event: RpcDownlinkEvent, scope: ReturnType<typeof createScope>, quiet: boolean): Promise<RequestOutcome> {
+    if (!requestSlots.tryAcquire()) {
+      try {
+        await requestSlots.acquire(scope.signal)
+      } catch {
+        return { rule: rule.config.path, ok: false, attempts: 0, durationMs: 0, failure: scope.failure() }
+      }
+    }
+    try {
+      return await runRule(rule, event, scope, env, quiet)
+    } finally {
+      requestSlots.release()
+    }
+  }
+
+  async function handleRpc(event: RpcEvent, rawHooks?: DispatchHooks): Promise<DispatchReport> {
+    const arrivedAt = Date.now()
+    const hooks = once(rawHooks)
+    let prepared: Prepared
+    try {
+      prepared = await prepareAll()
+    } catch (e) {
+      hooks?.onAdmitted?.()
+      throw e
+    }
     counters.rpcs++
     const report: DispatchReport = { handled: false, requests: [], replied: false }
     const { device } = event
     const call = event.data
     if (typeof call !== 'object' || call === null || typeof call.method !== 'string') {
+      hooks?.onAdmitted?.()
       await publish(device, (call as { id?: number | string } | null)?.id, { error: 'RPC without a method', code: 400 }, report)
       return report
     }
     const rpcEvent: RpcDownlinkEvent = { type: 'rpc', device, data: call }
     const reserved = reservedRpcMethodOf(call.method)
-    if (reserved !== undefined) return handleReserved(reserved, rpcEvent, report)
-    const match = prepared.rpc.find(({ rule }) => rule.deviceNameFilter.test(device) && rule.methodFilter.test(call.method))
-    if (match === undefined) {
+    const match = reserved === undefined ? prepared.rpc.find(({ rule }) => rule.deviceNameFilter.test(device) && rule.methodFilter.test(call.method)) : undefined
+    if (reserved === undefined && match === undefined) {
+      hooks?.onAdmitted?.()
       const message = `no serverSideRpc rule matches device ${JSON.stringify(device)} and method ${JSON.stringify(call.method)}`
       logger.warn({ device, method: call.method }, message)
       await publish(device, call.id, { error: message, code: 404 }, report)
       return report
     }
-    report.handled = true
-    const replies = match.rule.responseTimeout !== undefined
-    const scope = createScope(closing.signal, match.rule.responseTimeout)
-    try {
-      const outcome = await runRule(match.prepared, rpcEvent, scope, env, replies)
-      report.requests.push(outcome)
-      if (replies) await publish(device, call.id, replyOf(outcome), report)
-    } finally {
-      scope.dispose()
-    }
-    return report
+    const responseTimeout = match?.rule.responseTimeout
+    const replies = reserved !== undefined || responseTimeout !== undefined
+    const deadlineAt = responseTimeout === undefined ? undefined : arrivedAt + responseTimeout * 1000
+    const what = `RPC ${JSON.stringify(call.method)} id ${JSON.stringify(call.id)} for ${JSON.stringify(device)}`
+    return admit(
+      sizeOf(event),
+      deadlineAt,
+      hooks,
+      async () => {
+        if (reserved !== undefined) return handleReserved(reserved, rpcEvent, report)
+        report.handled = true
+        const scope = createScope(closing.signal, responseTimeout, arrivedAt)
+        try {
+          const outcome = await runWithSlot((match as { prepared: PreparedRule }).prepared, rpcEvent, scope, replies)
+          report.requests.push(outcome)
+          if (replies) await publish(device, call.id, replyOf(outcome), report)
+        } finally {
+          scope.dispose()
+        }
+        return report
+      },
+      async (why, message) => {
+        const code = why === 'expired' ? 408 : 503
+        const text = why === 'expired' ? `timeout after ${responseTimeout}s (${message})` : message
+        if (why === 'closed') logger.warn({ device }, `${what}: ${text}`)
+        else logDrop(`${what}: ${text}`)
+        if (replies) await publish(device, call.id, { error: text, code }, report)
+        return report
+      },
+    )
   }
 
-  async function handleAttributeUpdate(event: AttributeUpdateEvent): Promise<DispatchReport> {
-    const prepared = await prepareAll()
-    counters.attributeUpdates++
-    const { device } = event
-    const data = typeof event.data === 'object' && event.data !== null ? event.data : {}
+  /** Every key × every matching rule, requests bounded by `maxRequests`, yielding every YIELD_EVERY keys. */
+  async function runUpdate(rules: Prepared['attributeUpdates'], device: string, data: Record<string, unknown>): Promise<DispatchReport> {
     const scope = createScope(closing.signal)
-    const runs: Array<Promise<RequestOutcome>> = []
+    // outcomes only (no promise per request kept): what an update holds stays small per key
+    const requests: RequestOutcome[] = []
+    let running = 0
+    let allDone: (() => void) | undefined
+    const settled = (outcome: RequestOutcome): void => {
+      requests.push(outcome)
+      requestSlots.release()
+      if (--running === 0) allDone?.()
+    }
     try {
-      for (const [key, value] of Object.entries(data)) {
-        for (const { rule, prepared: p } of prepared.attributeUpdates) {
-          if (rule.deviceNameFilter.test(device) && rule.attributeFilter.test(key)) {
-            runs.push(runRule(p, { type: 'attributeUpdate', device, key, value, data }, scope, env, true))
+      let seen = 0
+      for (const key in data) {
+        if (!hasOwn(data, key)) continue
+        for (const { rule, prepared: p } of rules) {
+          if (!rule.attributeFilter.test(key)) continue
+          if (!requestSlots.tryAcquire()) {
+            try {
+              await requestSlots.acquire(scope.signal)
+            } catch {
+              requests.push({ rule: p.config.path, key, ok: false, attempts: 0, durationMs: 0, failure: scope.failure() })
+              continue
+            }
           }
+          running++
+          void runRule(p, { type: 'attributeUpdate', device, key, value: data[key], data }, scope, env, true).then(settled)
         }
+        if (++seen % YIELD_EVERY === 0) await yieldToLoop()
       }
-      if (runs.length === 0) logger.debug({ device, keys: Object.keys(data) }, `attribute update for ${JSON.stringify(device)}: no attributeUpdates rule matches`)
-      const requests = await Promise.all(runs)
+      if (running > 0) await new Promise<void>((resolve) => (allDone = resolve))
+      if (requests.length === 0) logger.debug({ device, keys: Object.keys(data) }, `attribute update for ${JSON.stringify(device)}: no attributeUpdates rule matches`)
       return { handled: requests.length > 0, requests, replied: false }
     } finally {
       scope.dispose()
     }
   }
 
+  async function handleAttributeUpdate(event: AttributeUpdateEvent, rawHooks?: DispatchHooks): Promise<DispatchReport> {
+    const hooks = once(rawHooks)
+    let prepared: Prepared
+    try {
+      prepared = await prepareAll()
+    } catch (e) {
+      hooks?.onAdmitted?.()
+      throw e
+    }
+    counters.attributeUpdates++
+    const { device } = event
+    const data = typeof event.data === 'object' && event.data !== null ? event.data : {}
+    const rules = prepared.attributeUpdates.filter(({ rule }) => rule.deviceNameFilter.test(device))
+    if (rules.length === 0) {
+      hooks?.onAdmitted?.()
+      logger.debug({ device }, `attribute update for ${JSON.stringify(device)}: no attributeUpdates rule matches`)
+      return { handled: false, requests: [], replied: false }
+    }
+    // what an update holds grows with its keys: its payload, plus an outcome per request made
+    let keys = 0
+    for (const key in data) if (hasOwn(data, key)) keys++
+    return admit(
+      sizeOf(event) + keys * rules.length * OUTCOME_BYTES,
+      undefined,
+      hooks,
+      () => runUpdate(rules, device, data),
+      async (why, message) => {
+        const text = `attribute update for ${JSON.stringify(device)} (${keys} keys): ${message}`
+        if (why === 'full') logDrop(text)
+        else logger.warn({ device }, text)
+        return { handled: false, requests: [], replied: false, dropped: true }
+      },
+    )
+  }
+
   return {
     async ready(): Promise<void> {
       await prepareAll()
     },
-    onAttributeUpdate: (event) => track(() => handleAttributeUpdate(event)),
-    onRpc: (event) => track(() => handleRpc(event)),
+    onAttributeUpdate: (event, hooks) => track(() => handleAttributeUpdate(event, hooks), hooks),
+    onRpc: (event, hooks) => track(() => handleRpc(event, hooks), hooks),
     matchesRpc(event: RpcEvent): boolean {
       const method = typeof event.data?.method === 'string' ? event.data.method : undefined
       if (method === undefined || typeof event.device !== 'string') return false
@@ -208,6 +406,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     },
     close(): Promise<void> {
       closePromise ??= (async () => {
+        admission.cancelAll() // waiting messages end now (RPCs get their 503 reply)
         const all = Promise.allSettled(pending)
         let timer: ReturnType<typeof setTimeout> | undefined
         const grace = new Promise<void>((resolve) => {
@@ -222,7 +421,15 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       return closePromise
     },
     stats(): DispatcherStats {
-      return { ...counters, inFlight: limiter.active(), waiting: limiter.waiting() }
+      return {
+        ...counters,
+        inFlight: limiter.active(),
+        waiting: limiter.waiting(),
+        activeMessages: admission.active(),
+        queuedMessages: admission.queued(),
+        heldBytes: admission.bytes(),
+        requestsHeld: requestSlots.used(),
+      }
     },
   }
 }

@@ -10,6 +10,7 @@ export type {
   Dispatcher,
   DispatcherOptions,
   DispatcherStats,
+  DispatchHooks,
   FailureKind,
   RequestFailure,
   RequestOutcome,

@@ -46,6 +46,8 @@ export interface TestBroker {
   /** Publishes to subscribers (as ThingsBoard would). `payload` objects are sent as JSON. */
   publish(topic: string, payload: unknown): Promise<void>
   connectedClients(): number
+  /** PUBACKs received from clients for the broker's QoS 1 deliveries (aedes 'ack'). */
+  acksFromClients(): number
   /** Topic filters subscribed since the last (re)start. */
   readonly subscribed: Set<string>
   /** Closes the listener and every connection; the port stays reserved for restart(). */
@@ -66,6 +68,7 @@ export async function startBroker(options: TestBrokerOptions = {}): Promise<Test
   let port = 0
   const sockets = new Set<Socket>()
   const subscribed = new Set<string>()
+  let clientAcks = 0
 
   async function listen(): Promise<void> {
     aedes = await Aedes.createBroker({
@@ -96,6 +99,9 @@ export async function startBroker(options: TestBrokerOptions = {}): Promise<Test
       },
     })
     subscribed.clear()
+    aedes.on('ack', () => {
+      clientAcks++
+    })
     aedes.on('subscribe', (subs) => {
       for (const sub of subs) subscribed.add(sub.topic)
     })
@@ -172,6 +178,7 @@ export async function startBroker(options: TestBrokerOptions = {}): Promise<Test
       })
     },
     connectedClients: () => aedes.connectedClients,
+    acksFromClients: () => clientAcks,
     subscribed,
     async stop() {
       if (!running) return

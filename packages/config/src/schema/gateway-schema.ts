@@ -1,6 +1,7 @@
 /** The zod schema of tb_gateway.json (the original's shape) and its key lists. */
 import { z } from 'zod'
 import { keySpecOf, type KeySpec } from '../_keys.ts'
+import { fetchAccessSchema } from './downlink.ts'
 import { bool, ciEnum, expect, integer, nonEmpty, notImplemented, port, type LooseSchema } from './_primitives.ts'
 
 const THINGSBOARD_NOT_IMPLEMENTED: readonly string[] = [
@@ -113,6 +114,7 @@ const gatewayRootSchema: LooseSchema = z
     storage: storageSchema.optional(),
     connectors: z.array(connectorSchema, expect('a list of connectors')).describe('Connectors to run.').optional(),
     admin: adminSchema.optional(),
+    restRpc: fetchAccessSchema.describe('The gateway device\'s `rest_get`/`rest_set` RPCs (fetch any URL by default, as the original): switch off or limit to hosts / URL prefixes.').optional(),
     ...ni(ROOT_NOT_IMPLEMENTED),
   }, expect('an object'))
   .meta({ title: 'restgate gateway configuration (tb_gateway.json)' })
@@ -120,7 +122,7 @@ const gatewayRootSchema: LooseSchema = z
 /** zod schema of tb_gateway.json. */
 export const gatewayConfigSchema: z.ZodType = gatewayRootSchema
 
-export type GatewaySection = 'root' | 'thingsboard' | 'security' | 'storage' | 'connector' | 'statistics' | 'admin'
+export type GatewaySection = 'root' | 'thingsboard' | 'security' | 'storage' | 'connector' | 'statistics' | 'admin' | 'fetchAccess'
 
 /** Key lists per tb_gateway.json section. */
 export const gatewayKeys: Readonly<Record<GatewaySection, KeySpec>> = {
@@ -131,4 +133,5 @@ export const gatewayKeys: Readonly<Record<GatewaySection, KeySpec>> = {
   connector: keySpecOf(connectorSchema, CONNECTOR_NOT_IMPLEMENTED),
   statistics: keySpecOf(statisticsSchema, STATISTICS_NOT_IMPLEMENTED),
   admin: keySpecOf(adminSchema),
+  fetchAccess: keySpecOf(fetchAccessSchema),
 }

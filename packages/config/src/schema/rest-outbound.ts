@@ -23,7 +23,7 @@ const outboundFields = (defaultMethod: string, defaultValue: string | undefined)
     defaultValue === undefined
       ? z.string(expect('a body template string')).describe('Request body; `${...}` values are JSON-encoded in a JSON body.')
       : z.string(expect('a body template string')).describe(`Request body. Default \`${defaultValue}\`.`).optional(),
-  httpHeaders: headers('Request headers (names in any case). Default {"content-type": "application/json"} when absent.').optional(),
+  httpHeaders: headers('Request headers (names in any case); `${...}` values are rendered (CR/LF refused). Absent: no headers, so no Content-Type (as the original).').optional(),
   security: outboundSecuritySchema.optional(),
   timeout: positive('Seconds per try. Default 0.5.').optional(),
   tries: integer(1, 'Total attempts (exponential backoff between them). Default 3.').optional(),

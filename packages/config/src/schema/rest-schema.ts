@@ -18,6 +18,7 @@ import {
   userSchema,
 } from './rest-inbound.ts'
 import { attributeUpdateSchema, outboundSecuritySchema, rpcSchema } from './rest-outbound.ts'
+import { downlinkSchema, fetchAccessSchema } from './downlink.ts'
 
 /** Log levels accepted in `logLevel` (any case). */
 export const LOG_LEVELS: readonly string[] = ['TRACE', 'DEBUG', 'INFO', 'WARNING', 'WARN', 'ERROR', 'CRITICAL', 'FATAL', 'NONE']
@@ -46,6 +47,8 @@ const restRootSchema: LooseSchema = z
     mapping: z.array(mappingSchema, expect('a list of endpoint mappings')).describe('Endpoints that receive device data.').optional(),
     requestsMapping: requestsMappingSchema.optional(),
     ...requestSections,
+    downlink: downlinkSchema.optional(),
+    reservedRpc: fetchAccessSchema.describe('Reserved `get`/`set` RPCs (fetch any URL by default, as the original): switch off or limit to hosts / URL prefixes.').optional(),
     ...Object.fromEntries(REST_ROOT_NOT_IMPLEMENTED.map((key) => [key, notImplemented('Key of the original gateway.').optional()])),
   }, expect('an object'))
   .meta({ title: 'restgate REST connector configuration (rest.json)' })
@@ -70,10 +73,14 @@ export const restKeys: Readonly<Record<RestSection, KeySpec>> = {
   attributeUpdate: keySpecOf(attributeUpdateSchema),
   rpc: keySpecOf(rpcSchema),
   outboundSecurity: keySpecOf(outboundSecuritySchema),
+  downlink: keySpecOf(downlinkSchema),
+  fetchAccess: keySpecOf(fetchAccessSchema),
 }
 
 export type RestSection =
   | 'root'
+  | 'downlink'
+  | 'fetchAccess'
   | 'server'
   | 'serverTls'
   | 'mapping'

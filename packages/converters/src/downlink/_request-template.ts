@@ -1,6 +1,6 @@
 /** Compiles a rule's URL/body templates once and renders an OutboundRequest from a variable scope. */
 import type { OutboundRequestConfig } from '@restgate/config'
-import { compileTemplate, type RenderContext, type Template } from '@restgate/templater'
+import { compileTemplate, parsePath, type RenderContext, type Template } from '@restgate/templater'
 import { defaultLogger, type Logger } from '../logger.ts'
 import { isJsonContentType } from './content-type.ts'
 import { DownlinkBuildError } from './downlink-error.ts'
@@ -11,6 +11,40 @@ const HAS_SCHEME = /^[a-z][a-z\d+.-]*:/i
 
 export interface RequestTemplate {
   render(scope: Record<string, unknown>): OutboundRequest
+  /**
+   * The top-level variable names the rule's templates can look up (URL, body and header values),
+   * or undefined when one of them needs the whole scope (a leading wildcard `${*.x}`). A caller
+   * with a large scope passes only these names: the work per request then does not grow with it.
+   */
+  readonly names: readonly string[] | undefined
+}
+
+/** Top-level names an expression can read: the whole text (own key) and its first path segment. */
+function namesOf(templates: readonly Template[]): string[] | undefined {
+  const names = new Set<string>()
+  for (const template of templates) {
+    for (const text of template.placeholders) {
+      names.add(text)
+      let first
+      try {
+        first = parsePath(text)[0]
+      } catch {
+        continue // not a path: looked up only as a whole key
+      }
+      if (first === undefined) continue
+      if (first.kind === 'wildcard') return undefined
+      names.add(first.kind === 'key' ? first.key : String(first.index))
+    }
+  }
+  return [...names]
+}
+
+const HEADER_UNSAFE = /[\r\n\0]/
+
+/** Throws `HEADER_INVALID` unless `value` can be sent as an HTTP header value (no CR, LF or NUL). */
+export function assertHeaderSafe(name: string, value: string, path: string): void {
+  if (!HEADER_UNSAFE.test(value)) return
+  throw new DownlinkBuildError('HEADER_INVALID', `${path}: header "${name.slice(0, 60)}" has a value with CR, LF or NUL; request not sent`, { path })
 }
 
 function quoteList(expressions: readonly string[]): string[] {
@@ -40,6 +74,13 @@ export function compileRequestTemplate(rule: OutboundRequestConfig, logger: Logg
   const urlTemplate: Template = compileTemplate(rule.requestUrlExpression, { path: urlPath })
   const bodyTemplate: Template | undefined = rule.valueExpression === '' ? undefined : compileTemplate(rule.valueExpression, { path: bodyPath })
   const headers: Readonly<Record<string, string>> = Object.freeze({ ...rule.httpHeaders })
+  const headersPath = `${rule.path}.httpHeaders`
+  // `${...}` in header values render like the URL's variables (text, header-safe); constant ones are checked per call too
+  const headerTemplates: Array<{ name: string; template: Template }> = []
+  for (const [name, value] of Object.entries(headers)) {
+    const template = compileTemplate(value, { path: `${headersPath}.${name}` })
+    if (!template.isConstant) headerTemplates.push({ name, template })
+  }
   const bodyContext: RenderContext = isJsonContentType(headers['content-type']) ? 'json' : 'text'
   const method = rule.httpMethod
   const relativeError = rule.urlIsRelative
@@ -87,11 +128,30 @@ export function compileRequestTemplate(rule: OutboundRequestConfig, logger: Logg
     return url
   }
 
+  function renderHeaders(scope: Record<string, unknown>): Record<string, string> {
+    const out = { ...headers }
+    for (const { name, template } of headerTemplates) {
+      const result = template.render(scope, 'text')
+      if (result.missing.length > 0) {
+        const placeholders = quoteList(result.missing)
+        throw new DownlinkBuildError('DOWNLINK_TEMPLATE_MISSING', `${headersPath}.${name}: no usable value for ${placeholders.join(', ')}`, {
+          path: `${headersPath}.${name}`,
+          placeholders,
+        })
+      }
+      out[name] = result.value
+    }
+    for (const name in out) assertHeaderSafe(name, out[name] as string, headersPath)
+    return out
+  }
+
+  const templates = [urlTemplate, ...(bodyTemplate === undefined ? [] : [bodyTemplate]), ...headerTemplates.map((h) => h.template)]
   return {
+    names: namesOf(templates),
     render(scope: Record<string, unknown>): OutboundRequest {
       if (relativeError !== undefined) throw new DownlinkBuildError('URL_RELATIVE', relativeError, { path: urlPath })
       const url = renderUrl(scope)
-      const request: OutboundRequest = { url, method, headers: { ...headers } }
+      const request: OutboundRequest = { url, method, headers: renderHeaders(scope) }
       if (bodyTemplate !== undefined) {
         const body = bodyTemplate.render(scope, bodyContext)
         if (body.missing.length > 0) {

@@ -242,3 +242,42 @@ describe('createDownlinkBuilder (whole events)', () => {
     expect(build({ type: 'rpc', device: 'B', data: { id: 1, method: 'm' } })).toMatchObject({ url: 'http://h/B', body: '|m' })
   })
 })
+
+describe('large updates and header templates (issue 10)', () => {
+  it('builds the requests of a 100 000-key update in linear time: each scope holds only what the rule reads', () => {
+    const rule = attributeUpdateRule({ requestUrlExpression: 'http://127.0.0.1:5001/${deviceName}/${attributeKey}?fw=${firmware}', valueExpression: '${attributeValue}' })
+    const build = createAttributeUpdateRequestBuilder(rule)
+    const data: Record<string, unknown> = { firmware: '1.2' }
+    for (let i = 0; i < 100_000; i++) data[`k${i}`] = i
+    const started = performance.now()
+    let last
+    for (const [key, value] of Object.entries(data)) last = build('D', key, value, data)
+    // quadratic copying took minutes for 10 000 keys; linear work is well under this on any machine
+    expect(performance.now() - started).toBeLessThan(5_000)
+    expect(last).toEqual({ url: 'http://127.0.0.1:5001/D/k99999?fw=1.2', method: 'POST', headers: {}, body: '99999' })
+  })
+
+  it('lets the built-ins win over data keys of the same name, and still sees data keys named like path heads', () => {
+    const rule = attributeUpdateRule({ requestUrlExpression: 'http://h/${deviceName}/${cfg.zone}', valueExpression: '${attributeKey}' })
+    const build = createAttributeUpdateRequestBuilder(rule)
+    const request = build('D', 'x', 1, { deviceName: 'other', cfg: { zone: 'z1' }, x: 1 })
+    expect(request.url).toBe('http://h/D/z1')
+    expect(request.body).toBe('x')
+  })
+
+  it('sends no Content-Type when the rule names no headers', () => {
+    const build = createAttributeUpdateRequestBuilder(attributeUpdateRule({ requestUrlExpression: 'http://h/', valueExpression: '${attributeValue}' }))
+    expect(build('D', 'k', 'plain text', { k: 'plain text' })).toEqual({ url: 'http://h/', method: 'POST', headers: {}, body: 'plain text' })
+  })
+
+  it('renders ${...} in header values and refuses a value with CR or LF (HEADER_INVALID, never sent)', () => {
+    const rule = rpcRule({ requestUrlExpression: 'http://h/', httpHeaders: { 'X-Token': 'Bearer ${params.token}', 'X-Dev': '${deviceName}' } })
+    const build = createRpcRequestBuilder(rule)
+    expect(build('D1', { id: 1, method: 'm', params: { token: 'abc' } }).headers).toEqual({ 'x-token': 'Bearer abc', 'x-dev': 'D1' })
+    const e = thrown(() => build('D1', { id: 2, method: 'm', params: { token: 'a\r\nX-Evil: 1' } }))
+    expect(downlinkFailureOf(e)).toBe('HEADER_INVALID')
+    expect((e as Error).message).toContain('serverSideRpc[0].httpHeaders')
+    const missing = thrown(() => build('D1', { id: 3, method: 'm', params: {} }))
+    expect(downlinkFailureOf(missing)).toBe('DOWNLINK_TEMPLATE_MISSING')
+  })
+})

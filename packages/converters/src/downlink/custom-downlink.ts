@@ -1,7 +1,7 @@
 /** Custom downlink converters: the contract, the typed helper, and validation of their output. */
 import type { HttpMethod, OutboundRequestConfig } from '@restgate/config'
 import { DownlinkBuildError } from './downlink-error.ts'
-import { assertAbsoluteHttpUrl } from './_request-template.ts'
+import { assertAbsoluteHttpUrl, assertHeaderSafe } from './_request-template.ts'
 import type { DownlinkConverter, DownlinkConverterContext, DownlinkConverterFactory, DownlinkConverterOutput, OutboundRequest } from './types.ts'
 
 const BRAND: unique symbol = Symbol.for('restgate.downlinkConverter')
@@ -96,6 +96,7 @@ export function toOutboundRequest(output: unknown, rule: OutboundRequestConfig):
       headers[name.toLowerCase()] = String(value)
     }
   }
+  for (const name in headers) assertHeaderSafe(name, headers[name] as string, path)
   const request: OutboundRequest = { url, method, headers }
   const body = out.body
   if (body === undefined || body === null) return request

@@ -14,6 +14,8 @@ export type DownlinkFailureReason =
   | 'DOWNLINK_OUTPUT'
   /** A custom downlink converter threw (the original error is the `cause`). */
   | 'DOWNLINK_CONVERTER_FAILED'
+  /** A header value (configured, rendered from `${...}` or returned by a converter) holds CR, LF or NUL: never sent, never retried. */
+  | 'HEADER_INVALID'
 
 export interface DownlinkBuildErrorOptions {
   /** Config path of the rule part that failed, e.g. `serverSideRpc[0].requestUrlExpression`. */

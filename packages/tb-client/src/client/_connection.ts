@@ -12,7 +12,8 @@ import { createTransport, describeConnectError } from './_transport.ts'
 export interface ConnectionHandlers {
   onSession(session: Session): void
   onSessionEnd(session: Session, reason: string): void
-  onMessage(topic: string, payload: Buffer): void
+  /** A returned promise holds the QoS 1 PUBACK of the message until it settles (inbound flow control). */
+  onMessage(topic: string, payload: Buffer): Promise<unknown> | undefined
   onError(error: Error, message: string): void
 }
 
@@ -24,6 +25,8 @@ export interface Connection {
   /** Milliseconds until the next attempt (0 when connected or connecting). */
   nextAttemptIn(): number
   lastError(): string | undefined
+  /** QoS 1 PUBACKs held now (messages still being taken), and messages acked at once because `maxHeldAcks` was reached. */
+  heldAcks(): { held: number; overflow: number }
 }
 
 /**
@@ -36,6 +39,9 @@ export const SUBSCRIPTIONS: readonly string[] = [
   'v1/gateway/rpc',
   'v1/devices/me/rpc/request/+',
 ]
+
+/** Inbound messages handled before the parser yields to the event loop once. */
+const INBOUND_YIELD_EVERY = 32
 
 /** A session that lasted this long resets the backoff. */
 const STABLE_MS = 5000
@@ -56,6 +62,8 @@ export function createConnection(o: ResolvedOptions, handlers: ConnectionHandler
   let timer: ReturnType<typeof setTimeout> | undefined
   let nextAt = 0
   let lastError: string | undefined
+  let heldAcks = 0
+  let heldOverflow = 0
   const target = `${o.host}:${o.port}`
 
   function schedule(reason: string, wasConnected: boolean): void {
@@ -96,6 +104,7 @@ export function createConnection(o: ResolvedOptions, handlers: ConnectionHandler
       connectTimeout: o.connectTimeoutMs,
       resubscribe: false,
       queueQoSZero: false,
+      ...(o.holdAcks && o.protocolVersion === 5 ? { properties: { receiveMaximum: Math.min(65535, o.maxHeldAcks) } } : {}),
       ...(transport.clientId !== undefined ? { clientId: transport.clientId } : {}),
       ...(transport.username !== undefined ? { username: transport.username } : {}),
       ...(transport.password !== undefined ? { password: transport.password } : {}),
@@ -127,8 +136,41 @@ export function createConnection(o: ResolvedOptions, handlers: ConnectionHandler
       lastError = failure
       handlers.onError(error, failure)
     })
-    mc.on('message', (topic, payload) => {
-      if (!done) handlers.onMessage(topic, payload)
+    // Inbound flow control: mqtt.js sends a QoS 1 PUBACK right after 'message' (through
+    // `_sendPacket`); a PUBACK whose message is still being taken is held here instead, without
+    // holding up the parser (so PUBACKs of our own publishes and PINGRESPs keep flowing). The
+    // broker's in-flight window then keeps further messages at the broker.
+    const held = new Map<number, Promise<unknown>>()
+    const internals = mc as unknown as { _sendPacket(packet: { cmd: string; messageId?: number }, cb?: () => void, ...rest: unknown[]): void }
+    const sendPacket = internals._sendPacket.bind(mc)
+    internals._sendPacket = (packet, cb, ...rest) => {
+      const hold = packet.cmd === 'puback' && packet.messageId !== undefined ? held.get(packet.messageId) : undefined
+      if (hold === undefined) return sendPacket(packet, cb, ...rest)
+      held.delete(packet.messageId as number)
+      heldAcks++
+      const release = (): void => {
+        heldAcks--
+        if (!done) sendPacket(packet)
+      }
+      hold.then(release, release)
+      cb?.()
+    }
+    // A burst of inbound messages is parsed in one go by mqtt.js (one nextTick after another, never
+    // yielding to I/O); every INBOUND_YIELD_EVERY messages the next one waits for setImmediate, so
+    // HTTP requests and timers get their turn during a flood from ThingsBoard.
+    let burst = 0
+    mc.handleMessage = (_packet, callback) => {
+      if (++burst < INBOUND_YIELD_EVERY) return callback()
+      burst = 0
+      setImmediate(callback)
+    }
+    mc.on('message', (topic, payload, packet) => {
+      if (done) return
+      const hold = handlers.onMessage(topic, payload)
+      if (hold !== undefined && packet.qos === 1 && packet.messageId !== undefined) {
+        if (heldAcks + held.size < o.maxHeldAcks) held.set(packet.messageId, hold)
+        else heldOverflow++
+      }
     })
     mc.on('close', () => {
       if (done) return
@@ -168,5 +210,6 @@ export function createConnection(o: ResolvedOptions, handlers: ConnectionHandler
     attempts: () => attempts,
     nextAttemptIn: () => (nextAt === 0 ? 0 : Math.max(0, nextAt - Date.now())),
     lastError: () => lastError,
+    heldAcks: () => ({ held: heldAcks, overflow: heldOverflow }),
   }
 }

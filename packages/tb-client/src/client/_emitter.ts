@@ -5,6 +5,8 @@ export interface Emitter<Events> {
   on<E extends keyof Events>(event: E, listener: (payload: Events[E]) => void): () => void
   off<E extends keyof Events>(event: E, listener: (payload: Events[E]) => void): void
   emit<E extends keyof Events>(event: E, payload: Events[E]): void
+  /** Like `emit`; returns a promise that settles when every promise a listener returned has settled (undefined when none did). */
+  emitHeld<E extends keyof Events>(event: E, payload: Events[E]): Promise<unknown> | undefined
   count(event: keyof Events): number
 }
 
@@ -24,18 +26,25 @@ export function createEmitter<Events>(logger: Logger): Emitter<Events> {
       listeners.get(event)?.delete(listener as (payload: never) => void)
     },
     emit(event, payload) {
+      this.emitHeld(event, payload)
+    },
+    emitHeld(event, payload) {
       const set = listeners.get(event)
-      if (set === undefined) return
+      if (set === undefined) return undefined
+      let pending: Array<Promise<unknown>> | undefined
       for (const listener of Array.from(set)) {
         try {
           const result = (listener as (p: typeof payload) => unknown)(payload)
           if (result !== null && typeof result === 'object' && typeof (result as Promise<unknown>).then === 'function') {
-            ;(result as Promise<unknown>).then(undefined, (error: unknown) => failed(event, error))
+            const settled = (result as Promise<unknown>).then(undefined, (error: unknown) => failed(event, error))
+            ;(pending ??= []).push(settled)
           }
         } catch (error) {
           failed(event, error)
         }
       }
+      if (pending === undefined) return undefined
+      return pending.length === 1 ? pending[0] : Promise.all(pending)
     },
     count(event) {
       return listeners.get(event)?.size ?? 0

@@ -18,6 +18,11 @@ const SESSION_LIMITS_REQUEST = `{"method":"${SESSION_LIMITS_METHOD}","params":{"
 const noop = (): void => {}
 const message = (e: unknown): string => (e instanceof Error ? e.message : String(e))
 
+/** The MQTT payload size as a non-enumerable `bytes` (for downlink memory bounds; invisible to equality checks and JSON). */
+function withSize(event: object, bytes: number): void {
+  Object.defineProperty(event, 'bytes', { value: bytes, enumerable: false })
+}
+
 const emptyStats = (kind: string): StorageStats => ({ kind, size: 0, droppedOldest: 0, expired: 0, corruptSkipped: 0 })
 
 /** ThingsBoard Gateway API client with a bounded, acknowledged outbox. See README for guarantees. */
@@ -65,24 +70,29 @@ export function createTbClient(options: TbClientOptions): TbClient {
         const m = classifyInbound(topic, payload)
         switch (m.kind) {
           case 'attributeUpdate':
+            withSize(m.event, payload.length)
+            if (o.holdAcks) return events.emitHeld('attributeUpdate', m.event)
             events.emit('attributeUpdate', m.event)
-            return
+            return undefined
           case 'rpc':
+            withSize(m.event, payload.length)
+            if (o.holdAcks) return events.emitHeld('rpc', m.event)
             events.emit('rpc', m.event)
-            return
+            return undefined
           case 'gatewayRpc':
             if (events.count('gatewayRpc') === 0) {
               logger.warn(`gateway RPC "${m.event.method}" id ${m.event.id} not answered: nothing listens for gatewayRpc`)
-            } else events.emit('gatewayRpc', m.event)
-            return
+            } else if (o.holdAcks) return events.emitHeld('gatewayRpc', m.event)
+            else events.emit('gatewayRpc', m.event)
+            return undefined
           case 'attributeResponse':
             attributeRequests.resolve(m.id, m.message)
-            return
+            return undefined
           case 'meRpcResponse': {
             const parsed = m.requestId === limitsRequestId ? parseSessionLimits(m.body) : undefined
             if (parsed === undefined) {
               logger.debug({ requestId: m.requestId }, 'ignored a reply on v1/devices/me/rpc/response')
-              return
+              return undefined
             }
             limits = parsed
             // answered: a later message on the same response topic is not a limits reply
@@ -93,11 +103,12 @@ export function createTbClient(options: TbClientOptions): TbClient {
               maxInflightMessages: parsed.maxInflightMessages,
               rateLimitWindows: parsed.messages.length + parsed.telemetryMessages.length + parsed.telemetryDataPoints.length,
             }, 'applied ThingsBoard session limits')
-            return
+            return undefined
           }
           case 'ignored':
             logger.debug({ topic }, `ignored an MQTT message: ${m.reason}`)
         }
+        return undefined
       },
       onError(error, text) {
         events.emit('error', new TbClientError('CONNECT_FAILED', text, { cause: error }))
@@ -257,6 +268,8 @@ export function createTbClient(options: TbClientOptions): TbClient {
         resent: c.resent,
         dropped: st.droppedOldest + st.expired + c.droppedDatapoints,
         connectAttempts: connection.attempts(),
+        heldAcks: connection.heldAcks().held,
+        ackOverflow: connection.heldAcks().overflow,
         ...(lastError !== undefined ? { lastError } : {}),
         storage: st,
       }

@@ -70,6 +70,15 @@ export interface TbClientOptions {
   requestSessionLimits?: boolean
   /** RPC replies kept while offline; the oldest is dropped (and its promise rejected) beyond this. @default 100 */
   rpcReplyQueueSize?: number
+  /**
+   * Inbound flow control: the QoS 1 PUBACK of an attribute update or RPC from ThingsBoard is sent
+   * only once every listener has returned and every promise a listener returned has settled, so
+   * the broker keeps what the application has no room for (its in-flight window per client).
+   * Other packets (PUBACKs of our publishes, PINGRESP) are never held up. @default false
+   */
+  holdAcks?: boolean
+  /** Most PUBACKs held at once; a message beyond is acknowledged at once (counted in stats().ackOverflow). With MQTT 5 also sent as Receive Maximum. @default 1000 */
+  maxHeldAcks?: number
   /** Injectable clock for `receivedAt` and the announce times (`reannounceAfterMs`). @default Date.now */
   now?: () => number
   /** @default debug/info silent, warn/error to console.error */
@@ -102,6 +111,8 @@ export const tbClientDefaults: Omit<Resolved, 'now'> = {
   storageAckRetry: { initialMs: 200, maxMs: 30_000 },
   requestSessionLimits: true,
   rpcReplyQueueSize: 100,
+  holdAcks: false,
+  maxHeldAcks: 1000,
 }
 
 export interface ResolvedOptions extends Resolved {
@@ -145,6 +156,8 @@ export function resolveOptions(options: TbClientOptions, fail: (path: string, me
     },
     requestSessionLimits: options.requestSessionLimits ?? d.requestSessionLimits,
     rpcReplyQueueSize: options.rpcReplyQueueSize ?? d.rpcReplyQueueSize,
+    holdAcks: options.holdAcks ?? d.holdAcks,
+    maxHeldAcks: options.maxHeldAcks ?? d.maxHeldAcks,
     now: options.now ?? Date.now,
   }
   if (typeof r.host !== 'string' || r.host === '') fail('host', 'a non-empty host name is required')
@@ -163,6 +176,7 @@ export function resolveOptions(options: TbClientOptions, fail: (path: string, me
     ['storageAckRetry.initialMs', r.storageAckRetry.initialMs],
     ['storageAckRetry.maxMs', r.storageAckRetry.maxMs],
     ['rpcReplyQueueSize', r.rpcReplyQueueSize],
+    ['maxHeldAcks', r.maxHeldAcks],
   ]
   for (const [path, value] of positive) {
     if (!Number.isFinite(value) || value <= 0) fail(path, `expected a positive number, got ${String(value)}`)

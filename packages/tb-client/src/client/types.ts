@@ -13,12 +13,16 @@ export interface UplinkRecordInput {
 export interface AttributeUpdateEvent {
   device: string
   data: Record<string, unknown>
+  /** MQTT payload size in bytes (non-enumerable). */
+  readonly bytes?: number
 }
 
 /** Server-side RPC from ThingsBoard (`v1/gateway/rpc`). */
 export interface RpcEvent {
   device: string
   data: { id: number | string; method: string; params: unknown }
+  /** MQTT payload size in bytes (non-enumerable). */
+  readonly bytes?: number
 }
 
 /**
@@ -75,6 +79,10 @@ export interface TbClientStats {
   dropped: number
   /** Connection attempts since start(). */
   connectAttempts: number
+  /** QoS 1 PUBACKs of inbound messages held now (`holdAcks`: listeners still taking them). */
+  heldAcks: number
+  /** Inbound messages acknowledged at once because `maxHeldAcks` PUBACKs were already held. */
+  ackOverflow: number
   /** Last connection or publish error, without secrets. */
   lastError?: string
   storage: StorageStats
