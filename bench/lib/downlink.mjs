@@ -55,7 +55,7 @@ async function runShape({ updates, keys }) {
     join(dir, 'tb_gateway.json'),
     JSON.stringify({ thingsboard: { host: '127.0.0.1', port: brokerPort, security: { type: 'accessToken', accessToken: TOKEN } }, storage: { type: 'memory' }, connectors: [{ type: 'rest', name: 'REST Connector', configuration: 'rest.json' }] }),
   )
-  const gw = await startProcess([join(root, 'apps/gateway/bin/restgate.js'), '--config', join(dir, 'tb_gateway.json'), '--log-level', 'warn'], { ready: /^restgate: sending to ThingsBoard/, name: 'restgate' })
+  const gw = await startProcess([join(root, 'apps/gateway/bin/restgate.js'), '--config', join(dir, 'tb_gateway.json'), '--log-level', 'warn'], { ready: /sending to ThingsBoard/, name: 'restgate' })
   try {
     // data flows once the session is subscribed: downlink published from then on is received
     await fetch(`http://127.0.0.1:${httpPort}/up`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"probe","t":1}' })

@@ -67,7 +67,7 @@ describe('one gateway process on the original rest.json', () => {
       connectors: { 'rest.json': config(port) },
     })
     cli = runCli(['--config', folder.file])
-    await cli.waitForOutput(/restgate: sending to ThingsBoard/, 60_000)
+    await cli.waitForOutput(/sending to ThingsBoard/, 60_000)
     base = `http://127.0.0.1:${port}`
     await sandbox.waitFor((s) => s.clients.size > 0 || undefined, 15_000)
   })
@@ -311,7 +311,7 @@ describe('the CLI refuses bad configs and options with exit 2 and one clear line
       expect(cli.output().trim().split('\n')).toEqual([expect.stringMatching(/--log-level.*"bogus"/)])
       const original = runCli(['--config', folder.file, '--log-level', 'WARNING'])
       // accepted: it goes on to load the config (and either starts or names a config problem)
-      await Promise.race([original.exited, original.waitForOutput(/restgate: sending to ThingsBoard/, 60_000).catch(() => undefined)])
+      await Promise.race([original.exited, original.waitForOutput(/sending to ThingsBoard/, 60_000).catch(() => undefined)])
       if (original.child.exitCode === null) original.child.kill('SIGKILL')
       expect(original.output()).not.toContain('--log-level')
     } finally {

@@ -76,7 +76,7 @@ describe('publishable packages', () => {
     expect(readFileSync(join(dir, 'LICENSE'), 'utf8'), `${rel}/LICENSE`).toBe(license)
     expect(existsSync(join(dir, 'README.md')), `${rel}/README.md`).toBe(true)
     expect(pkg.types).toBe('./dist/index.d.mts')
-    expect((pkg.exports?.['.'] as Record<string, string>).types).toBe(pkg.types)
+    expect((pkg.exports?.['.'] as Record<string, string> | undefined)?.types).toBe(pkg.types)
   })
 
   it('changesets versions the public packages only', () => {

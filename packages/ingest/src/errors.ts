@@ -16,8 +16,4 @@ export type IngestErrorCode =
   | 'INVALID_STATE'
 
 /** Base error of `@restgate/ingest`; `code` says what went wrong. */
-export class IngestError extends RestgateError<IngestErrorCode> {
-  constructor(code: IngestErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options)
-  }
-}
+export class IngestError extends RestgateError<IngestErrorCode> {}

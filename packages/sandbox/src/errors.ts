@@ -18,8 +18,4 @@ export type SandboxErrorCode =
   | 'STOPPED'
 
 /** The one error class of `@restgate/sandbox`; check with `SandboxError.is(e)`. */
-export class SandboxError extends RestgateError<SandboxErrorCode> {
-  constructor(code: SandboxErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options)
-  }
-}
+export class SandboxError extends RestgateError<SandboxErrorCode> {}

@@ -4,11 +4,7 @@ import { RestgateError } from '@restgate/core'
 export type StorageErrorCode = 'STORAGE_FULL' | 'STORAGE_IO' | 'STORAGE_CLOSED' | 'INVALID_RECORD' | 'INVALID_OPTIONS'
 
 /** Base error of `@restgate/storage`; `code` says what went wrong; check with `StorageError.is(e, code?)`. */
-export class StorageError extends RestgateError<StorageErrorCode> {
-  constructor(code: StorageErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options)
-  }
-}
+export class StorageError extends RestgateError<StorageErrorCode> {}
 
 /**
  * A backend has no room for the records (policy `reject`, or nothing left to drop). Its `name` is

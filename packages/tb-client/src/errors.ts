@@ -16,11 +16,7 @@ export type TbClientErrorCode =
   | 'CONNECT_FAILED'
 
 /** Base error of `@restgate/tb-client`; `code` says what went wrong. */
-export class TbClientError extends RestgateError<TbClientErrorCode> {
-  constructor(code: TbClientErrorCode, message: string, options?: { cause?: unknown }) {
-    super(code, message, options)
-  }
-}
+export class TbClientError extends RestgateError<TbClientErrorCode> {}
 
 /** A storage backend has no room for the records (policy `reject`, or nothing left to drop). */
 export class StorageFullError extends TbClientError {
