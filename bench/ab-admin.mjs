@@ -16,7 +16,16 @@ for (let round = 0; round < ROUNDS; round++) {
     const adminPort = mode === 'on' ? await freePort() : undefined
     const gw = await startGateway({ brokerPort: broker.port, adminPort })
     // Prometheus scrapes every 15 s or so; scrape every second here to include the scrape's own cost
-    const scraper = adminPort && process.env.AB_SCRAPE !== '0' && setInterval(() => fetch(`http://127.0.0.1:${adminPort}/metrics`).then((r) => r.text()).catch(() => {}), 1000)
+    const scraper =
+      adminPort &&
+      process.env.AB_SCRAPE !== '0' &&
+      setInterval(
+        () =>
+          fetch(`http://127.0.0.1:${adminPort}/metrics`)
+            .then((r) => r.text())
+            .catch(() => {}),
+        1000,
+      )
     await load('autocannon', { url: gw.url, connections: 32, duration: 3, devices: 1000 })
     const cpu0 = cpuSeconds(gw.pid)
     const res = await load('autocannon', { url: gw.url, connections: 32, duration: Number(process.env.AB_DURATION ?? 10), devices: 1000 })
@@ -29,6 +38,15 @@ for (let round = 0; round < ROUNDS; round++) {
   }
 }
 const med = (a) => a.toSorted((x, y) => x - y)[Math.floor(a.length / 2)]
-for (const m of ['off', 'on']) console.log(m, 'median rps', med(results[m].map((x) => x.rps)), 'median p99', med(results[m].map((x) => x.p99)), 'median CPU µs/request', med(results[m].map((x) => x.cpu)))
+for (const m of ['off', 'on'])
+  console.log(
+    m,
+    'median rps',
+    med(results[m].map((x) => x.rps)),
+    'median p99',
+    med(results[m].map((x) => x.p99)),
+    'median CPU µs/request',
+    med(results[m].map((x) => x.cpu)),
+  )
 await broker.stop()
 process.exit(0)

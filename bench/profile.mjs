@@ -21,7 +21,9 @@ const gw = await startGateway({ brokerPort: broker.port, storage: process.env.BE
 try {
   const r = await load(tool, { url: gw.url, connections, duration, devices: 1000 })
   const got = await counter.settle(r.ok * 2)
-  console.log(`${tool} c=${connections}: ${r.rps.toFixed(0)} req/s, p99 ${r.p99.toFixed(2)} ms, ${got.datapoints} of ${r.ok * 2} datapoints delivered in ${got.messages} messages`)
+  console.log(
+    `${tool} c=${connections}: ${r.rps.toFixed(0)} req/s, p99 ${r.p99.toFixed(2)} ms, ${got.datapoints} of ${r.ok * 2} datapoints delivered in ${got.messages} messages`,
+  )
 } finally {
   await stopProcess(gw)
   gw.cleanup()

@@ -148,8 +148,20 @@ async function runBroker(name, { tool, all, rows }) {
     if (ONLY.has('W1')) {
       console.log(`W1 [${name}]: docs payload, basic auth, 1000 devices`)
       for (const c of CONCURRENCY) {
-        add('W1', await withServer(() => startBaseline('baseline-bare.mjs', broker.port), (s) => measure(ctx, 'baseline: bare node:http', s, { connections: c, delivered: false })))
-        add('W1', await withServer(() => startBaseline('baseline-publish.mjs', broker.port), (s) => measure(ctx, 'baseline: publish per request', s, { connections: c })))
+        add(
+          'W1',
+          await withServer(
+            () => startBaseline('baseline-bare.mjs', broker.port),
+            (s) => measure(ctx, 'baseline: bare node:http', s, { connections: c, delivered: false }),
+          ),
+        )
+        add(
+          'W1',
+          await withServer(
+            () => startBaseline('baseline-publish.mjs', broker.port),
+            (s) => measure(ctx, 'baseline: publish per request', s, { connections: c }),
+          ),
+        )
         add('W1', await withServer(gw({}), (s) => measure(ctx, 'restgate (memory)', s, { connections: c })))
       }
     }
@@ -161,7 +173,12 @@ async function runBroker(name, { tool, all, rows }) {
     if (ONLY.has('W3')) {
       console.log(`W3 [${name}]: ${W3_DEVICES} requests over 1000 vs ${W3_DEVICES} distinct device names (c=32, fresh gateway each)`)
       for (const devices of [1000, W3_DEVICES]) {
-        add('W3', await withServer(gw({}), (s) => measure(ctx, `restgate, ${devices} devices`, s, { connections: 32, devices, amount: W3_DEVICES, runs: 1, warmup: false })))
+        add(
+          'W3',
+          await withServer(gw({}), (s) =>
+            measure(ctx, `restgate, ${devices} devices`, s, { connections: 32, devices, amount: W3_DEVICES, runs: 1, warmup: false }),
+          ),
+        )
       }
     }
     if (ONLY.has('W4')) {

@@ -15,7 +15,23 @@ const folder = writeConfigFolder({
   connectors: {
     'rest.json': {
       server: { host: '127.0.0.1', port, maxArrayElements: Number(process.env.ELEMENTS ?? 30_000), maxJsonKeys: 1_000_000 },
-      mapping: [{ endpoint: '/bulk', HTTPMethods: ['POST'], security: { type: 'anonymous' }, converter: { type: 'json', deviceInfo: { deviceNameExpressionSource: 'request', deviceNameExpression: '${name}', deviceProfileExpressionSource: 'constant', deviceProfileExpression: 'default' }, timeseries: [{ type: 'int', key: 'i', value: '${i}' }] } }],
+      mapping: [
+        {
+          endpoint: '/bulk',
+          HTTPMethods: ['POST'],
+          security: { type: 'anonymous' },
+          converter: {
+            type: 'json',
+            deviceInfo: {
+              deviceNameExpressionSource: 'request',
+              deviceNameExpression: '${name}',
+              deviceProfileExpressionSource: 'constant',
+              deviceProfileExpression: 'default',
+            },
+            timeseries: [{ type: 'int', key: 'i', value: '${i}' }],
+          },
+        },
+      ],
       requestsMapping: {},
     },
   },
@@ -23,10 +39,33 @@ const folder = writeConfigFolder({
 import { spawn } from 'node:child_process'
 let cli: { child: ReturnType<typeof spawn>; exited: Promise<unknown>; waitForOutput(re: RegExp, ms: number): Promise<unknown> }
 if (process.env.PROF) {
-  const child = spawn(process.execPath, ['--cpu-prof', '--cpu-prof-dir=/tmp/restgate-stall-prof', '--conditions=@restgate/source', '--import', 'tsx', new URL('../apps/gateway/test/_cli-entry.ts', import.meta.url).pathname, '--config', folder.file], { cwd: new URL('..', import.meta.url).pathname, stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(
+    process.execPath,
+    [
+      '--cpu-prof',
+      '--cpu-prof-dir=/tmp/restgate-stall-prof',
+      '--conditions=@restgate/source',
+      '--import',
+      'tsx',
+      new URL('../apps/gateway/test/_cli-entry.ts', import.meta.url).pathname,
+      '--config',
+      folder.file,
+    ],
+    { cwd: new URL('..', import.meta.url).pathname, stdio: ['ignore', 'pipe', 'inherit'] },
+  )
   let out = ''
   const exited = new Promise((r) => child.once('exit', r))
-  cli = { child, exited, waitForOutput: (re) => new Promise((res) => child.stdout!.on('data', (d) => { out += d; if (re.test(out)) res(undefined) })) }
+  cli = {
+    child,
+    exited,
+    waitForOutput: (re) =>
+      new Promise((res) =>
+        child.stdout!.on('data', (d) => {
+          out += d
+          if (re.test(out)) res(undefined)
+        }),
+      ),
+  }
 } else cli = runCli(['--config', folder.file])
 await cli.waitForOutput(/sending to ThingsBoard/, 60_000)
 const base = `http://127.0.0.1:${port}`

@@ -12,7 +12,11 @@ const connections = Number(process.env.BENCH_CONCURRENCY ?? 32)
 const { tool } = chooseLoadGenerator()
 const broker = await startBroker(process.argv[2] ?? 'aedes')
 const counter = await createCounter(broker.port)
-const gw = await startGateway({ brokerPort: broker.port, storage: process.env.BENCH_STORAGE ?? 'memory', nodeArgs: (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean) })
+const gw = await startGateway({
+  brokerPort: broker.port,
+  storage: process.env.BENCH_STORAGE ?? 'memory',
+  nodeArgs: (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean),
+})
 
 /** CPU seconds per thread (name → seconds) of `pid`. */
 function threads(pid) {
@@ -35,7 +39,9 @@ try {
   const r = await load(tool, { url: gw.url, connections, duration, devices: 1000 })
   const wall = (Date.now() - t0) / 1000
   const b = threads(gw.pid)
-  console.log(`${tool} c=${connections} ${process.env.BENCH_STORAGE ?? 'memory'}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50?.toFixed?.(2)} ms, p99 ${r.p99.toFixed(2)} ms`)
+  console.log(
+    `${tool} c=${connections} ${process.env.BENCH_STORAGE ?? 'memory'}: ${r.rps.toFixed(0)} req/s, p50 ${r.p50?.toFixed?.(2)} ms, p99 ${r.p99.toFixed(2)} ms`,
+  )
   console.log(`  memory (MB): ${JSON.stringify(memoryMb(gw.pid))}`)
   for (const k of Object.keys(b)) {
     const cores = (b[k] - (a[k] ?? 0)) / wall

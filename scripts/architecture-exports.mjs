@@ -21,7 +21,8 @@ function entryPoints() {
     const pkg = JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8'))
     for (const [sub, target] of Object.entries(pkg.exports ?? {})) {
       const source = typeof target === 'object' ? target['@restgate/source'] : undefined
-      if (typeof source === 'string' && source.endsWith('.ts')) out.push({ name: sub === '.' ? pkg.name : `${pkg.name}/${sub.slice(2)}`, file: join(root, dir, source) })
+      if (typeof source === 'string' && source.endsWith('.ts'))
+        out.push({ name: sub === '.' ? pkg.name : `${pkg.name}/${sub.slice(2)}`, file: join(root, dir, source) })
     }
   }
   return out
@@ -55,7 +56,13 @@ function table() {
       const target = x.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(x) : x
       ;(target.flags & ts.SymbolFlags.Value ? values : types).push(x.name)
     }
-    const list = (names) => (names.length ? names.sort().map((n) => `\`${n}\``).join(', ') : '—')
+    const list = (names) =>
+      names.length
+        ? names
+            .sort()
+            .map((n) => `\`${n}\``)
+            .join(', ')
+        : '—'
     rows.push(`| \`${e.name}\` | ${list(values)} | ${list(types)} |`)
   }
   return rows.join('\n')

@@ -3,7 +3,13 @@ import { defineProject, type ViteUserConfig } from 'vitest/config'
 const config: ViteUserConfig = defineProject({
   ssr: { resolve: { conditions: ['@restgate/source'] } },
   resolve: { conditions: ['@restgate/source'] },
-  test: { name: '@restgate/gateway', globalSetup: ['test/_build.ts'], include: ['src/**/*.test.ts', 'test/**/*.test.ts'], testTimeout: 20_000, hookTimeout: 20_000 },
+  test: {
+    name: '@restgate/gateway',
+    globalSetup: ['test/_build.ts'],
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    testTimeout: 20_000,
+    hookTimeout: 20_000,
+  },
 })
 
 export default config

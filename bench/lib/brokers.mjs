@@ -24,7 +24,10 @@ export function chooseBrokers() {
   const mosquitto = mosquittoPath()
   const forced = process.env.BENCH_BROKERS
   if (forced) {
-    const list = forced.split(',').map((s) => s.trim()).filter(Boolean)
+    const list = forced
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean)
     for (const b of list) {
       if (b !== 'aedes' && b !== 'mosquitto') throw new Error(`BENCH_BROKERS: unknown broker "${b}" (aedes, mosquitto)`)
       if (b === 'mosquitto' && !mosquitto) throw new Error('BENCH_BROKERS names mosquitto but it is not installed (apt-get install mosquitto)')
@@ -54,11 +57,30 @@ export async function startBroker(name) {
   const acl = join(dir, 'acl')
   writeFileSync(
     acl,
-    ['topic readwrite #', '', `user ${GATEWAY_TOKEN}`, 'topic write #', 'topic read v1/gateway/rpc', 'topic read v1/gateway/attributes/response', 'topic read v1/devices/me/rpc/response/+', ''].join('\n'),
+    [
+      'topic readwrite #',
+      '',
+      `user ${GATEWAY_TOKEN}`,
+      'topic write #',
+      'topic read v1/gateway/rpc',
+      'topic read v1/gateway/attributes/response',
+      'topic read v1/devices/me/rpc/response/+',
+      '',
+    ].join('\n'),
   )
   writeFileSync(
     conf,
-    [`listener ${port} 127.0.0.1`, 'allow_anonymous true', `acl_file ${acl}`, 'persistence false', 'max_inflight_messages 0', 'max_queued_messages 0', 'set_tcp_nodelay true', 'log_dest none', ''].join('\n'),
+    [
+      `listener ${port} 127.0.0.1`,
+      'allow_anonymous true',
+      `acl_file ${acl}`,
+      'persistence false',
+      'max_inflight_messages 0',
+      'max_queued_messages 0',
+      'set_tcp_nodelay true',
+      'log_dest none',
+      '',
+    ].join('\n'),
   )
   const proc = await startProcess(['-c', conf], { command: bin, name: 'mosquitto', ready: null, waitForPort: port })
   return {

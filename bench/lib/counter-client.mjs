@@ -7,7 +7,10 @@ const here = dirname(fileURLToPath(import.meta.url))
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms))
 
 export async function createCounter(brokerPort) {
-  const child = fork(join(here, 'counter.mjs'), [], { env: { ...process.env, BROKER_PORT: String(brokerPort) }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const child = fork(join(here, 'counter.mjs'), [], {
+    env: { ...process.env, BROKER_PORT: String(brokerPort) },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  })
   const replies = []
   child.on('message', (m) => replies.shift()?.(m))
   const ask = (m) =>

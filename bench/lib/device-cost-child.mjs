@@ -28,7 +28,8 @@ let next = 0
 async function sendDevices(n) {
   for (let i = 0; i < n; i += 100) {
     const batch = []
-    for (let j = i; j < Math.min(n, i + 100); j++) batch.push({ deviceName: `SN-${next++}`, deviceType: 'Thermometer', telemetry: [{ ts: 1, values: { t: 1 } }] })
+    for (let j = i; j < Math.min(n, i + 100); j++)
+      batch.push({ deviceName: `SN-${next++}`, deviceType: 'Thermometer', telemetry: [{ ts: 1, values: { t: 1 } }] })
     await client.send(batch)
     if ((i / 100) % 20 === 19 && !(await client.flush(30_000))) throw new Error('not delivered')
   }

@@ -13,13 +13,25 @@ export async function deviceStateCost() {
   const fill = cap - 2000
   const beyond = 4 * cap
   const out = await new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', join(here, 'device-cost-child.mjs'), String(fill), String(beyond)], { stdio: ['ignore', 'pipe', 'inherit'] })
+    const child = spawn(process.execPath, ['--expose-gc', join(here, 'device-cost-child.mjs'), String(fill), String(beyond)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    })
     let text = ''
     child.stdout.on('data', (d) => (text += d))
     child.on('error', reject)
     child.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`device-cost-child exited with ${code}`))))
   })
-  const [filled, past] = out.trim().split('\n').map((l) => JSON.parse(l))
+  const [filled, past] = out
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l))
   const bytesPerDevice = filled.bytes / filled.devices
-  return { cap, bytesPerDevice, capMb: (bytesPerDevice * cap) / 2 ** 20, beyondDevices: past.devices, beyondMb: past.bytes / 2 ** 20, measured: { filled, past } }
+  return {
+    cap,
+    bytesPerDevice,
+    capMb: (bytesPerDevice * cap) / 2 ** 20,
+    beyondDevices: past.devices,
+    beyondMb: past.bytes / 2 ** 20,
+    measured: { filled, past },
+  }
 }

@@ -47,15 +47,40 @@ async function runShape({ updates, keys }) {
     join(dir, 'rest.json'),
     JSON.stringify({
       server: { host: '127.0.0.1', port: httpPort },
-      mapping: [{ endpoint: '/up', HTTPMethods: ['POST'], security: { type: 'anonymous' }, converter: { type: 'json', deviceInfo: { deviceNameExpression: '${name}', deviceProfileExpression: 'p', deviceProfileExpressionSource: 'constant' }, timeseries: [{ type: 'int', key: 't', value: '${t}' }] } }],
-      attributeUpdates: [{ requestUrlExpression: `${target.url}/\${deviceName}/\${attributeKey}`, valueExpression: '{"${attributeKey}":${attributeValue}}', httpHeaders: { 'content-type': 'application/json' }, timeout: 10 }],
+      mapping: [
+        {
+          endpoint: '/up',
+          HTTPMethods: ['POST'],
+          security: { type: 'anonymous' },
+          converter: {
+            type: 'json',
+            deviceInfo: { deviceNameExpression: '${name}', deviceProfileExpression: 'p', deviceProfileExpressionSource: 'constant' },
+            timeseries: [{ type: 'int', key: 't', value: '${t}' }],
+          },
+        },
+      ],
+      attributeUpdates: [
+        {
+          requestUrlExpression: `${target.url}/\${deviceName}/\${attributeKey}`,
+          valueExpression: '{"${attributeKey}":${attributeValue}}',
+          httpHeaders: { 'content-type': 'application/json' },
+          timeout: 10,
+        },
+      ],
     }),
   )
   writeFileSync(
     join(dir, 'tb_gateway.json'),
-    JSON.stringify({ thingsboard: { host: '127.0.0.1', port: brokerPort, security: { type: 'accessToken', accessToken: TOKEN } }, storage: { type: 'memory' }, connectors: [{ type: 'rest', name: 'REST Connector', configuration: 'rest.json' }] }),
+    JSON.stringify({
+      thingsboard: { host: '127.0.0.1', port: brokerPort, security: { type: 'accessToken', accessToken: TOKEN } },
+      storage: { type: 'memory' },
+      connectors: [{ type: 'rest', name: 'REST Connector', configuration: 'rest.json' }],
+    }),
   )
-  const gw = await startProcess([join(root, 'apps/gateway/bin/restgate.js'), '--config', join(dir, 'tb_gateway.json'), '--log-level', 'warn'], { ready: /sending to ThingsBoard/, name: 'restgate' })
+  const gw = await startProcess([join(root, 'apps/gateway/bin/restgate.js'), '--config', join(dir, 'tb_gateway.json'), '--log-level', 'warn'], {
+    ready: /sending to ThingsBoard/,
+    name: 'restgate',
+  })
   try {
     // data flows once the session is subscribed: downlink published from then on is received
     await fetch(`http://127.0.0.1:${httpPort}/up`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"probe","t":1}' })

@@ -47,10 +47,13 @@ function writeGatewayConfig({ brokerPort, httpPort, storage = 'memory', mappings
 export async function startGateway(opts) {
   const httpPort = await freePort()
   const dir = writeGatewayConfig({ ...opts, httpPort })
-  const proc = await startProcess([...(opts.nodeArgs ?? []), join(root, 'apps/gateway/bin/restgate.js'), '--config', join(dir, 'tb_gateway.json'), '--log-level', 'warn'], {
-    ready: /sending to ThingsBoard/,
-    name: 'restgate',
-  })
+  const proc = await startProcess(
+    [...(opts.nodeArgs ?? []), join(root, 'apps/gateway/bin/restgate.js'), '--config', join(dir, 'tb_gateway.json'), '--log-level', 'warn'],
+    {
+      ready: /sending to ThingsBoard/,
+      name: 'restgate',
+    },
+  )
   return { ...proc, url: `http://127.0.0.1:${httpPort}/my_devices`, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
 }
 

@@ -40,7 +40,8 @@ export function readOptions(ext, path) {
   const fromByte = ext.fromByte ?? 0
   if (!Number.isInteger(fromByte) || Number(fromByte) < 0) configError(`${path}.fromByte`, `expected an integer >= 0, got ${JSON.stringify(fromByte)}`)
   const toByte = ext.toByte ?? Number(fromByte) + 4
-  if (!Number.isInteger(toByte) || Number(toByte) <= Number(fromByte)) configError(`${path}.toByte`, `expected an integer > fromByte, got ${JSON.stringify(toByte)}`)
+  if (!Number.isInteger(toByte) || Number(toByte) <= Number(fromByte))
+    configError(`${path}.toByte`, `expected an integer > fromByte, got ${JSON.stringify(toByte)}`)
   const length = Number(toByte) - Number(fromByte)
   const float = FLOAT_TYPES.has(datatype)
   if (float && length !== 4 && length !== 8) configError(`${path}.toByte`, `a float is 4 or 8 bytes long, got ${length}`)

@@ -69,9 +69,10 @@ export function createAdminServer(options: AdminServerOptions = {}): AdminServer
       return { ready: false, checks }
     }
     const closed = s.connectors.filter((c) => !c.ingest.listening).map((c) => c.name)
-    checks.listening = closed.length === 0
-      ? { ok: true, detail: `${s.connectors.length} connector server(s) listening` }
-      : { ok: false, detail: `not listening: ${closed.map((n) => JSON.stringify(n)).join(', ')}` }
+    checks.listening =
+      closed.length === 0
+        ? { ok: true, detail: `${s.connectors.length} connector server(s) listening` }
+        : { ok: false, detail: `not listening: ${closed.map((n) => JSON.stringify(n)).join(', ')}` }
     checks.storage = s.storageOpen ? { ok: true, detail: `${s.tb.storage.kind} storage open` } : { ok: false, detail: 'outbox storage not open' }
     if (connected) checks.thingsboard = { ok: true, detail: 'connected' }
     else {

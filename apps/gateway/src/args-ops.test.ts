@@ -4,7 +4,9 @@ import { parseCommand } from './args.ts'
 describe('--log-format and --admin', () => {
   it('parses both', () => {
     expect(parseCommand(['--config', 'tb.json', '--log-format', 'json', '--admin', '127.0.0.1:9100'])).toMatchObject({
-      kind: 'run', logFormat: 'json', admin: { host: '127.0.0.1', port: 9100 },
+      kind: 'run',
+      logFormat: 'json',
+      admin: { host: '127.0.0.1', port: 9100 },
     })
     expect(parseCommand(['--config', 'tb.json', '--admin', '[::1]:0'])).toMatchObject({ admin: { host: '::1', port: 0 } })
     expect(parseCommand(['--config', 'tb.json', '--admin', ':9100'])).toMatchObject({ admin: { host: '127.0.0.1', port: 9100 } })

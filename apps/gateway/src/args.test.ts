@@ -5,14 +5,22 @@ describe('parseCommand', () => {
   it('runs the gateway with --config', () => {
     expect(parseCommand(['--config', 'tb.json'])).toEqual({ kind: 'run', config: 'tb.json', sandbox: false, sandboxHttpPort: 8080 })
     expect(parseCommand(['--config', 'tb.json', '--sandbox', '--sandbox-http-port', '0', '--log-level', 'debug'])).toEqual({
-      kind: 'run', config: 'tb.json', sandbox: true, sandboxHttpPort: 0, logLevel: 'debug',
+      kind: 'run',
+      config: 'tb.json',
+      sandbox: true,
+      sandboxHttpPort: 0,
+      logLevel: 'debug',
     })
     expect(parseCommand(['--config', 'tb.json', '--watch'])).toMatchObject({ kind: 'run', watch: true })
   })
   it('knows validate, sandbox, help and version', () => {
     expect(parseCommand(['validate', '-c', 'rest.json'])).toEqual({ kind: 'validate', config: 'rest.json' })
     expect(parseCommand(['sandbox', '--port', '0', '--token', 'a', '--token', 'b'])).toEqual({
-      kind: 'sandbox', host: '127.0.0.1', port: 0, httpPort: 8080, tokens: ['a', 'b'],
+      kind: 'sandbox',
+      host: '127.0.0.1',
+      port: 0,
+      httpPort: 8080,
+      tokens: ['a', 'b'],
     })
     expect(parseCommand(['--help'])).toEqual({ kind: 'help' })
     expect(parseCommand(['-v'])).toEqual({ kind: 'version' })

@@ -3,7 +3,16 @@ import { parseArgs } from 'node:util'
 import { RestgateError } from '@restgate/core'
 
 export type Command =
-  | { kind: 'run'; config: string; sandbox: boolean; sandboxHttpPort: number; logLevel?: string; logFormat?: 'json' | 'pretty'; admin?: { host: string; port: number }; watch?: boolean }
+  | {
+      kind: 'run'
+      config: string
+      sandbox: boolean
+      sandboxHttpPort: number
+      logLevel?: string
+      logFormat?: 'json' | 'pretty'
+      admin?: { host: string; port: number }
+      watch?: boolean
+    }
   | { kind: 'validate'; config: string }
   | { kind: 'sandbox'; host: string; port: number; httpPort: number; tokens: string[] }
   | { kind: 'help' }

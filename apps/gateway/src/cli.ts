@@ -128,7 +128,10 @@ async function runSandbox(cmd: Extract<Command, { kind: 'sandbox' }>): Promise<n
   const started = await startSandbox(sandbox)
   if (started === undefined) return 2
   const { mqttUrl, httpUrl } = started
-  logger.notice({ mqttUrl, ...(httpUrl ? { httpUrl } : {}) }, `sandbox: ThingsBoard Gateway API stand-in on ${mqttUrl}${httpUrl ? `, HTTP view on ${httpUrl}` : ''}`)
+  logger.notice(
+    { mqttUrl, ...(httpUrl ? { httpUrl } : {}) },
+    `sandbox: ThingsBoard Gateway API stand-in on ${mqttUrl}${httpUrl ? `, HTTP view on ${httpUrl}` : ''}`,
+  )
   await untilSignal()
   await sandbox.stop()
   return 0
@@ -136,7 +139,9 @@ async function runSandbox(cmd: Extract<Command, { kind: 'sandbox' }>): Promise<n
 
 async function run(cmd: Extract<Command, { kind: 'run' }>): Promise<number> {
   if (cmd.logLevel !== undefined && !LOG_LEVEL_NAMES.includes(cmd.logLevel.toLowerCase())) {
-    process.stderr.write(`restgate: --log-level: expected one of debug, info, warn, error, silent (or the original's TRACE, WARNING, CRITICAL, FATAL, NONE); got "${cmd.logLevel}"\n`)
+    process.stderr.write(
+      `restgate: --log-level: expected one of debug, info, warn, error, silent (or the original's TRACE, WARNING, CRITICAL, FATAL, NONE); got "${cmd.logLevel}"\n`,
+    )
     return 2
   }
   const sighup = holdSighup()
@@ -173,7 +178,12 @@ async function run(cmd: Extract<Command, { kind: 'run' }>): Promise<number> {
   if (adminConfig !== undefined) {
     const graceSeconds = loaded.value.gateway.admin?.readyGraceSeconds
     const { createAdminServer } = await import('./admin.ts')
-    admin = createAdminServer({ host: adminConfig.host, port: adminConfig.port, logger, ...(graceSeconds !== undefined ? { readyGraceMs: graceSeconds * 1000 } : {}) })
+    admin = createAdminServer({
+      host: adminConfig.host,
+      port: adminConfig.port,
+      logger,
+      ...(graceSeconds !== undefined ? { readyGraceMs: graceSeconds * 1000 } : {}),
+    })
   }
   let gateway: ReturnType<typeof createGateway>
   try {
@@ -213,7 +223,13 @@ async function run(cmd: Extract<Command, { kind: 'run' }>): Promise<number> {
   const signal = await untilSignal()
   await reloads.close()
   const st = gateway.tb.stats()
-  const said = stopMessage({ signal, connected: st.connected, undelivered: st.queued + st.inFlight, storage: loaded.value.gateway.storage.type, flushTimeoutMs: FLUSH_TIMEOUT_MS })
+  const said = stopMessage({
+    signal,
+    connected: st.connected,
+    undelivered: st.queued + st.inFlight,
+    storage: loaded.value.gateway.storage.type,
+    flushTimeoutMs: FLUSH_TIMEOUT_MS,
+  })
   logger[said.level](said.message)
   statistics?.stop()
   await gateway.stop({ flushTimeoutMs: FLUSH_TIMEOUT_MS })

@@ -124,7 +124,14 @@ export function createGateway(options: GatewayOptions): Gateway {
   const ingestOf = (connector: Connector, config: RestConnectorConfig): IngestServer => {
     const observer = options.observer
     const onResponse = observer?.response ? (endpoint: string, status: number): void => observer.response!(config.name, endpoint, status) : undefined
-    return createIngestServer({ config, sink: connector.sink, dataDir, logger: log.child(`rest:${config.name}`), connectorName: config.name, ...(onResponse ? { onResponse } : {}) })
+    return createIngestServer({
+      config,
+      sink: connector.sink,
+      dataDir,
+      logger: log.child(`rest:${config.name}`),
+      connectorName: config.name,
+      ...(onResponse ? { onResponse } : {}),
+    })
   }
   const dispatcherOf = (config: RestConnectorConfig): Dispatcher =>
     createDispatcher({
@@ -219,10 +226,7 @@ export function createGateway(options: GatewayOptions): Gateway {
   tb.on('rpc', (event) => {
     const owner = deviceOwner.get(event.device)
     const target =
-      (owner && owner.dispatcher.matchesRpc(event) ? owner : undefined) ??
-      connectors.find((c) => c.dispatcher.matchesRpc(event)) ??
-      owner ??
-      connectors[0]
+      (owner && owner.dispatcher.matchesRpc(event) ? owner : undefined) ?? connectors.find((c) => c.dispatcher.matchesRpc(event)) ?? owner ?? connectors[0]
     if (!target) return undefined
     return admitted(
       (hooks) => target.dispatcher.onRpc(event, hooks).then(observed('rpc', target.config.name)),

@@ -1,21 +1,13 @@
 /** Loads tb_gateway.json and every `rest` connector file it lists, collecting all problems at once. */
 import { relative } from 'node:path'
-import {
-  readConfig,
-  readGatewayConfig,
-  type ConfigIssue,
-  type GatewayConfig,
-  type RestConnectorConfig,
-} from '@restgate/config'
+import { readConfig, readGatewayConfig, type ConfigIssue, type GatewayConfig, type RestConnectorConfig } from '@restgate/config'
 
 export interface LoadedGateway {
   gateway: GatewayConfig
   connectors: RestConnectorConfig[]
 }
 
-export type LoadResult =
-  | { ok: true; value: LoadedGateway; warnings: ConfigIssue[] }
-  | { ok: false; issues: ConfigIssue[]; warnings: ConfigIssue[] }
+export type LoadResult = { ok: true; value: LoadedGateway; warnings: ConfigIssue[] } | { ok: false; issues: ConfigIssue[]; warnings: ConfigIssue[] }
 
 export interface LoadOptions {
   /** @default process.env */

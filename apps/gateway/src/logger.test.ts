@@ -13,8 +13,11 @@ describe('logged values', () => {
     expect(capString('abc', 5)).toBe('abc')
     expect(capString('a'.repeat(10), 4)).toBe('aaaa…[6 more chars cut]')
   })
-  it('redacts secret keys at any depth, bounds arrays, objects and depth, renames pino\'s own keys', () => {
-    const out = sanitize({ password: 'p', nested: { Authorization: 'Basic x', accessToken: 't', ok: 1 }, list: Array.from({ length: 60 }, (_, i) => i), msg: 'm', level: 'l' }, 16) as Record<string, unknown>
+  it("redacts secret keys at any depth, bounds arrays, objects and depth, renames pino's own keys", () => {
+    const out = sanitize(
+      { password: 'p', nested: { Authorization: 'Basic x', accessToken: 't', ok: 1 }, list: Array.from({ length: 60 }, (_, i) => i), msg: 'm', level: 'l' },
+      16,
+    ) as Record<string, unknown>
     expect(out.password).toBe('[redacted]')
     expect(out.nested).toEqual({ Authorization: '[redacted]', accessToken: '[redacted]', ok: 1 })
     expect((out.list as unknown[]).length).toBe(51)

@@ -88,7 +88,9 @@ export function startReloadTriggers(options: ReloadTriggerOptions): ReloadTrigge
     if (options.watch) rewatch()
     const report = await gateway.reload(loaded.value)
     const changes = report.applied.length + report.restartNeeded.length
-    logger.info(`reload (${reason}): ${report.applied.length > 0 ? `applied ${report.applied.length} change(s)` : changes > 0 ? 'nothing applied' : 'no change'}`)
+    logger.info(
+      `reload (${reason}): ${report.applied.length > 0 ? `applied ${report.applied.length} change(s)` : changes > 0 ? 'nothing applied' : 'no change'}`,
+    )
     for (const line of report.applied) logger.info(`reload: ${line}`)
     for (const line of report.restartNeeded) logger.warn(`reload: ${line}`)
     for (const line of report.failed) logger.error(`reload: ${line}`)

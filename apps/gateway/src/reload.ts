@@ -95,8 +95,14 @@ export function createReloader(parts: ReloadParts): Reloader {
       if (what.length > 0) report.restartNeeded.push(`${where}${what.join(', ')} changed: restart restgate to apply ${what.length > 1 ? 'them' : 'it'}`)
     }
     // named as in tb_gateway.json (`keep_alive`, `max_records_count`), never with their values
-    restart(changedKeys(current.gateway.thingsboard, next.gateway.thingsboard).map((k) => `thingsboard.${k === 'keepAlive' ? 'keep_alive' : k}`), '')
-    restart(changedKeys(current.gateway.storage, next.gateway.storage).map((k) => `storage.${k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`), '')
+    restart(
+      changedKeys(current.gateway.thingsboard, next.gateway.thingsboard).map((k) => `thingsboard.${k === 'keepAlive' ? 'keep_alive' : k}`),
+      '',
+    )
+    restart(
+      changedKeys(current.gateway.storage, next.gateway.storage).map((k) => `storage.${k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)}`),
+      '',
+    )
 
     const byName = new Map(parts.connectors.map((c) => [c.config.name, c]))
     const nextNames = new Set(next.connectors.map((c) => c.name))
@@ -144,7 +150,10 @@ export function createReloader(parts: ReloadParts): Reloader {
           }
         } else {
           if (tls.length > 0) {
-            restart(tls.map((f) => `server.${f}`), where)
+            restart(
+              tls.map((f) => `server.${f}`),
+              where,
+            )
             // keep serving with the running TLS settings; the rest of the mapping applies
             served = { ...config, server: { ...config.server, ...Object.fromEntries(LISTEN_FIELDS.map((f) => [f, old.server[f]])) } }
           }
@@ -187,13 +196,17 @@ export function createReloader(parts: ReloadParts): Reloader {
       if (plan.update) {
         plan.update.apply()
         if (!same([old.mapping, old.attributeRequests, old.server.bodyLimit], [config.mapping, config.attributeRequests, config.server.bodyLimit])) {
-          report.applied.push(`${where}: uplink mapping updated (${config.mapping.length} endpoint(s), ${config.attributeRequests.length} attribute request(s))`)
+          report.applied.push(
+            `${where}: uplink mapping updated (${config.mapping.length} endpoint(s), ${config.attributeRequests.length} attribute request(s))`,
+          )
         }
       }
       if (plan.dispatcher) {
         oldDispatchers.push(connector.dispatcher)
         connector.dispatcher = plan.dispatcher
-        report.applied.push(`${where}: downlink rules updated (${config.attributeUpdates.length} attribute update(s), ${config.serverSideRpc.length} RPC rule(s))`)
+        report.applied.push(
+          `${where}: downlink rules updated (${config.attributeUpdates.length} attribute update(s), ${config.serverSideRpc.length} RPC rule(s))`,
+        )
       }
       if (old.logLevel !== config.logLevel) restart(['logLevel'], `${where}: `)
       connector.config = config

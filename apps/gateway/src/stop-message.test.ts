@@ -25,7 +25,10 @@ describe('stopMessage', () => {
   it('not connected, durable: says the records stay stored, without promising a flush', () => {
     for (const storage of ['file', 'sqlite'] as const) {
       const m = stopMessage({ ...base, connected: false, undelivered: 3, storage })
-      expect(m).toEqual({ level: 'info', message: `SIGTERM: stopping; ThingsBoard is not connected, so 3 records stay in ${storage} storage for the next start` })
+      expect(m).toEqual({
+        level: 'info',
+        message: `SIGTERM: stopping; ThingsBoard is not connected, so 3 records stay in ${storage} storage for the next start`,
+      })
       expect(m.message).not.toMatch(/flush/)
     }
     expect(stopMessage({ ...base, connected: false, undelivered: 0, storage: 'memory' })).toEqual({

@@ -44,9 +44,6 @@ export async function openGatewayStorage(config: StorageConfig, logger: Logger):
       })
     }
     default:
-      throw new StorageError(
-        'INVALID_OPTIONS',
-        `storage.type: expected one of memory, file, sqlite; got ${JSON.stringify((config as { type: unknown }).type)}`,
-      )
+      throw new StorageError('INVALID_OPTIONS', `storage.type: expected one of memory, file, sqlite; got ${JSON.stringify((config as { type: unknown }).type)}`)
   }
 }

@@ -18,7 +18,8 @@ function matchLine(r: TryReport): string {
 }
 
 /** One dropped datapoint or warning on one line. */
-const at = (d: TryReport['dropped'][number]): string => `${d.index !== undefined ? `[element ${d.index}] ` : ''}${d.path}${d.key !== null ? ` (key "${d.key}")` : ''}: ${d.reason}`
+const at = (d: TryReport['dropped'][number]): string =>
+  `${d.index !== undefined ? `[element ${d.index}] ` : ''}${d.path}${d.key !== null ? ` (key "${d.key}")` : ''}: ${d.reason}`
 
 /** The readable form of a report (what `restgate try` prints and the sandbox's try panel shows). */
 export function formatTryReport(r: TryReport): string {

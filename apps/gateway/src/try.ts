@@ -101,7 +101,11 @@ function urlOf(config: RestConnectorConfig, endpoint: string, query: string | un
 function toRequest(config: RestConnectorConfig, input: TryInput): { request: Request; method: string } {
   const first = config.mapping[0] ?? config.attributeRequests[0]
   const endpoint = input.endpoint ?? first?.endpoint ?? '/'
-  const method = (input.method ?? (input.endpoint === undefined && first ? first.methods[0] : undefined) ?? (input.body !== undefined ? 'POST' : 'GET')).toUpperCase()
+  const method = (
+    input.method ??
+    (input.endpoint === undefined && first ? first.methods[0] : undefined) ??
+    (input.body !== undefined ? 'POST' : 'GET')
+  ).toUpperCase()
   const headers = new Headers(input.headers)
   const hasBody = input.body !== undefined && method !== 'GET' && method !== 'HEAD'
   if (hasBody && !headers.has('content-type')) headers.set('content-type', 'application/json')

@@ -10,5 +10,8 @@ import { fileURLToPath } from 'node:url'
 export default function setup(): void {
   const root = join(dirname(fileURLToPath(import.meta.url)), '../../..')
   if (process.env.RESTGATE_TEST_SKIP_BUILD === '1') return
-  execFileSync('pnpm', ['exec', 'turbo', 'run', 'build', '--filter=@restgate/gateway...', '--output-logs=errors-only'], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] })
+  execFileSync('pnpm', ['exec', 'turbo', 'run', 'build', '--filter=@restgate/gateway...', '--output-logs=errors-only'], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  })
 }

@@ -33,7 +33,10 @@ function start(answer) {
   })
   return new Promise((resolve) =>
     server.listen(0, '127.0.0.1', () =>
-      resolve({ port: server.address().port, view: (prefix) => ({ requests, peak, arrivals: prefix === undefined ? [] : [...arrivals].filter(([p]) => p.startsWith(prefix)) }) }),
+      resolve({
+        port: server.address().port,
+        view: (prefix) => ({ requests, peak, arrivals: prefix === undefined ? [] : [...arrivals].filter(([p]) => p.startsWith(prefix)) }),
+      }),
     ),
   )
 }

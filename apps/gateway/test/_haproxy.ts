@@ -23,7 +23,10 @@ export interface HaproxyServer {
 export function renderHaproxyConfig(repoRoot: string, opts: { bind: string; inter: string; servers: HaproxyServer[] }): string {
   const template = readFileSync(join(repoRoot, 'deploy/haproxy/haproxy.cfg.tmpl'), 'utf8')
   const servers = opts.servers.map((s) => `    server ${s.name} 127.0.0.1:${s.port}\n`).join('')
-  return template.replaceAll('@BIND@', opts.bind).replaceAll('@CHECK_INTER@', opts.inter).replace(/^@SERVERS@\n/m, servers)
+  return template
+    .replaceAll('@BIND@', opts.bind)
+    .replaceAll('@CHECK_INTER@', opts.inter)
+    .replace(/^@SERVERS@\n/m, servers)
 }
 
 export interface RunningHaproxy {

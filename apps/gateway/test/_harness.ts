@@ -66,7 +66,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
 }
 
 function quietLogger(lines: string[] = []): ReturnType<typeof createConsoleLogger> {
-  return createConsoleLogger({ level: process.env.RESTGATE_TEST_LOG ? 'debug' : 'warn', write: (l) => (process.env.RESTGATE_TEST_LOG ? console.error(l) : lines.push(l)) })
+  return createConsoleLogger({
+    level: process.env.RESTGATE_TEST_LOG ? 'debug' : 'warn',
+    write: (l) => (process.env.RESTGATE_TEST_LOG ? console.error(l) : lines.push(l)),
+  })
 }
 
 export interface RunningGateway {

@@ -42,16 +42,46 @@ describe('downlink under pressure (CLI process)', () => {
               endpoint: '/up',
               HTTPMethods: ['POST'],
               security: { type: 'anonymous' },
-              converter: { type: 'json', deviceInfo: { deviceNameExpression: '${name}', deviceProfileExpression: 'p', deviceProfileExpressionSource: 'constant' }, timeseries: [{ type: 'int', key: 't', value: '${t}' }] },
+              converter: {
+                type: 'json',
+                deviceInfo: { deviceNameExpression: '${name}', deviceProfileExpression: 'p', deviceProfileExpressionSource: 'constant' },
+                timeseries: [{ type: 'int', key: 't', value: '${t}' }],
+              },
             },
           ],
           attributeUpdates: [
-            { deviceNameFilter: 'BIG.*', attributeFilter: 'k\\d*00', requestUrlExpression: `${fast.url}/big/\${deviceName}/\${attributeKey}`, valueExpression: '${attributeValue}', timeout: 10 },
-            { deviceNameFilter: 'U.*', requestUrlExpression: `${fast.url}/u/\${deviceName}/\${attributeKey}`, valueExpression: '${attributeValue}', timeout: 10 },
+            {
+              deviceNameFilter: 'BIG.*',
+              attributeFilter: 'k\\d*00',
+              requestUrlExpression: `${fast.url}/big/\${deviceName}/\${attributeKey}`,
+              valueExpression: '${attributeValue}',
+              timeout: 10,
+            },
+            {
+              deviceNameFilter: 'U.*',
+              requestUrlExpression: `${fast.url}/u/\${deviceName}/\${attributeKey}`,
+              valueExpression: '${attributeValue}',
+              timeout: 10,
+            },
           ],
           serverSideRpc: [
-            { methodFilter: 'fast', requestUrlExpression: `${fast.url}/rpc/\${params.i}`, responseTimeout: 5, timeout: 5, HTTPMethod: 'POST', valueExpression: '${params}' },
-            { methodFilter: 'hang', requestUrlExpression: `${hang.url}/rpc/\${params.i}`, responseTimeout: 0.5, timeout: 0.2, tries: 3, HTTPMethod: 'POST', valueExpression: '${params}' },
+            {
+              methodFilter: 'fast',
+              requestUrlExpression: `${fast.url}/rpc/\${params.i}`,
+              responseTimeout: 5,
+              timeout: 5,
+              HTTPMethod: 'POST',
+              valueExpression: '${params}',
+            },
+            {
+              methodFilter: 'hang',
+              requestUrlExpression: `${hang.url}/rpc/\${params.i}`,
+              responseTimeout: 0.5,
+              timeout: 0.2,
+              tries: 3,
+              HTTPMethod: 'POST',
+              valueExpression: '${params}',
+            },
           ],
           downlink: { maxConcurrencyPerOrigin: PER_ORIGIN, maxActiveMessages: 64, maxQueuedMessages: 2000, maxRequests: 256 },
         },
@@ -172,7 +202,9 @@ describe('downlink under pressure (CLI process)', () => {
     // Likely sockets undici opens for requests aborted while connecting; not resolved yet.
     expect(hang.peak).toBeLessThanOrEqual(2 * PER_ORIGIN)
     const rss = await peakRssMb(pid)
-    console.log(`flood: RSS before ${rssBefore.toFixed(0)} MB, peak ${rss.toFixed(0)} MB${reset ? '' : ' (lifetime peak: clear_refs not permitted)'}, reply codes ${JSON.stringify([...codes])}, uplink max ${max.toFixed(0)} ms, requests fast ${fast.requests} hang ${hang.requests}, peak sockets fast ${fast.peak} hang ${hang.peak}`)
+    console.log(
+      `flood: RSS before ${rssBefore.toFixed(0)} MB, peak ${rss.toFixed(0)} MB${reset ? '' : ' (lifetime peak: clear_refs not permitted)'}, reply codes ${JSON.stringify([...codes])}, uplink max ${max.toFixed(0)} ms, requests fast ${fast.requests} hang ${hang.requests}, peak sockets fast ${fast.peak} hang ${hang.peak}`,
+    )
     expect(rss - rssBefore).toBeLessThan(RSS_GROWTH_BOUND_MB)
   }, 180_000)
 })

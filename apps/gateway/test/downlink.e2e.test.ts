@@ -50,11 +50,31 @@ function originalConfig(gatewayPort: number, targetPort: number): Record<string,
     endpoint: '/rr',
     HTTPMethods: ['POST'],
     response: { responseExpected: true, timeout: 2, responseAttribute: 'result', unsuccessfulResponse: 'TIMEOUT' },
-    converter: { type: 'json', deviceInfo: { deviceNameExpression: '${name}', deviceProfileExpression: 'rr', deviceProfileExpressionSource: 'constant' }, timeseries: [{ type: 'int', key: 't', value: '${t}' }] },
+    converter: {
+      type: 'json',
+      deviceInfo: { deviceNameExpression: '${name}', deviceProfileExpression: 'rr', deviceProfileExpressionSource: 'constant' },
+      timeseries: [{ type: 'int', key: 't', value: '${t}' }],
+    },
   } as never)
   config.requestsMapping.serverSideRpc.push(
-    { deviceNameFilter: '.*', methodFilter: 'text', requestUrlExpression: `http://127.0.0.1:${targetPort}/text/\${deviceName}`, responseTimeout: 2, HTTPMethod: 'POST', valueExpression: '${params}' },
-    { deviceNameFilter: '.*', methodFilter: 'slow', requestUrlExpression: `http://127.0.0.1:${targetPort}/slow`, responseTimeout: 1, timeout: 0.3, tries: 2, HTTPMethod: 'POST', valueExpression: '${params}' },
+    {
+      deviceNameFilter: '.*',
+      methodFilter: 'text',
+      requestUrlExpression: `http://127.0.0.1:${targetPort}/text/\${deviceName}`,
+      responseTimeout: 2,
+      HTTPMethod: 'POST',
+      valueExpression: '${params}',
+    },
+    {
+      deviceNameFilter: '.*',
+      methodFilter: 'slow',
+      requestUrlExpression: `http://127.0.0.1:${targetPort}/slow`,
+      responseTimeout: 1,
+      timeout: 0.3,
+      tries: 2,
+      HTTPMethod: 'POST',
+      valueExpression: '${params}',
+    },
   )
   return config
 }
@@ -111,7 +131,12 @@ describe('downlink on the original shipped rest.json', () => {
   })
 
   it('post_attributes makes the gateway post to its own /my_devices, and the telemetry arrives', async () => {
-    const reply = await sandbox.sendRpc('SN-001', 'post_attributes', { sensorModel: 'T3000', certificateNumber: '11112233445', hum: 12, temp: 23 }, { timeoutMs: 10_000 })
+    const reply = await sandbox.sendRpc(
+      'SN-001',
+      'post_attributes',
+      { sensorModel: 'T3000', certificateNumber: '11112233445', hum: 12, temp: 23 },
+      { timeoutMs: 10_000 },
+    )
     expect(reply).toMatchObject({ result: { status: 'ok', devices: 1 } })
     const d = await sandbox.waitFor((s) => (s.devices.get('SN-001')?.latest.temperature?.value === 23 ? s.devices.get('SN-001') : undefined))
     expect(d.latest.humidity?.value).toBe(12)
@@ -143,10 +168,18 @@ describe('downlink on the original shipped rest.json', () => {
 
   it('attribute request endpoint answers with ThingsBoard’s reply for that device', async () => {
     sandbox.setAttributes('SN-001', { shared: { model: 'T1000', fw: '1.0' } })
-    const one = await fetch(`${base}/sharedAttributes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"deviceName":"SN-001","attribute":"model"}' })
+    const one = await fetch(`${base}/sharedAttributes`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"deviceName":"SN-001","attribute":"model"}',
+    })
     expect(one.status).toBe(200)
     expect(await one.json()).toMatchObject({ device: 'SN-001', value: 'T1000' })
-    const two = await fetch(`${base}/sharedAttributes`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"deviceName":"SN-001","attribute":"model","attribute1":"fw"}' })
+    const two = await fetch(`${base}/sharedAttributes`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"deviceName":"SN-001","attribute":"model","attribute1":"fw"}',
+    })
     expect(await two.json()).toMatchObject({ device: 'SN-001', values: { model: 'T1000', fw: '1.0' } })
     const req = sandbox.messages({ kind: 'attributeRequest' }).at(-1)!
     expect(JSON.parse(req.raw)).toEqual({ id: expect.any(Number), device: 'SN-001', client: false, keys: ['model', 'fw'] })

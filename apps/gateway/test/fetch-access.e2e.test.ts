@@ -22,7 +22,9 @@ function startTarget(): Promise<{ server: Server; url: string; hits: Hit[] }> {
       res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ path: req.url }))
     })
   })
-  return new Promise((resolve) => server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, hits })))
+  return new Promise((resolve) =>
+    server.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as { port: number }).port}`, hits })),
+  )
 }
 
 describe.each([
@@ -45,7 +47,16 @@ describe.each([
         'rest.json': {
           server: { host: '127.0.0.1', port: await freePort() },
           reservedRpc: reservedRpc(target.url),
-          serverSideRpc: [{ methodFilter: 'hdr', requestUrlExpression: `${target.url}/dev/hdr`, httpHeaders: { 'X-Device': '${deviceName}', 'Content-Type': 'text/plain' }, valueExpression: 'v', HTTPMethod: 'POST', responseTimeout: 5 }],
+          serverSideRpc: [
+            {
+              methodFilter: 'hdr',
+              requestUrlExpression: `${target.url}/dev/hdr`,
+              httpHeaders: { 'X-Device': '${deviceName}', 'Content-Type': 'text/plain' },
+              valueExpression: 'v',
+              HTTPMethod: 'POST',
+              responseTimeout: 5,
+            },
+          ],
         },
       },
     })
@@ -83,7 +94,7 @@ describe.each([
     expect(target.hits.filter((h) => h.url === '/dev/a-from-gw')).toHaveLength(0)
   })
 
-  it('a rule sends exactly its configured headers plus HTTP\'s own', async () => {
+  it("a rule sends exactly its configured headers plus HTTP's own", async () => {
     expect(await sandbox.sendRpc('SN-7', 'hdr', {}, { timeoutMs: 5_000 })).toEqual({ result: { path: '/dev/hdr' } })
     const hit = target.hits.find((h) => h.url === '/dev/hdr')
     expect(Object.keys(hit?.headers ?? {}).toSorted()).toEqual(['connection', 'content-length', 'content-type', 'host', 'x-device'])

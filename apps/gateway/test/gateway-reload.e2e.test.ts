@@ -72,7 +72,11 @@ describe('gateway.reload()', { timeout: 60_000 }, () => {
 
     writeFileSync(join(folder.dir, 'rest.json'), JSON.stringify(rest(port, '/two')))
     const swapped = await gw.gateway.reload(await load(folder.file))
-    expect(swapped).toEqual({ applied: ['connector "REST Connector": downlink rules updated (0 attribute update(s), 1 RPC rule(s))'], restartNeeded: [], failed: [] })
+    expect(swapped).toEqual({
+      applied: ['connector "REST Connector": downlink rules updated (0 attribute update(s), 1 RPC rule(s))'],
+      restartNeeded: [],
+      failed: [],
+    })
     expect(await sandbox.sendRpc('D', 'go', { a: 2 }, { timeoutMs: 5_000 })).toEqual({ result: { at: '/two' } })
     expect(await post(`http://127.0.0.1:${port}/t`, { name: 'A', n: 1 })).toBe(200)
 

@@ -30,7 +30,12 @@ const mappingOf = (endpoint: string, converter: Record<string, unknown>, extra: 
 })
 
 const byName = (expression: string): Record<string, unknown> => ({
-  deviceInfo: { deviceNameExpressionSource: 'request', deviceNameExpression: expression, deviceProfileExpressionSource: 'constant', deviceProfileExpression: 'default' },
+  deviceInfo: {
+    deviceNameExpressionSource: 'request',
+    deviceNameExpression: expression,
+    deviceProfileExpressionSource: 'constant',
+    deviceProfileExpression: 'default',
+  },
 })
 
 /** The original's rest.json on a free port, without its unshipped custom converter, plus the probes' endpoints. */
@@ -40,11 +45,31 @@ function config(port: number): Record<string, unknown> {
     server: { host: '127.0.0.1', port, SSL: false, maxArrayElements: 30_000, maxJsonKeys: 200_000 },
     mapping: [
       ...originalMappings.filter((m) => m.endpoint !== '/anon2'),
-      mappingOf('/json', { ...byName('${name}'), timeseries: [{ type: 'json', key: 'v', value: '${v}' }, { type: 'double', key: 't', value: '${t}' }] }),
-      mappingOf('/drops', { ...byName('${name}'), timeseries: [{ type: 'json', key: 'v', value: '${v}' }, { type: 'double', key: 't', value: '${t}' }] }),
-      mappingOf('/rr', { ...byName('${name}'), timeseries: [{ type: 'int', key: 't', value: '${t}' }] }, { response: { responseExpected: true, timeout: 30, responseAttribute: 'result' } }),
+      mappingOf('/json', {
+        ...byName('${name}'),
+        timeseries: [
+          { type: 'json', key: 'v', value: '${v}' },
+          { type: 'double', key: 't', value: '${t}' },
+        ],
+      }),
+      mappingOf('/drops', {
+        ...byName('${name}'),
+        timeseries: [
+          { type: 'json', key: 'v', value: '${v}' },
+          { type: 'double', key: 't', value: '${t}' },
+        ],
+      }),
+      mappingOf(
+        '/rr',
+        { ...byName('${name}'), timeseries: [{ type: 'int', key: 't', value: '${t}' }] },
+        { response: { responseExpected: true, timeout: 30, responseAttribute: 'result' } },
+      ),
       mappingOf('/bulk', { ...byName('${name}'), timeseries: [{ type: 'int', key: 'i', value: '${i}' }] }),
-      mappingOf('/secure', { ...byName('${name}'), timeseries: [{ type: 'int', key: 't', value: '${t}' }] }, { security: { type: 'basic', username: 'user', password: 'password' } }),
+      mappingOf(
+        '/secure',
+        { ...byName('${name}'), timeseries: [{ type: 'int', key: 't', value: '${t}' }] },
+        { security: { type: 'basic', username: 'user', password: 'password' } },
+      ),
     ],
   }
 }
@@ -107,7 +132,9 @@ describe('one gateway process on the original rest.json', () => {
     const pending = fetch(`${base}/rr`, { method: 'POST', headers: json, body: '{"name":"RR-1","t":1}' })
     const device = await sandbox.waitFor((s) => (s.devices.get('RR-1')?.attributes.responseExpected === true ? s.devices.get('RR-1') : undefined))
     expect(device.attributes).toMatchObject({ responseExpected: true })
-    expect(sandbox.messages({ kind: 'attributes', device: 'RR-1' }).map((m) => JSON.parse(m.raw))).toContainEqual({ 'RR-1': expect.objectContaining({ responseExpected: true }) })
+    expect(sandbox.messages({ kind: 'attributes', device: 'RR-1' }).map((m) => JSON.parse(m.raw))).toContainEqual({
+      'RR-1': expect.objectContaining({ responseExpected: true }),
+    })
     // ThingsBoard's rule chain answers through the shared attribute
     await sandbox.waitFor((s) => (s.devices.get('RR-1')?.telemetry.length ?? 0) > 0 || undefined)
     await sandbox.sendAttributeUpdate('RR-1', { result: { ok: true } })
@@ -206,10 +233,18 @@ describe('one gateway process on the original rest.json', () => {
 
   it('failed logins and refused requests are logged at WARN once, then counted into one summary line (flushed at shutdown)', async () => {
     for (let i = 0; i < 20; i++) {
-      const res = await fetch(`${base}/secure`, { method: 'POST', headers: { ...json, authorization: basicAuth('user', `wrong-${i}`) }, body: '{"name":"S","t":1}' })
+      const res = await fetch(`${base}/secure`, {
+        method: 'POST',
+        headers: { ...json, authorization: basicAuth('user', `wrong-${i}`) },
+        body: '{"name":"S","t":1}',
+      })
       expect(res.status).toBe(401)
     }
-    const good = await fetch(`${base}/secure`, { method: 'POST', headers: { ...json, authorization: basicAuth('user', 'password') }, body: '{"name":"S","t":1}' })
+    const good = await fetch(`${base}/secure`, {
+      method: 'POST',
+      headers: { ...json, authorization: basicAuth('user', 'password') },
+      body: '{"name":"S","t":1}',
+    })
     expect(good.status).toBe(200)
     for (let i = 0; i < 5; i++) {
       const res = await fetch(`${base}/secure`, { method: 'POST', headers: { ...json, authorization: basicAuth('user', 'password') }, body: '{"t":1}' })

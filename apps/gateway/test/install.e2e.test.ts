@@ -91,7 +91,9 @@ describe.skipIf(skip !== undefined)('installed from a registry', () => {
         timeout: 3 * MINUTE,
         env: { ...process.env, npm_config_userconfig: registry.npmrc, npm_config_registry: registry.url },
       }).catch((error: Error & { stdout?: string; stderr?: string }) => {
-        throw new Error(`changeset publish failed: ${error.message}\n${error.stdout ?? ''}\n${error.stderr ?? ''}\nregistry:\n${registry.output().slice(-2000)}`)
+        throw new Error(
+          `changeset publish failed: ${error.message}\n${error.stdout ?? ''}\n${error.stderr ?? ''}\nregistry:\n${registry.output().slice(-2000)}`,
+        )
       }),
     )
     // an empty folder whose project .npmrc takes the @restgate scope from the local registry; the
@@ -131,83 +133,119 @@ describe.skipIf(skip !== undefined)('installed from a registry', () => {
     }
   })
 
-  it('installs a working better-sqlite3 (sqlite storage) through its install script', async () => {
-    const { stdout } = await run(process.execPath, ['-e', "const D = require('better-sqlite3'); console.log(new D(':memory:').prepare('select 40 + 2 as x').get().x)"], { cwd: installDir })
-    expect(stdout.trim()).toBe('42')
-  }, MINUTE)
+  it(
+    'installs a working better-sqlite3 (sqlite storage) through its install script',
+    async () => {
+      const { stdout } = await run(
+        process.execPath,
+        ['-e', "const D = require('better-sqlite3'); console.log(new D(':memory:').prepare('select 40 + 2 as x').get().x)"],
+        { cwd: installDir },
+      )
+      expect(stdout.trim()).toBe('42')
+    },
+    MINUTE,
+  )
 
-  it('`restgate --version` and `npx @restgate/gateway --version` print the package version', async () => {
-    const bin = join(installDir, 'node_modules/.bin/restgate')
-    expect((await run(bin, ['--version'], { cwd: installDir })).stdout).toBe(`restgate ${gateway.version}\n`)
-    const npx = await run('npx', ['--no-install', '@restgate/gateway', '--version'], { cwd: installDir })
-    expect(npx.stdout).toBe(`restgate ${gateway.version}\n`)
-  }, MINUTE)
+  it(
+    '`restgate --version` and `npx @restgate/gateway --version` print the package version',
+    async () => {
+      const bin = join(installDir, 'node_modules/.bin/restgate')
+      expect((await run(bin, ['--version'], { cwd: installDir })).stdout).toBe(`restgate ${gateway.version}\n`)
+      const npx = await run('npx', ['--no-install', '@restgate/gateway', '--version'], { cwd: installDir })
+      expect(npx.stdout).toBe(`restgate ${gateway.version}\n`)
+    },
+    MINUTE,
+  )
 
-  it('`npm i -g` puts a working `restgate` command on the PATH', async () => {
-    // a global install into its own prefix; --ignore-scripts because a global install cannot pin
-    // better-sqlite3 to the workspace's prebuilt binary (the local install above runs its script)
-    const prefix = join(installDir, 'global')
-    await timed('npm install -g', () =>
-      run('npm', ['i', '-g', '--prefix', prefix, `--@restgate:registry=${registry.url}`, '--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error', '@restgate/gateway'], {
-        cwd: installDir,
-        timeout: 3 * MINUTE,
-      }),
-    )
-    const { stdout } = await run('restgate', ['--version'], { env: { ...process.env, PATH: `${join(prefix, 'bin')}:${process.env.PATH ?? ''}` } })
-    expect(stdout).toBe(`restgate ${gateway.version}\n`)
-  }, 4 * MINUTE)
+  it(
+    '`npm i -g` puts a working `restgate` command on the PATH',
+    async () => {
+      // a global install into its own prefix; --ignore-scripts because a global install cannot pin
+      // better-sqlite3 to the workspace's prebuilt binary (the local install above runs its script)
+      const prefix = join(installDir, 'global')
+      await timed('npm install -g', () =>
+        run(
+          'npm',
+          [
+            'i',
+            '-g',
+            '--prefix',
+            prefix,
+            `--@restgate:registry=${registry.url}`,
+            '--ignore-scripts',
+            '--prefer-offline',
+            '--no-audit',
+            '--no-fund',
+            '--loglevel=error',
+            '@restgate/gateway',
+          ],
+          {
+            cwd: installDir,
+            timeout: 3 * MINUTE,
+          },
+        ),
+      )
+      const { stdout } = await run('restgate', ['--version'], { env: { ...process.env, PATH: `${join(prefix, 'bin')}:${process.env.PATH ?? ''}` } })
+      expect(stdout).toBe(`restgate ${gateway.version}\n`)
+    },
+    4 * MINUTE,
+  )
 
-  it('runs the quickstart: the docs request is answered 200 and seen by the sandbox', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'restgate-quickstart-'))
-    try {
-      cpSync(quickstartDir, dir, { recursive: true })
-      const [mqttPort, restPort, httpPort] = [await freePort(), await freePort(), await freePort()]
-      const tbFile = join(dir, 'tb_gateway.json')
-      const tb = JSON.parse(readFileSync(tbFile, 'utf8')) as { thingsboard: { port: number } }
-      tb.thingsboard.port = mqttPort
-      writeFileSync(tbFile, JSON.stringify(tb, null, 2))
-      const rest = JSON.parse(readFileSync(join(dir, 'rest.json'), 'utf8')) as { port: string }
-      rest.port = String(restPort)
-      writeFileSync(join(dir, 'rest.json'), JSON.stringify(rest, null, 2))
-
-      const child = spawn(join(installDir, 'node_modules/.bin/restgate'), ['--config', tbFile, '--sandbox', '--sandbox-http-port', String(httpPort)], {
-        cwd: installDir,
-        stdio: ['ignore', 'pipe', 'pipe'],
-      })
-      let out = ''
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()))
-      child.stderr.on('data', (d: Buffer) => (out += d.toString()))
-      const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+  it(
+    'runs the quickstart: the docs request is answered 200 and seen by the sandbox',
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'restgate-quickstart-'))
       try {
-        await expect.poll(() => out, { timeout: 30_000, interval: 100 }).toMatch(new RegExp(`listening on http://127\\.0\\.0\\.1:${restPort}`))
-        await expect.poll(() => out, { timeout: 15_000, interval: 100 }).toMatch(/connected to ThingsBoard/)
+        cpSync(quickstartDir, dir, { recursive: true })
+        const [mqttPort, restPort, httpPort] = [await freePort(), await freePort(), await freePort()]
+        const tbFile = join(dir, 'tb_gateway.json')
+        const tb = JSON.parse(readFileSync(tbFile, 'utf8')) as { thingsboard: { port: number } }
+        tb.thingsboard.port = mqttPort
+        writeFileSync(tbFile, JSON.stringify(tb, null, 2))
+        const rest = JSON.parse(readFileSync(join(dir, 'rest.json'), 'utf8')) as { port: string }
+        rest.port = String(restPort)
+        writeFileSync(join(dir, 'rest.json'), JSON.stringify(rest, null, 2))
 
-        // README "Try it": the docs' request with the docs' basic auth
-        const body = { sensorName: 'SN-001', sensorType: 'Thermometer', sensorModel: 'T1000', certificateNumber: '125sda47gsh', temp: 32, hum: 67 }
-        const res = await fetch(`http://127.0.0.1:${restPort}/my_devices`, {
-          method: 'POST',
-          headers: { authorization: basicAuth('user', 'password'), 'content-type': 'application/json' },
-          body: JSON.stringify(body),
+        const child = spawn(join(installDir, 'node_modules/.bin/restgate'), ['--config', tbFile, '--sandbox', '--sandbox-http-port', String(httpPort)], {
+          cwd: installDir,
+          stdio: ['ignore', 'pipe', 'pipe'],
         })
-        expect(res.status, await res.clone().text()).toBe(200)
-        const anon = await fetch(`http://127.0.0.1:${restPort}/anon1?temp=20.5&hum=30`, { method: 'POST' })
-        expect(anon.status, await anon.text()).toBe(200)
+        let out = ''
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()))
+        child.stderr.on('data', (d: Buffer) => (out += d.toString()))
+        const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)))
+        try {
+          await expect.poll(() => out, { timeout: 30_000, interval: 100 }).toMatch(new RegExp(`listening on http://127\\.0\\.0\\.1:${restPort}`))
+          await expect.poll(() => out, { timeout: 15_000, interval: 100 }).toMatch(/connected to ThingsBoard/)
 
-        // the sandbox's HTTP view shows what "ThingsBoard" received
-        const device = async (): Promise<string> => {
-          const r = await fetch(`http://127.0.0.1:${httpPort}/api/devices`)
-          return r.ok ? r.text() : ''
+          // README "Try it": the docs' request with the docs' basic auth
+          const body = { sensorName: 'SN-001', sensorType: 'Thermometer', sensorModel: 'T1000', certificateNumber: '125sda47gsh', temp: 32, hum: 67 }
+          const res = await fetch(`http://127.0.0.1:${restPort}/my_devices`, {
+            method: 'POST',
+            headers: { authorization: basicAuth('user', 'password'), 'content-type': 'application/json' },
+            body: JSON.stringify(body),
+          })
+          expect(res.status, await res.clone().text()).toBe(200)
+          const anon = await fetch(`http://127.0.0.1:${restPort}/anon1?temp=20.5&hum=30`, { method: 'POST' })
+          expect(anon.status, await anon.text()).toBe(200)
+
+          // the sandbox's HTTP view shows what "ThingsBoard" received
+          const device = async (): Promise<string> => {
+            const r = await fetch(`http://127.0.0.1:${httpPort}/api/devices`)
+            return r.ok ? r.text() : ''
+          }
+          await expect.poll(device, { timeout: 15_000, interval: 200 }).toMatch(/SN-001/)
+          const devices = await device()
+          expect(devices).toContain('Thermometer')
+          expect(devices).toMatch(/"temperature"|"temp"/)
+        } finally {
+          child.kill('SIGTERM')
         }
-        await expect.poll(device, { timeout: 15_000, interval: 200 }).toMatch(/SN-001/)
-        const devices = await device()
-        expect(devices).toContain('Thermometer')
-        expect(devices).toMatch(/"temperature"|"temp"/)
+        expect(await exited, out).toBe(0)
       } finally {
-        child.kill('SIGTERM')
+        rmSync(dir, { recursive: true, force: true })
       }
-      expect(await exited, out).toBe(0)
-    } finally {
-      rmSync(dir, { recursive: true, force: true })
-    }
-  }, 2 * MINUTE)
+    },
+    2 * MINUTE,
+  )
 })

@@ -88,7 +88,11 @@ describe('delivery', () => {
     cleanups.push(gw.stop)
     const ok = new Set<string>()
     const send = async (i: number): Promise<void> => {
-      const res = await fetch(`${gw.urls[0]}/t`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: `D${i % 10}`, n: i }) })
+      const res = await fetch(`${gw.urls[0]}/t`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ name: `D${i % 10}`, n: i }),
+      })
       if (res.status === 200) ok.add(`D${i % 10}:${i}`)
       else expect(res.status).toBe(503)
     }

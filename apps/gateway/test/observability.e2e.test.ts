@@ -20,7 +20,15 @@ const mapping = {
   endpoint: '/t',
   HTTPMethods: ['POST'],
   security: { type: 'basic', username: 'u', password: PASSWORD },
-  converter: { type: 'json', deviceNameExpression: '${name}', deviceTypeExpression: 'sensor', timeseries: [{ type: 'int', key: 'n', value: '${n}' }, { type: 'string', key: 's', value: '${s}' }] },
+  converter: {
+    type: 'json',
+    deviceNameExpression: '${name}',
+    deviceTypeExpression: 'sensor',
+    timeseries: [
+      { type: 'int', key: 'n', value: '${n}' },
+      { type: 'string', key: 's', value: '${s}' },
+    ],
+  },
 }
 
 interface Setup {
@@ -30,12 +38,21 @@ interface Setup {
   sandbox: Awaited<ReturnType<typeof startSandbox>>
 }
 
-async function start(args: string[], env: Record<string, string>, thingsboard: Record<string, unknown> = {}, rest: Record<string, unknown> = {}): Promise<Setup> {
+async function start(
+  args: string[],
+  env: Record<string, string>,
+  thingsboard: Record<string, unknown> = {},
+  rest: Record<string, unknown> = {},
+): Promise<Setup> {
   const sandbox = await startSandbox()
   cleanups.push(() => sandbox.stop())
   const port = await freePort()
   const adminPort = await freePort()
-  const folder = writeConfigFolder({ brokerPort: sandbox.port, thingsboard, connectors: { 'rest.json': { host: '127.0.0.1', port, mapping: [mapping], ...rest } } })
+  const folder = writeConfigFolder({
+    brokerPort: sandbox.port,
+    thingsboard,
+    connectors: { 'rest.json': { host: '127.0.0.1', port, mapping: [mapping], ...rest } },
+  })
   cleanups.push(folder.cleanup)
   // the admin section sits at the root of tb_gateway.json
   const { readFileSync } = await import('node:fs')
@@ -116,7 +133,10 @@ describe('JSON logs and the admin endpoint', () => {
     expect(await post(url, { name: EVIL, n: 1, s: 'y'.repeat(600) })).toBe(200)
     // (the tb-client warns that a datapoint of the device is over the payload limit; the cap cuts the message's tail)
     await cli.waitForOutput(/"msg":"datapoint [^\n]*of device [^\n]*evil/, 15_000)
-    const warning = cli.output().split('\n').find((l) => l.includes('of device \\"evil'))!
+    const warning = cli
+      .output()
+      .split('\n')
+      .find((l) => l.includes('of device \\"evil'))!
     const entry = JSON.parse(warning) as { msg: string; level: string; component: string }
     expect(entry).toMatchObject({ level: 'warn', component: 'thingsboard' })
     expect(entry.msg).toContain('evil\n2026-01-01T00:00:00.000Z ERROR forged line')
@@ -134,7 +154,10 @@ describe('JSON logs and the admin endpoint', () => {
 
     cli.child.kill('SIGTERM')
     expect(await cli.exited).toBe(0)
-    const lines = cli.output().split('\n').filter((l) => l !== '')
+    const lines = cli
+      .output()
+      .split('\n')
+      .filter((l) => l !== '')
     expect(lines.length).toBeGreaterThan(5)
     for (const line of lines) expect(() => JSON.parse(line), line.slice(0, 200)).not.toThrow()
     const out = cli.output()
@@ -170,7 +193,14 @@ describe('JSON logs and the admin endpoint', () => {
 })
 
 /** A serverSideRpc rule sending RPC `method` to port `port`. */
-const rpc = (method: string, port: number): Record<string, unknown> => ({ deviceNameFilter: '.*', methodFilter: method, requestUrlExpression: `http://127.0.0.1:${port}/${method}`, responseTimeout: 5, HTTPMethod: 'POST', valueExpression: '${params}' })
+const rpc = (method: string, port: number): Record<string, unknown> => ({
+  deviceNameFilter: '.*',
+  methodFilter: method,
+  requestUrlExpression: `http://127.0.0.1:${port}/${method}`,
+  responseTimeout: 5,
+  HTTPMethod: 'POST',
+  valueExpression: '${params}',
+})
 
 describe('downlink metrics', () => {
   it('counts RPC requests by rule and outcome and times them', async () => {
@@ -212,7 +242,7 @@ describe('readable logs', () => {
 })
 
 describe('statistics', () => {
-  it('sends the gateway statistics as telemetry of the gateway device with the original\'s keys', async () => {
+  it("sends the gateway statistics as telemetry of the gateway device with the original's keys", async () => {
     const { url, sandbox } = await start([], {}, { statistics: { enable: true, statsSendPeriodInSeconds: 1 } })
     for (let i = 0; i < 3; i++) expect(await post(url, { name: `S-${i}`, n: i, s: 'v' })).toBe(200)
     const stats = (): Array<Record<string, number>> =>

@@ -59,7 +59,10 @@ describe('publishable packages', () => {
     for (const p of publics) {
       for (const [dep, range] of Object.entries(p.pkg.dependencies ?? {})) {
         if (!range.startsWith('workspace:')) continue
-        expect(publics.map((q) => q.pkg.name), `${p.pkg.name} depends on ${dep}`).toContain(dep)
+        expect(
+          publics.map((q) => q.pkg.name),
+          `${p.pkg.name} depends on ${dep}`,
+        ).toContain(dep)
       }
     }
   })

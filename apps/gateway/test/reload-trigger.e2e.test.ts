@@ -37,7 +37,12 @@ describe('reload trigger', { timeout: 60_000 }, () => {
     const loaded = await loadGatewayFiles(folder.file)
     if (!loaded.ok) throw new Error('invalid test config')
     const lines: string[] = []
-    const trigger = startReloadTriggers({ file: folder.file, gateway: gw.gateway, loaded: loaded.value, logger: createConsoleLogger({ write: (l) => lines.push(l) }) })
+    const trigger = startReloadTriggers({
+      file: folder.file,
+      gateway: gw.gateway,
+      loaded: loaded.value,
+      logger: createConsoleLogger({ write: (l) => lines.push(l) }),
+    })
     cleanups.push(() => trigger.close())
 
     writeFileSync(join(folder.dir, 'rest.json'), JSON.stringify(rest('/b')))

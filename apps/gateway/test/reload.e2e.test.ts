@@ -125,7 +125,10 @@ describe('reload through the CLI', { timeout: 90_000 }, () => {
     expect(await post(`${base}/u`, { name: 'T', n: 2 })).toBe(404)
 
     // valid JSON config whose custom converter cannot be loaded: refused when building it, nothing changes
-    writeFileSync(join(folder.dir, 'rest.json'), JSON.stringify(connector(port, [{ ...route('/u', 'a'), converter: { type: 'custom', extension: 'NoSuchConverter' } }])))
+    writeFileSync(
+      join(folder.dir, 'rest.json'),
+      JSON.stringify(connector(port, [{ ...route('/u', 'a'), converter: { type: 'custom', extension: 'NoSuchConverter' } }])),
+    )
     cli.child.kill('SIGHUP')
     await cli.waitForOutput(/reload \(SIGHUP\) refused: .*NoSuchConverter.*; the running config keeps serving/)
     expect(await post(`${base}/t`, { name: 'T', n: 3 })).toBe(200)

@@ -16,7 +16,8 @@ import { freePort, quickstartDir, repoRoot, runCli, startSandbox, TOKEN, writeCo
 
 const CHROMIUM = '/usr/bin/chromium'
 const hasChromium = existsSync(CHROMIUM)
-if (!hasChromium) console.warn(`SKIPPED the sandbox page's browser tests: ${CHROMIUM} is missing (install it: apt-get install -y chromium, or run scripts/setup.sh as root)`)
+if (!hasChromium)
+  console.warn(`SKIPPED the sandbox page's browser tests: ${CHROMIUM} is missing (install it: apt-get install -y chromium, or run scripts/setup.sh as root)`)
 
 const DOCS_BODY = { sensorName: 'SN-001', sensorType: 'Thermometer', sensorModel: 'T1000', certificateNumber: '125sda47gsh', temp: 32, hum: 67 }
 const AUTH = `Basic ${Buffer.from('user:password').toString('base64')}`
@@ -59,7 +60,10 @@ describe.skipIf(!hasChromium)('the sandbox page in Chromium', { timeout: 240_000
 
   it("shows the docs' request live, sends an attribute update and an RPC from its forms, runs the try panel", async () => {
     const [brokerPort, restPort, httpPort, targetPort] = await Promise.all([freePort(), freePort(), freePort(), freePort()])
-    const rest = JSON.parse(readFileSync(join(quickstartDir, 'rest.json'), 'utf8').replaceAll('127.0.0.1:5001', `127.0.0.1:${targetPort}`)) as Record<string, unknown>
+    const rest = JSON.parse(readFileSync(join(quickstartDir, 'rest.json'), 'utf8').replaceAll('127.0.0.1:5001', `127.0.0.1:${targetPort}`)) as Record<
+      string,
+      unknown
+    >
     rest.port = restPort
     const folder = writeConfigFolder({ brokerPort, connectors: { 'rest.json': rest } })
     onTestFinished(folder.cleanup)
@@ -82,7 +86,11 @@ describe.skipIf(!hasChromium)('the sandbox page in Chromium', { timeout: 240_000
 
     // the docs' request, as curl sends it (no Content-Type given: form-urlencoded)
     const post = (body: object): Promise<Response> =>
-      fetch(`http://127.0.0.1:${restPort}/my_devices`, { method: 'POST', headers: { authorization: AUTH, 'content-type': 'application/x-www-form-urlencoded' }, body: JSON.stringify(body) })
+      fetch(`http://127.0.0.1:${restPort}/my_devices`, {
+        method: 'POST',
+        headers: { authorization: AUTH, 'content-type': 'application/x-www-form-urlencoded' },
+        body: JSON.stringify(body),
+      })
     expect((await post(DOCS_BODY)).status).toBe(200)
     const row = page.locator('#devices tbody tr', { hasText: 'SN-001' })
     await expect.poll(() => row.count(), { timeout: 30_000 }).toBe(1)
@@ -107,7 +115,9 @@ describe.skipIf(!hasChromium)('the sandbox page in Chromium', { timeout: 240_000
 
     // log filters
     await page.locator('#log-topic').selectOption('v1/gateway/attributes')
-    await expect.poll(async () => new Set(await page.locator('#log li .topic').allTextContents()), { timeout: 10_000 }).toEqual(new Set(['v1/gateway/attributes']))
+    await expect
+      .poll(async () => new Set(await page.locator('#log li .topic').allTextContents()), { timeout: 10_000 })
+      .toEqual(new Set(['v1/gateway/attributes']))
     await page.locator('#log-topic').selectOption('')
     await page.locator('#log-device').fill('nobody')
     await expect.poll(() => page.locator('#log li').count(), { timeout: 10_000 }).toBe(0)
@@ -144,7 +154,9 @@ describe.skipIf(!hasChromium)('the sandbox page in Chromium', { timeout: 240_000
     // an unknown path in the panel says why nothing matched
     await page.locator('#try-endpoint').fill('/nope')
     await page.getByRole('button', { name: /^Try/ }).click()
-    await expect.poll(() => page.locator('#try-result').textContent(), { timeout: 30_000 }).toContain('no endpoint at this path; configured: /my_devices, /anon1')
+    await expect
+      .poll(() => page.locator('#try-result').textContent(), { timeout: 30_000 })
+      .toContain('no endpoint at this path; configured: /my_devices, /anon1')
 
     // every form control has a label
     const unlabeled = await page.evaluate(

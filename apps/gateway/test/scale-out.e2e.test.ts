@@ -51,15 +51,41 @@ function restConfig(port: number, targetPort: number, instance: string): Record<
     server: { host: '127.0.0.1', port: String(port), SSL: false },
     mapping: [
       { endpoint: '/data', HTTPMethods: ['POST'], converter },
-      { endpoint: '/wait', HTTPMethods: ['POST'], response: { responseExpected: true, timeout: 10, responseAttribute: 'answer', unsuccessfulResponse: 'TIMEOUT' }, converter },
+      {
+        endpoint: '/wait',
+        HTTPMethods: ['POST'],
+        response: { responseExpected: true, timeout: 10, responseAttribute: 'answer', unsuccessfulResponse: 'TIMEOUT' },
+        converter,
+      },
     ],
     requestsMapping: {
-      attributeRequests: [{ endpoint: '/attrs', type: 'shared', HTTPMethods: ['POST'], timeout: 10, deviceNameExpression: '${name}', attributeNameExpression: '${key}' }],
+      attributeRequests: [
+        { endpoint: '/attrs', type: 'shared', HTTPMethods: ['POST'], timeout: 10, deviceNameExpression: '${name}', attributeNameExpression: '${key}' },
+      ],
       attributeUpdates: [
-        { HTTPMethod: 'POST', httpHeaders: headers, timeout: 5, tries: 1, deviceNameFilter: '.*', attributeFilter: 'fw', requestUrlExpression: `http://127.0.0.1:${targetPort}/attr/\${deviceName}`, valueExpression: '${attributeValue}' },
+        {
+          HTTPMethod: 'POST',
+          httpHeaders: headers,
+          timeout: 5,
+          tries: 1,
+          deviceNameFilter: '.*',
+          attributeFilter: 'fw',
+          requestUrlExpression: `http://127.0.0.1:${targetPort}/attr/\${deviceName}`,
+          valueExpression: '${attributeValue}',
+        },
       ],
       serverSideRpc: [
-        { deviceNameFilter: '.*', methodFilter: 'where', requestUrlExpression: `http://127.0.0.1:${targetPort}/rpc/\${deviceName}`, responseTimeout: 5, HTTPMethod: 'POST', valueExpression: '${params}', timeout: 5, tries: 1, httpHeaders: headers },
+        {
+          deviceNameFilter: '.*',
+          methodFilter: 'where',
+          requestUrlExpression: `http://127.0.0.1:${targetPort}/rpc/\${deviceName}`,
+          responseTimeout: 5,
+          HTTPMethod: 'POST',
+          valueExpression: '${params}',
+          timeout: 5,
+          tries: 1,
+          httpHeaders: headers,
+        },
       ],
     },
   }
@@ -154,7 +180,11 @@ describe.skipIf(missing !== undefined)('several restgate instances behind HAProx
     lbPort = await freePort()
     haproxy = await startHaproxy(
       instances[0]!.folder.dir,
-      renderHaproxyConfig(repoRoot, { bind: `127.0.0.1:${lbPort}`, inter: CHECK_INTER, servers: instances.map((inst, i) => ({ name: `rg${i + 1}`, port: inst.port })) }),
+      renderHaproxyConfig(repoRoot, {
+        bind: `127.0.0.1:${lbPort}`,
+        inter: CHECK_INTER,
+        servers: instances.map((inst, i) => ({ name: `rg${i + 1}`, port: inst.port })),
+      }),
     )
     await vi.waitFor(async () => expect((await httpPost(lbPort, '/nothing', '{}')).status).toBe(404), { timeout: 10_000, interval: 100 })
   }, 90_000)
@@ -228,7 +258,7 @@ describe.skipIf(missing !== undefined)('several restgate instances behind HAProx
     let stop = false
     const MAX_PER_DEVICE = 400
     const loops = devices.map(async (d) => {
-      for (let seq = 1; seq <= MAX_PER_DEVICE && !stop; ) {
+      for (let seq = 1; seq <= MAX_PER_DEVICE && !stop;) {
         const r = await post('/data', { name: d.name, seq }, d.from)
         if (r.status === 200) answered.get(d.name)!.push({ seq: seq++, at: Date.now() })
         else {
@@ -272,13 +302,20 @@ describe.skipIf(missing !== undefined)('several restgate instances behind HAProx
     }
 
     // some data answered 200 by the victim is only in its outbox; the restarted instance delivers it
-    const missingBefore = devices.flatMap((d) => answered.get(d.name)!.filter((a) => !seqsOf(d.name).has(a.seq)).map((a) => `${d.name}#${a.seq}`))
+    const missingBefore = devices.flatMap((d) =>
+      answered
+        .get(d.name)!
+        .filter((a) => !seqsOf(d.name).has(a.seq))
+        .map((a) => `${d.name}#${a.seq}`),
+    )
     expect(missingBefore.length).toBeGreaterThan(0)
     relay.thaw()
     victim.cli = startInstance(0)
     await ready(victim.cli)
     await sandbox.waitFor(() => devices.every((d) => answered.get(d.name)!.every((a) => seqsOf(d.name).has(a.seq))), 30_000)
-    console.info(`scale-out failover: ${missingBefore.length} record(s) answered 200 by the killed instance were delivered from its sqlite outbox after restart`)
+    console.info(
+      `scale-out failover: ${missingBefore.length} record(s) answered 200 by the killed instance were delivered from its sqlite outbox after restart`,
+    )
     await haproxy.waitForLine(/Server restgate\/rg1 is UP/, killedAt)
   }, 60_000)
 })

@@ -93,7 +93,10 @@ describe('systemd unit', () => {
     const dir = mkdtempSync(join(tmpdir(), 'restgate-unit-'))
     try {
       const broken = join(dir, 'restgate.service')
-      writeFileSync(broken, text.replace('ExecStart=/usr/bin/env restgate', 'ExecStart=/nonexistent/restgate').replace('Restart=on-failure', 'Restart=sometimes'))
+      writeFileSync(
+        broken,
+        text.replace('ExecStart=/usr/bin/env restgate', 'ExecStart=/nonexistent/restgate').replace('Restart=on-failure', 'Restart=sometimes'),
+      )
       const { code, output } = await verify(broken)
       expect(code).not.toBe(0)
       expect(output).toMatch(/\/nonexistent\/restgate/)
@@ -104,7 +107,9 @@ describe('systemd unit', () => {
   })
 
   it.skipIf(skip !== undefined)('is hardened: `systemd-analyze security` rates its exposure OK or better', async () => {
-    const { stdout } = await run('systemd-analyze', ['security', '--offline=yes', unitFile], { timeout: 30_000 }).catch((e: { stdout?: string }) => ({ stdout: e.stdout ?? '' }))
+    const { stdout } = await run('systemd-analyze', ['security', '--offline=yes', unitFile], { timeout: 30_000 }).catch((e: { stdout?: string }) => ({
+      stdout: e.stdout ?? '',
+    }))
     const m = /Overall exposure level for restgate\.service: ([\d.]+) (\w+)/.exec(stdout)
     expect(m, stdout.slice(-1000)).not.toBeNull()
     expect(Number(m![1])).toBeLessThanOrEqual(3)

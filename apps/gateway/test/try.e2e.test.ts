@@ -38,7 +38,14 @@ describe('restgate try', { timeout: 180_000 }, () => {
     expect(out).toContain('v1/gateway/connect  {"device":"SN-001","type":"Thermometer"}')
     expect(out).toContain('v1/gateway/attributes  {"SN-001":{"connectorType":"rest","connectorName":"REST Connector","model":"T1000","T1000":"on"}}')
 
-    const { code: jsonCode, report } = await tryJson(['--config', REST, '--header', `Authorization: Basic ${Buffer.from('user:password').toString('base64')}`, '--data', DOCS_BODY])
+    const { code: jsonCode, report } = await tryJson([
+      '--config',
+      REST,
+      '--header',
+      `Authorization: Basic ${Buffer.from('user:password').toString('base64')}`,
+      '--data',
+      DOCS_BODY,
+    ])
     expect(jsonCode).toBe(0)
     expect(report.match).toEqual({ kind: 'mapping', index: 0, endpoint: '/my_devices', methods: ['POST'], path: 'mapping[0]' })
     expect(report.outcome).toBe('accepted')
@@ -114,10 +121,13 @@ describe('restgate try', { timeout: 180_000 }, () => {
     const folder = writeConfigFolder({ brokerPort: 1883, connectors: {} })
     onTestFinished(folder.cleanup)
     const file = join(folder.dir, 'body.json')
-    writeFileSync(file, JSON.stringify([
-      { sensorName: 'SN-001', sensorType: 'Thermometer', sensorModel: 'T1000', temp: 32, hum: 67 },
-      { sensorName: 'SN-002', sensorType: 'Thermometer', sensorModel: 'T2000', temp: 21.5 },
-    ]))
+    writeFileSync(
+      file,
+      JSON.stringify([
+        { sensorName: 'SN-001', sensorType: 'Thermometer', sensorModel: 'T1000', temp: 32, hum: 67 },
+        { sensorName: 'SN-002', sensorType: 'Thermometer', sensorModel: 'T2000', temp: 21.5 },
+      ]),
+    )
     const { code, report } = await tryJson(['-c', REST, '-u', 'user:password', '-d', `@${file}`])
     expect(code).toBe(0)
     expect(report.records.map((r) => r.device)).toEqual(['SN-001', 'SN-002'])
@@ -138,12 +148,26 @@ describe('restgate try', { timeout: 180_000 }, () => {
           endpoint: '/ask',
           HTTPMethod: ['POST'],
           security: { type: 'anonymous' },
-          converter: { type: 'json', deviceNameExpression: '${name}', deviceTypeExpression: 'default', attributes: [], timeseries: [{ type: 'integer', key: 'v', value: '${v}' }] },
+          converter: {
+            type: 'json',
+            deviceNameExpression: '${name}',
+            deviceTypeExpression: 'default',
+            attributes: [],
+            timeseries: [{ type: 'integer', key: 'v', value: '${v}' }],
+          },
           response: { responseExpected: true, timeout: 2, responseAttribute: 'answer' },
         },
       ],
       attributeRequests: [
-        { endpoint: '/attrs', type: 'shared', HTTPMethods: ['POST'], security: { type: 'anonymous' }, timeout: 3, deviceNameExpression: '${device}', attributeNameExpression: '${key}' },
+        {
+          endpoint: '/attrs',
+          type: 'shared',
+          HTTPMethods: ['POST'],
+          security: { type: 'anonymous' },
+          timeout: 3,
+          deviceNameExpression: '${device}',
+          attributeNameExpression: '${key}',
+        },
       ],
     }
     const folder = writeConfigFolder({ brokerPort: 1883, connectors: { 'rest.json': rest } })
@@ -179,14 +203,25 @@ describe('restgate try and the running gateway', { timeout: 120_000 }, () => {
     const loaded = await loadGatewayFiles(folder.file)
     if (!loaded.ok) throw new Error('invalid config')
     const body = DOCS_BODY.replace('"hum": 67', '"hum": "wet"')
-    const report = await createTryRunner({ connectors: loaded.value.connectors })({ endpoint: '/my_devices', method: 'POST', headers: { authorization: basicAuth('user', 'password') }, body })
+    const report = await createTryRunner({ connectors: loaded.value.connectors })({
+      endpoint: '/my_devices',
+      method: 'POST',
+      headers: { authorization: basicAuth('user', 'password') },
+      body,
+    })
     const gw = await startGateway(folder.file)
     onTestFinished(() => gw.stop())
-    const res = await fetch(`${gw.urls[0]}/my_devices`, { method: 'POST', headers: { authorization: basicAuth('user', 'password'), 'content-type': 'application/json' }, body })
+    const res = await fetch(`${gw.urls[0]}/my_devices`, {
+      method: 'POST',
+      headers: { authorization: basicAuth('user', 'password'), 'content-type': 'application/json' },
+      body,
+    })
     expect(res.status).toBe(report.response.status)
     expect(await res.text()).toBe(report.response.body)
     await sandbox.waitFor((s) => s.devices.get('SN-001')?.latest.temperature, 30_000)
     const published = sandbox.messages({ direction: 'up' }).filter((m) => m.topic.startsWith('v1/gateway/') && !m.topic.includes('rpc'))
-    expect(published.map((m) => ({ topic: m.topic, payload: withoutTs(m.raw) }))).toEqual(report.messages.map((m) => ({ topic: m.topic, payload: withoutTs(m.payload) })))
+    expect(published.map((m) => ({ topic: m.topic, payload: withoutTs(m.raw) }))).toEqual(
+      report.messages.map((m) => ({ topic: m.topic, payload: withoutTs(m.payload) })),
+    )
   })
 })

@@ -124,7 +124,15 @@ describe('uplink on the docs example config', () => {
       ['/my_devices', { method: 'POST', headers: { authorization: 'Bearer abc' }, body: '{"sensorName":"X"}' }, 401],
       ['/nope', { method: 'POST', body: '{}' }, 404],
       ['/my_devices', { method: 'PUT', headers: { authorization: AUTH }, body: '{}' }, 405],
-      ['/my_devices', { method: 'POST', headers: { authorization: AUTH, 'content-type': 'application/json' }, body: JSON.stringify({ sensorName: 'big', pad: 'x'.repeat(1_100_000) }) }, 413],
+      [
+        '/my_devices',
+        {
+          method: 'POST',
+          headers: { authorization: AUTH, 'content-type': 'application/json' },
+          body: JSON.stringify({ sensorName: 'big', pad: 'x'.repeat(1_100_000) }),
+        },
+        413,
+      ],
       ['/anon1', { method: 'GET' }, 415],
     ]
     for (const [path, init, status] of cases) {
@@ -155,7 +163,11 @@ describe('uplink: path parameters, two connectors at once', () => {
         {
           endpoint: '/dev/{name}',
           HTTPMethods: ['POST'],
-          converter: { type: 'json', deviceInfo: { deviceNameExpression: '${name}', deviceProfileExpression: 'pump', deviceProfileExpressionSource: 'constant' }, timeseries: [{ type: 'int', key: 't', value: '${t}' }] },
+          converter: {
+            type: 'json',
+            deviceInfo: { deviceNameExpression: '${name}', deviceProfileExpression: 'pump', deviceProfileExpressionSource: 'constant' },
+            timeseries: [{ type: 'int', key: 't', value: '${t}' }],
+          },
         },
       ],
     }
@@ -175,7 +187,7 @@ describe('uplink: path parameters, two connectors at once', () => {
     expect(r1.status).toBe(200)
     const r2 = await fetch(`${docs}/anon1?temp=5&hum=6`)
     expect(r2.status).toBe(200)
-    const pump = await sandbox.waitFor((s) => s.devices.get('Pump-7')?.telemetry.length ? s.devices.get('Pump-7') : undefined)
+    const pump = await sandbox.waitFor((s) => (s.devices.get('Pump-7')?.telemetry.length ? s.devices.get('Pump-7') : undefined))
     expect(pump.type).toBe('pump')
     expect(pump.telemetry[0]!.values).toEqual({ t: 4 }) // query wins over the body
     await sandbox.waitFor((s) => s.devices.get('Device 2')?.latest.temperature?.value === 5)
@@ -184,6 +196,11 @@ describe('uplink: path parameters, two connectors at once', () => {
       .map((m) => JSON.parse(m.raw) as Record<string, Record<string, unknown>>)
       .flatMap((p) => Object.entries(p).map(([dev, a]) => [dev, a.connectorName]))
       .filter(([, n]) => n !== undefined)
-    expect(connectorNames).toEqual(expect.arrayContaining([['Pump-7', 'REST Connector 2'], ['Device 2', 'REST Connector']]))
+    expect(connectorNames).toEqual(
+      expect.arrayContaining([
+        ['Pump-7', 'REST Connector 2'],
+        ['Device 2', 'REST Connector'],
+      ]),
+    )
   })
 })

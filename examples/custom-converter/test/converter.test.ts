@@ -43,7 +43,12 @@ testConverter('example binary converter', converter, {
 function convertWith(extensionConfig: Record<string, unknown>, body: number[], init: Partial<Parameters<typeof createTestConverterConfig>[0]> = {}): unknown {
   const factory = converter as unknown as (c: unknown, x: unknown) => { convert(d: unknown, r: unknown): unknown }
   const logger = { debug() {}, info() {}, warn() {}, error() {} }
-  const instance = factory(createTestConverterConfig({ ...init, extensionConfig }), { configDir: '.', logger, extensionConfig, createJsonConverter: () => undefined })
+  const instance = factory(createTestConverterConfig({ ...init, extensionConfig }), {
+    configDir: '.',
+    logger,
+    extensionConfig,
+    createJsonConverter: () => undefined,
+  })
   return instance.convert({ serial: 'S-9' }, createRequestInfo({ body: Uint8Array.from(body), receivedAt: T0, query: { q: 'Q-1' }, params: { p: 'P-1' } }))
 }
 
@@ -104,6 +109,9 @@ describe('extensionConfig checks at load', () => {
 
   it('reports a NaN float as dropped, not as a value', () => {
     const result = convertWith({ key: 'v', datatype: 'float', toByte: 4 }, [0x7f, 0xc0, 0, 0]) as ConvertResult
-    expect(result).toEqual({ records: [], dropped: [{ path: 'mapping[0].converter.extensionConfig', key: 'v', reason: 'the bytes hold NaN, not a finite number' }] })
+    expect(result).toEqual({
+      records: [],
+      dropped: [{ path: 'mapping[0].converter.extensionConfig', key: 'v', reason: 'the bytes hold NaN, not a finite number' }],
+    })
   })
 })

@@ -55,10 +55,12 @@ class Scanner {
     if (this.text[this.i] === '}') return void this.i++
     for (;;) {
       this.ws()
-      if (this.text[this.i] !== '"') this.fail(this.text[this.i] === undefined ? 'unexpected end of the file' : `expected a "quoted" key, found ${JSON.stringify(this.text[this.i])}`)
+      if (this.text[this.i] !== '"')
+        this.fail(this.text[this.i] === undefined ? 'unexpected end of the file' : `expected a "quoted" key, found ${JSON.stringify(this.text[this.i])}`)
       this.string()
       this.ws()
-      if (this.text[this.i] !== ':') this.fail(this.text[this.i] === undefined ? 'unexpected end of the file' : `expected ":", found ${JSON.stringify(this.text[this.i])}`)
+      if (this.text[this.i] !== ':')
+        this.fail(this.text[this.i] === undefined ? 'unexpected end of the file' : `expected ":", found ${JSON.stringify(this.text[this.i])}`)
       this.i++
       this.value(depth + 1)
       this.ws()

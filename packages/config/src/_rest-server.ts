@@ -42,8 +42,10 @@ function tlsFiles(ctx: NormaliseContext, located: Located | undefined, ssl: bool
   const ca = pickSpelling(ctx, raw, located.path, ['clientCa', 'caCert'])
   const clientCa = ca === undefined || !ssl ? undefined : file(ca.value)
   if (ssl) {
-    if (raw.cert !== undefined && raw.key === undefined) ctx.collector.expected(joinPath(located.path, 'key'), 'a private key file path (cert is given)', undefined)
-    if (raw.key !== undefined && raw.cert === undefined) ctx.collector.expected(joinPath(located.path, 'cert'), 'a certificate file path (key is given)', undefined)
+    if (raw.cert !== undefined && raw.key === undefined)
+      ctx.collector.expected(joinPath(located.path, 'key'), 'a private key file path (cert is given)', undefined)
+    if (raw.key !== undefined && raw.cert === undefined)
+      ctx.collector.expected(joinPath(located.path, 'cert'), 'a certificate file path (key is given)', undefined)
   } else if (ca !== undefined) {
     ctx.collector.warn(joinPath(located.path, ca.key), 'ignored: SSL is false (client certificates need HTTPS)')
   }

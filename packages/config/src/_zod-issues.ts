@@ -34,9 +34,7 @@ function expectedOf(issue: ZodIssue): string {
       if (issue.origin === 'string') return `at most ${String(issue.maximum)} characters`
       return `a number ${bound('max', issue.maximum, issue.inclusive)}`
     case 'invalid_value':
-      return issue.values.length === 1
-        ? JSON.stringify(issue.values[0])
-        : `one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`
+      return issue.values.length === 1 ? JSON.stringify(issue.values[0]) : `one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}`
     case 'invalid_format':
       return issue.pattern === undefined ? `a ${issue.format}` : `a string matching ${issue.pattern}`
     case 'not_multiple_of':

@@ -5,7 +5,9 @@
 import type { AdminConfig, DownlinkConfig, HttpMethod, ResponseConfig, ServerConfig, StatisticsConfig, StorageConfig, ThingsboardConfig } from './model.ts'
 
 /** Server defaults (the docs' general-section table). */
-export const serverDefaults: Readonly<Required<Pick<ServerConfig, 'host' | 'port' | 'ssl' | 'bodyLimit' | 'maxJsonDepth' | 'maxArrayElements' | 'maxJsonKeys'>>> = Object.freeze({
+export const serverDefaults: Readonly<
+  Required<Pick<ServerConfig, 'host' | 'port' | 'ssl' | 'bodyLimit' | 'maxJsonDepth' | 'maxArrayElements' | 'maxJsonKeys'>>
+> = Object.freeze({
   host: '127.0.0.1',
   port: 5000,
   ssl: false,
@@ -70,8 +72,9 @@ export const downlinkDefaults: Readonly<DownlinkConfig> = Object.freeze({
 })
 
 /** Defaults of the `thingsboard` section. */
-export const thingsboardDefaults: Readonly<Pick<ThingsboardConfig, 'port' | 'qos' | 'keepAlive' | 'insecure' | 'maxPayloadSizeBytes' | 'minPackSendDelayMS' | 'reannounceAfterMs'>> =
-  Object.freeze({ port: 1883, qos: 1, keepAlive: 120, insecure: false, maxPayloadSizeBytes: 8196, minPackSendDelayMS: 50, reannounceAfterMs: 0 })
+export const thingsboardDefaults: Readonly<
+  Pick<ThingsboardConfig, 'port' | 'qos' | 'keepAlive' | 'insecure' | 'maxPayloadSizeBytes' | 'minPackSendDelayMS' | 'reannounceAfterMs'>
+> = Object.freeze({ port: 1883, qos: 1, keepAlive: 120, insecure: false, maxPayloadSizeBytes: 8196, minPackSendDelayMS: 50, reannounceAfterMs: 0 })
 
 /** Defaults of `thingsboard.statistics` (the original's). */
 export const statisticsDefaults: Readonly<StatisticsConfig> = Object.freeze({ enable: true, statsSendPeriodInSeconds: 60 })

@@ -9,8 +9,18 @@ const validate = (json: Record<string, unknown>) => validateGatewayConfig({ conn
 describe('admin', () => {
   it('is absent (off) by default and filled with defaults when given', () => {
     expect(valid(validate({ thingsboard: tb })).admin).toBeUndefined()
-    expect(valid(validate({ thingsboard: tb, admin: {} })).admin).toEqual({ enable: true, host: '127.0.0.1', port: 9100, allowRemote: false, readyGraceSeconds: 30 })
-    expect(valid(validate({ thingsboard: tb, admin: { host: '::1', port: '9200', readyGraceSeconds: 0 } })).admin).toMatchObject({ host: '::1', port: 9200, readyGraceSeconds: 0 })
+    expect(valid(validate({ thingsboard: tb, admin: {} })).admin).toEqual({
+      enable: true,
+      host: '127.0.0.1',
+      port: 9100,
+      allowRemote: false,
+      readyGraceSeconds: 30,
+    })
+    expect(valid(validate({ thingsboard: tb, admin: { host: '::1', port: '9200', readyGraceSeconds: 0 } })).admin).toMatchObject({
+      host: '::1',
+      port: 9200,
+      readyGraceSeconds: 0,
+    })
   })
   it('refuses a non-loopback host unless allowRemote is true', () => {
     const result = validate({ thingsboard: tb, admin: { host: '0.0.0.0' } })
@@ -28,7 +38,7 @@ describe('admin', () => {
 })
 
 describe('thingsboard.statistics', () => {
-  it('is off when absent; the original\'s defaults when given; its other keys warned as not implemented', () => {
+  it("is off when absent; the original's defaults when given; its other keys warned as not implemented", () => {
     expect(valid(validate({ thingsboard: tb })).statistics).toBeUndefined()
     const result = validate({ thingsboard: { ...tb, statistics: { enable: true, statsSendPeriodInSeconds: 5, customStatsSendPeriodInSeconds: 3600 } } })
     expect(valid(result).statistics).toEqual({ enable: true, statsSendPeriodInSeconds: 5 })

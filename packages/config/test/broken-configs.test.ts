@@ -39,7 +39,11 @@ const cases: Array<[string, unknown, Array<[string, string]>]> = [
   ],
   ['missing converter', { mapping: [{ endpoint: '/a' }] }, [['mapping[0].converter', 'mapping[0].converter: expected an object; got nothing']]],
   ['port not numeric', { port: 'abc', mapping: [endpoint()] }, [['port', 'port: expected a port number 0-65535 (a number or a numeric string); got "abc"']]],
-  ['port out of range', { server: { port: 70000 }, mapping: [endpoint()] }, [['server.port', 'server.port: expected a port number 0-65535 (a number or a numeric string); got 70000']]],
+  [
+    'port out of range',
+    { server: { port: 70000 }, mapping: [endpoint()] },
+    [['server.port', 'server.port: expected a port number 0-65535 (a number or a numeric string); got 70000']],
+  ],
   ['SSL as a string', { SSL: 'yes', mapping: [endpoint()] }, [['SSL', 'SSL: expected true or false; got "yes"']]],
   [
     'unknown datapoint type',
@@ -59,7 +63,12 @@ const cases: Array<[string, unknown, Array<[string, string]>]> = [
   [
     'deviceInfo without a name',
     { mapping: [endpoint({ converter: { deviceInfo: { deviceProfileExpression: 'x' }, timeseries: [] } })] },
-    [['mapping[0].converter.deviceInfo.deviceNameExpression', 'mapping[0].converter.deviceInfo.deviceNameExpression: expected a device name or ${...} template; got nothing']],
+    [
+      [
+        'mapping[0].converter.deviceInfo.deviceNameExpression',
+        'mapping[0].converter.deviceInfo.deviceNameExpression: expected a device name or ${...} template; got nothing',
+      ],
+    ],
   ],
   [
     'basic security without credentials',
@@ -94,13 +103,22 @@ const cases: Array<[string, unknown, Array<[string, string]>]> = [
   [
     'attribute update without value',
     { requestsMapping: { attributeUpdates: [{ requestUrlExpression: 'http://h.local/' }] } },
-    [['requestsMapping.attributeUpdates[0].valueExpression', 'requestsMapping.attributeUpdates[0].valueExpression: expected a body template string; got nothing']],
+    [
+      [
+        'requestsMapping.attributeUpdates[0].valueExpression',
+        'requestsMapping.attributeUpdates[0].valueExpression: expected a body template string; got nothing',
+      ],
+    ],
   ],
   ['tries 0', rpc({ tries: 0 }), [['serverSideRpc[0].tries', 'serverSideRpc[0].tries: expected an integer ≥ 1; got 0']]],
   ['fractional tries', rpc({ tries: 2.5 }), [['serverSideRpc[0].tries', 'serverSideRpc[0].tries: expected an integer ≥ 1; got 2.5']]],
   ['timeout 0', rpc({ timeout: 0 }), [['serverSideRpc[0].timeout', 'serverSideRpc[0].timeout: expected a number > 0; got 0']]],
   ['timeout as a string', rpc({ timeout: '1' }), [['serverSideRpc[0].timeout', 'serverSideRpc[0].timeout: expected a number > 0; got "1"']]],
-  ['negative responseTimeout', rpc({ responseTimeout: -1 }), [['serverSideRpc[0].responseTimeout', 'serverSideRpc[0].responseTimeout: expected a number > 0; got -1']]],
+  [
+    'negative responseTimeout',
+    rpc({ responseTimeout: -1 }),
+    [['serverSideRpc[0].responseTimeout', 'serverSideRpc[0].responseTimeout: expected a number > 0; got -1']],
+  ],
   [
     'invalid regex',
     rpc({ methodFilter: '(abc' }),
@@ -110,14 +128,25 @@ const cases: Array<[string, unknown, Array<[string, string]>]> = [
     'template syntax errors in URL and body',
     rpc({ requestUrlExpression: 'http://h.local/${x', valueExpression: '${}' }),
     [
-      ['serverSideRpc[0].requestUrlExpression', 'serverSideRpc[0].requestUrlExpression: expected a valid ${...} template; got "http://h.local/${x" ("${" is not closed by "}" at position 15)'],
-      ['serverSideRpc[0].valueExpression', 'serverSideRpc[0].valueExpression: expected a valid ${...} template; got "${}" (the expression is empty at position 0)'],
+      [
+        'serverSideRpc[0].requestUrlExpression',
+        'serverSideRpc[0].requestUrlExpression: expected a valid ${...} template; got "http://h.local/${x" ("${" is not closed by "}" at position 15)',
+      ],
+      [
+        'serverSideRpc[0].valueExpression',
+        'serverSideRpc[0].valueExpression: expected a valid ${...} template; got "${}" (the expression is empty at position 0)',
+      ],
     ],
   ],
   [
     'template syntax error in a datapoint value',
     { mapping: [endpoint({ converter: { deviceNameExpression: '${n}', attributes: [{ key: 'k', value: 'v ${a' }] } })] },
-    [['mapping[0].converter.attributes[0].value', 'mapping[0].converter.attributes[0].value: expected a valid ${...} template; got "v ${a" ("${" is not closed by "}" at position 2)']],
+    [
+      [
+        'mapping[0].converter.attributes[0].value',
+        'mapping[0].converter.attributes[0].value: expected a valid ${...} template; got "v ${a" ("${" is not closed by "}" at position 2)',
+      ],
+    ],
   ],
   [
     'responseExpected without responseAttribute',
@@ -132,17 +161,32 @@ const cases: Array<[string, unknown, Array<[string, string]>]> = [
   [
     'custom converter without extension',
     { mapping: [endpoint({ converter: { type: 'custom', deviceNameExpression: 'x' } })] },
-    [['mapping[0].converter.extension', 'mapping[0].converter.extension: expected a converter module (path, package or name) because type is "custom"; got nothing']],
+    [
+      [
+        'mapping[0].converter.extension',
+        'mapping[0].converter.extension: expected a converter module (path, package or name) because type is "custom"; got nothing',
+      ],
+    ],
   ],
   [
     'two endpoints on the same route and method',
     { mapping: [endpoint({ endpoint: '/dev/{name}' }), endpoint({ endpoint: '/dev/:id', HTTPMethods: ['get', 'post'] })] },
-    [['mapping[1].endpoint', 'mapping[1].endpoint: expected an endpoint and method not served by another endpoint; got "/dev/:id" with POST, already served by mapping[0]']],
+    [
+      [
+        'mapping[1].endpoint',
+        'mapping[1].endpoint: expected an endpoint and method not served by another endpoint; got "/dev/:id" with POST, already served by mapping[0]',
+      ],
+    ],
   ],
   [
     'headers that are neither an object nor JSON',
     { attributeUpdates: [{ requestUrlExpression: 'http://h.local/', valueExpression: '', httpHeaders: 'nope' }] },
-    [['attributeUpdates[0].httpHeaders', 'attributeUpdates[0].httpHeaders: expected an object of header names to values (or that object as a JSON string); got "nope"']],
+    [
+      [
+        'attributeUpdates[0].httpHeaders',
+        'attributeUpdates[0].httpHeaders: expected an object of header names to values (or that object as a JSON string); got "nope"',
+      ],
+    ],
   ],
   ['the root is not an object', [], [['', '(root): expected an object; got an empty array']]],
   ['mapping is not a list', { mapping: {} }, [['mapping', 'mapping: expected a list of endpoint mappings; got an object']]],
@@ -162,17 +206,29 @@ const cases: Array<[string, unknown, Array<[string, string]>]> = [
   [
     'tsField without ${...}',
     { mapping: [endpoint({ converter: { deviceNameExpression: 'x', timeseries: [{ key: 't', value: '${t}', tsField: 'time' }] } })] },
-    [['mapping[0].converter.timeseries[0].tsField', 'mapping[0].converter.timeseries[0].tsField: expected a ${...} expression naming the timestamp field; got "time"']],
+    [
+      [
+        'mapping[0].converter.timeseries[0].tsField',
+        'mapping[0].converter.timeseries[0].tsField: expected a ${...} expression naming the timestamp field; got "time"',
+      ],
+    ],
   ],
   [
     'attribute request with an unknown type and no placeholder',
     { attributeRequests: [{ endpoint: '/x', type: 'server', attributeNameExpression: 'model' }] },
     [
       ['attributeRequests[0].type', 'attributeRequests[0].type: expected one of shared, client; got "server"'],
-      ['attributeRequests[0].attributeNameExpression', 'attributeRequests[0].attributeNameExpression: expected at least one ${...} naming an attribute key; got "model"'],
+      [
+        'attributeRequests[0].attributeNameExpression',
+        'attributeRequests[0].attributeNameExpression: expected at least one ${...} naming an attribute key; got "model"',
+      ],
     ],
   ],
-  ['several methods for an outbound rule', rpc({ HTTPMethod: ['GET', 'POST'] }), [['serverSideRpc[0].HTTPMethod', 'serverSideRpc[0].HTTPMethod: expected a single HTTP method; got an array']]],
+  [
+    'several methods for an outbound rule',
+    rpc({ HTTPMethod: ['GET', 'POST'] }),
+    [['serverSideRpc[0].HTTPMethod', 'serverSideRpc[0].HTTPMethod: expected a single HTTP method; got an array']],
+  ],
   ['bodyLimit 0', { server: { bodyLimit: 0 }, mapping: [endpoint()] }, [['server.bodyLimit', 'server.bodyLimit: expected an integer ≥ 1; got 0']]],
   [
     'cert without key when SSL is on',

@@ -9,7 +9,13 @@ const gateway = (extra: Record<string, unknown>) =>
 describe('downlink bounds and fetch switches (issue 10)', () => {
   it('fills the defaults: bounds, and reserved get/set enabled for any URL (as the original)', () => {
     const config = valid(validateConfig({ attributeUpdates: [{ requestUrlExpression: 'http://h/', valueExpression: 'x' }] }))
-    expect(config.downlink).toEqual({ maxConcurrencyPerOrigin: 8, maxActiveMessages: 256, maxQueuedMessages: 10000, maxQueuedBytes: 16777216, maxRequests: 1024 })
+    expect(config.downlink).toEqual({
+      maxConcurrencyPerOrigin: 8,
+      maxActiveMessages: 256,
+      maxQueuedMessages: 10000,
+      maxQueuedBytes: 16777216,
+      maxRequests: 1024,
+    })
     expect(config.reservedRpc).toEqual({ enabled: true, allow: [], configKey: 'reservedRpc (rest.json)' })
     const gw = gateway({})
     expect(gw.ok && gw.config.restRpc).toEqual({ enabled: true, allow: [], configKey: 'restRpc (tb_gateway.json)' })
@@ -35,7 +41,11 @@ describe('downlink bounds and fetch switches (issue 10)', () => {
   })
 
   it('warns about unknown keys in the new sections like everywhere else', () => {
-    const result = validateConfig({ downlink: { maxQueue: 1 }, reservedRpc: { alow: [] }, attributeUpdates: [{ requestUrlExpression: 'http://h/', valueExpression: 'x' }] })
+    const result = validateConfig({
+      downlink: { maxQueue: 1 },
+      reservedRpc: { alow: [] },
+      attributeUpdates: [{ requestUrlExpression: 'http://h/', valueExpression: 'x' }],
+    })
     expect(result.ok).toBe(true)
     const text = messages(result.warnings).join('\n')
     expect(text).toContain('downlink.maxQueue')

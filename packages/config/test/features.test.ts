@@ -11,7 +11,13 @@ describe('inbound security', () => {
         mapping: [{ endpoint: '/a', security: { type: 'BASIC', username: 'a', password: '1', users: [{ username: 'b', password: '2' }] }, converter }],
       }),
     )
-    expect(config.mapping[0]?.security).toEqual({ type: 'basic', users: [{ username: 'a', password: '1' }, { username: 'b', password: '2' }] })
+    expect(config.mapping[0]?.security).toEqual({
+      type: 'basic',
+      users: [
+        { username: 'a', password: '1' },
+        { username: 'b', password: '2' },
+      ],
+    })
   })
 
   it('accepts bearer tokens and infers the type from the keys', () => {
@@ -36,11 +42,22 @@ describe('server', () => {
   it('enables mTLS with clientCa (or caCert) and reads bodyLimit', () => {
     const config = valid(
       validateConfig(
-        { server: { host: '0.0.0.0', port: '8443', SSL: true, bodyLimit: 2048, security: { cert: 'tls/c.pem', key: 'tls/k.pem', caCert: '/pki/ca.pem' } }, mapping: [{ endpoint: '/a', converter }] },
+        {
+          server: { host: '0.0.0.0', port: '8443', SSL: true, bodyLimit: 2048, security: { cert: 'tls/c.pem', key: 'tls/k.pem', caCert: '/pki/ca.pem' } },
+          mapping: [{ endpoint: '/a', converter }],
+        },
         { configDir: '/srv/gw' },
       ),
     )
-    expect(config.server).toEqual({ host: '0.0.0.0', port: 8443, ssl: true, cert: '/srv/gw/tls/c.pem', key: '/srv/gw/tls/k.pem', clientCa: '/pki/ca.pem', bodyLimit: 2048 })
+    expect(config.server).toEqual({
+      host: '0.0.0.0',
+      port: 8443,
+      ssl: true,
+      cert: '/srv/gw/tls/c.pem',
+      key: '/srv/gw/tls/k.pem',
+      clientCa: '/pki/ca.pem',
+      bodyLimit: 2048,
+    })
   })
 
   it('accepts port 0 (ephemeral)', () => {
@@ -50,10 +67,22 @@ describe('server', () => {
 
 describe('converter and datapoints', () => {
   it('normalises type spellings and keeps tsField, dayfirst, yearfirst', () => {
-    const timeseries = ['float', 'integer', 'long', 'boolean', 'JSON', 'Double', 'int', 'bool', 'string'].map((type, i) => ({ key: `k${i}`, value: `\${v${i}}`, type }))
+    const timeseries = ['float', 'integer', 'long', 'boolean', 'JSON', 'Double', 'int', 'bool', 'string'].map((type, i) => ({
+      key: `k${i}`,
+      value: `\${v${i}}`,
+      type,
+    }))
     const config = valid(
       validateConfig({
-        mapping: [{ endpoint: '/a', converter: { deviceNameExpression: 'x', timeseries: [...timeseries, { key: 'd', value: '${d}', tsField: '${meta.time}', dayfirst: true, yearfirst: true }] } }],
+        mapping: [
+          {
+            endpoint: '/a',
+            converter: {
+              deviceNameExpression: 'x',
+              timeseries: [...timeseries, { key: 'd', value: '${d}', tsField: '${meta.time}', dayfirst: true, yearfirst: true }],
+            },
+          },
+        ],
       }),
     )
     const items = config.mapping[0]?.converter.timeseries ?? []
@@ -62,13 +91,30 @@ describe('converter and datapoints', () => {
   })
 
   it('stringifies constant values given as numbers or booleans', () => {
-    const config = valid(validateConfig({ mapping: [{ endpoint: '/a', converter: { deviceNameExpression: 'x', attributes: [{ key: 'n', value: 5, type: 'int' }, { key: 'b', value: true }] } }] }))
+    const config = valid(
+      validateConfig({
+        mapping: [
+          {
+            endpoint: '/a',
+            converter: {
+              deviceNameExpression: 'x',
+              attributes: [
+                { key: 'n', value: 5, type: 'int' },
+                { key: 'b', value: true },
+              ],
+            },
+          },
+        ],
+      }),
+    )
     expect(config.mapping[0]?.converter.attributes.map((d) => d.value)).toEqual(['5', 'true'])
   })
 
   it('treats `extension` as a custom converter and reads extension-config', () => {
     const config = valid(
-      validateConfig({ mapping: [{ endpoint: '/a', converter: { type: 'json', extension: '@acme/conv', 'extension-config': { k: 1 }, deviceNameExpression: 'D' } }] }),
+      validateConfig({
+        mapping: [{ endpoint: '/a', converter: { type: 'json', extension: '@acme/conv', 'extension-config': { k: 1 }, deviceNameExpression: 'D' } }],
+      }),
     )
     expect(config.mapping[0]?.converter).toMatchObject({ type: 'custom', extension: '@acme/conv', extensionConfig: { k: 1 } })
   })
@@ -93,16 +139,30 @@ describe('converter and datapoints', () => {
   it('reads the response section', () => {
     const config = valid(
       validateConfig({
-        mapping: [{ endpoint: '/a', converter, response: { successResponse: { ok: true }, unsuccessfulResponse: 'Error', responseExpected: true, timeout: 2, responseAttribute: 'result' } }],
+        mapping: [
+          {
+            endpoint: '/a',
+            converter,
+            response: { successResponse: { ok: true }, unsuccessfulResponse: 'Error', responseExpected: true, timeout: 2, responseAttribute: 'result' },
+          },
+        ],
       }),
     )
-    expect(config.mapping[0]?.response).toEqual({ successResponse: { ok: true }, unsuccessfulResponse: 'Error', responseExpected: true, timeout: 2, responseAttribute: 'result' })
+    expect(config.mapping[0]?.response).toEqual({
+      successResponse: { ok: true },
+      unsuccessfulResponse: 'Error',
+      responseExpected: true,
+      timeout: 2,
+      responseAttribute: 'result',
+    })
   })
 })
 
 describe('outbound rules', () => {
   it('fills every default of an attribute update', () => {
-    const config = valid(validateConfig({ attributeUpdates: [{ requestUrlExpression: 'https://api.example.com/${deviceName}', valueExpression: '${attributeValue}' }] }))
+    const config = valid(
+      validateConfig({ attributeUpdates: [{ requestUrlExpression: 'https://api.example.com/${deviceName}', valueExpression: '${attributeValue}' }] }),
+    )
     expect(config.attributeUpdates[0]).toMatchObject({
       httpMethod: 'POST',
       httpHeaders: {},
@@ -140,9 +200,13 @@ describe('outbound rules', () => {
   })
 
   it('warns about a header given twice in different case', () => {
-    const result = validateConfig({ attributeUpdates: [{ requestUrlExpression: 'http://h.local/', valueExpression: '', httpHeaders: { 'Content-Type': 'a', 'CONTENT-TYPE': 'b' } }] })
+    const result = validateConfig({
+      attributeUpdates: [{ requestUrlExpression: 'http://h.local/', valueExpression: '', httpHeaders: { 'Content-Type': 'a', 'CONTENT-TYPE': 'b' } }],
+    })
     expect(valid(result).attributeUpdates[0]?.httpHeaders).toEqual({ 'content-type': 'b' })
-    expect(messages(result.warnings)).toEqual(['attributeUpdates[0].httpHeaders.CONTENT-TYPE: header given twice (names are case-insensitive); using "CONTENT-TYPE"'])
+    expect(messages(result.warnings)).toEqual([
+      'attributeUpdates[0].httpHeaders.CONTENT-TYPE: header given twice (names are case-insensitive); using "CONTENT-TYPE"',
+    ])
   })
 
   it('reads method spellings in any case, a one-element list too, and outbound security', () => {
@@ -164,7 +228,9 @@ describe('outbound rules', () => {
   })
 
   it('compiles Python-style filters as full matches', () => {
-    const config = valid(validateConfig({ serverSideRpc: [{ requestUrlExpression: 'http://h.local/', deviceNameFilter: '(?P<line>L\\d)-(?P=line)', methodFilter: '(?i)set.*' }] }))
+    const config = valid(
+      validateConfig({ serverSideRpc: [{ requestUrlExpression: 'http://h.local/', deviceNameFilter: '(?P<line>L\\d)-(?P=line)', methodFilter: '(?i)set.*' }] }),
+    )
     const rule = config.serverSideRpc[0]
     expect(rule?.deviceNameFilter.test('L1-L1')).toBe(true)
     expect(rule?.deviceNameFilter.test('L1-L2')).toBe(false)
@@ -174,7 +240,9 @@ describe('outbound rules', () => {
 
 describe('attribute requests', () => {
   it('fills defaults and reads client type', () => {
-    const config = valid(validateConfig({ attributeRequests: [{ endpoint: '/attrs' }, { endpoint: '/client', type: 'CLIENT', HTTPMethods: 'get', timeout: 2.5 }] }))
+    const config = valid(
+      validateConfig({ attributeRequests: [{ endpoint: '/attrs' }, { endpoint: '/client', type: 'CLIENT', HTTPMethods: 'get', timeout: 2.5 }] }),
+    )
     expect(config.attributeRequests.map((r) => [r.type, r.methods, r.timeout, r.deviceNameExpression, r.attributeNameExpression])).toEqual([
       ['shared', ['POST'], 10, '${deviceName}', '${attribute}'],
       ['client', ['GET'], 2.5, '${deviceName}', '${attribute}'],

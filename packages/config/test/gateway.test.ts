@@ -45,7 +45,23 @@ describe('original-tb_gateway.json (verbatim)', () => {
   it('warns once per key restgate does not implement, never an error', () => {
     const notImplemented = [
       'grpc',
-      ...['remoteShell', 'remoteConfiguration', 'latencyDebugMode', 'deviceFiltering', 'minPackSizeToSend', 'checkConnectorsConfigurationInSeconds', 'handleDeviceRenaming', 'reportStrategy', 'checkingDeviceActivity', 'rateLimits', 'dpRateLimits', 'messagesRateLimits', 'deviceMessagesRateLimits', 'deviceRateLimits', 'deviceDpRateLimits'].map((key) => `thingsboard.${key}`),
+      ...[
+        'remoteShell',
+        'remoteConfiguration',
+        'latencyDebugMode',
+        'deviceFiltering',
+        'minPackSizeToSend',
+        'checkConnectorsConfigurationInSeconds',
+        'handleDeviceRenaming',
+        'reportStrategy',
+        'checkingDeviceActivity',
+        'rateLimits',
+        'dpRateLimits',
+        'messagesRateLimits',
+        'deviceMessagesRateLimits',
+        'deviceRateLimits',
+        'deviceDpRateLimits',
+      ].map((key) => `thingsboard.${key}`),
       'thingsboard.statistics.customStatsSendPeriodInSeconds',
     ]
     expect(messages(result.warnings)).toEqual([
@@ -59,7 +75,6 @@ const security = (value: unknown, extra: Record<string, unknown> = {}): unknown 
   valid(validateGatewayConfig({ thingsboard: { host: 'h', ...extra, security: value }, connectors: [] }, { configDir: dir, env: {} })).thingsboard
 
 describe('thingsboard security', () => {
-
   it('tlsAccessToken and caCert imply TLS; paths resolve against the config folder', () => {
     expect(security({ type: 'tlsAccessToken', accessToken: 't', caCert: 'ca.pem' })).toMatchObject({
       security: { type: 'tlsAccessToken', accessToken: 't', caCert: '/etc/gw/ca.pem' },
@@ -131,7 +146,10 @@ describe('TB_GW_* environment overrides', () => {
     const result = validateGatewayConfig(json, { env: { TB_GW_PORT: 'eighty', TB_GW_SECURITY_TYPE: 'kerberos' } })
     expect(result.issues).toEqual([
       { path: 'env.TB_GW_PORT', message: 'env.TB_GW_PORT: expected a port number 0-65535; got "eighty"' },
-      { path: 'env.TB_GW_SECURITY_TYPE', message: 'env.TB_GW_SECURITY_TYPE: expected one of accessToken, tlsAccessToken, usernamePassword, x509Certificate; got "kerberos"' },
+      {
+        path: 'env.TB_GW_SECURITY_TYPE',
+        message: 'env.TB_GW_SECURITY_TYPE: expected one of accessToken, tlsAccessToken, usernamePassword, x509Certificate; got "kerberos"',
+      },
     ])
   })
 
@@ -158,15 +176,53 @@ describe('storage and connectors', () => {
   it('reads file and sqlite keys (max_read_records_count for them) and full_policy', () => {
     const file = valid(
       validateGatewayConfig(
-        { thingsboard: tb, storage: { type: 'file', data_folder_path: 'store/', max_file_count: 3, max_records_per_file: 50, read_records_count: 100, max_read_records_count: 10, full_policy: 'drop_oldest' } },
+        {
+          thingsboard: tb,
+          storage: {
+            type: 'file',
+            data_folder_path: 'store/',
+            max_file_count: 3,
+            max_records_per_file: 50,
+            read_records_count: 100,
+            max_read_records_count: 10,
+            full_policy: 'drop_oldest',
+          },
+        },
         { configDir: dir, env: {} },
       ),
     ).storage
-    expect(file).toMatchObject({ type: 'file', dataFolderPath: '/etc/gw/store/', maxFileCount: 3, maxRecordsPerFile: 50, readRecordsCount: 10, fullPolicy: 'dropOldest' })
+    expect(file).toMatchObject({
+      type: 'file',
+      dataFolderPath: '/etc/gw/store/',
+      maxFileCount: 3,
+      maxRecordsPerFile: 50,
+      readRecordsCount: 10,
+      fullPolicy: 'dropOldest',
+    })
     const sqlite = valid(
-      validateGatewayConfig({ thingsboard: tb, storage: { type: 'SQLite', data_file_path: '/var/lib/gw/', size_limit: 16, max_db_amount: 2, messages_ttl_in_days: 1, messages_ttl_check_in_hours: 2 } }, { configDir: dir, env: {} }),
+      validateGatewayConfig(
+        {
+          thingsboard: tb,
+          storage: {
+            type: 'SQLite',
+            data_file_path: '/var/lib/gw/',
+            size_limit: 16,
+            max_db_amount: 2,
+            messages_ttl_in_days: 1,
+            messages_ttl_check_in_hours: 2,
+          },
+        },
+        { configDir: dir, env: {} },
+      ),
     ).storage
-    expect(sqlite).toMatchObject({ type: 'sqlite', dataFilePath: '/var/lib/gw/', sizeLimit: 16, maxDbAmount: 2, messagesTtlInDays: 1, messagesTtlCheckInHours: 2 })
+    expect(sqlite).toMatchObject({
+      type: 'sqlite',
+      dataFilePath: '/var/lib/gw/',
+      sizeLimit: 16,
+      maxDbAmount: 2,
+      messagesTtlInDays: 1,
+      messagesTtlCheckInHours: 2,
+    })
     expect(sqlite.fullPolicy).toBeUndefined() // not set: the backend's default (reject) applies
   })
 
@@ -202,9 +258,17 @@ describe('storage and connectors', () => {
 describe('broken tb_gateway.json', () => {
   const cases: Array<[string, unknown, Array<[string, string]>]> = [
     ['missing thingsboard', { connectors: [] }, [['thingsboard', 'thingsboard: expected an object with host; got nothing']]],
-    ['missing host', { thingsboard: { security: { accessToken: 't' } } }, [['thingsboard.host', 'thingsboard.host: expected a host name or IP address; got nothing']]],
+    [
+      'missing host',
+      { thingsboard: { security: { accessToken: 't' } } },
+      [['thingsboard.host', 'thingsboard.host: expected a host name or IP address; got nothing']],
+    ],
     ['qos 2', { thingsboard: { ...tb, qos: 2 } }, [['thingsboard.qos', 'thingsboard.qos: expected 0 or 1; got 2']]],
-    ['no credentials', { thingsboard: { host: 'h' } }, [['thingsboard.security', 'thingsboard.security: expected MQTT credentials: accessToken, username/password or an x509 certificate; got nothing']]],
+    [
+      'no credentials',
+      { thingsboard: { host: 'h' } },
+      [['thingsboard.security', 'thingsboard.security: expected MQTT credentials: accessToken, username/password or an x509 certificate; got nothing']],
+    ],
     [
       'access token type without the token',
       { thingsboard: { host: 'h', security: { type: 'accessToken' } } },
@@ -213,21 +277,53 @@ describe('broken tb_gateway.json', () => {
     [
       'x509 without private key',
       { thingsboard: { host: 'h', security: { type: 'x509Certificate', cert: 'c.pem' } } },
-      [['thingsboard.security.privateKey', 'thingsboard.security.privateKey: expected a private key file path (security type is x509Certificate); got nothing']],
+      [
+        [
+          'thingsboard.security.privateKey',
+          'thingsboard.security.privateKey: expected a private key file path (security type is x509Certificate); got nothing',
+        ],
+      ],
     ],
     [
       'an access token of the wrong type is not shown',
       { thingsboard: { host: 'h', security: { accessToken: 12345 } } },
       [['thingsboard.security.accessToken', 'thingsboard.security.accessToken: expected a non-empty access token; got a number']],
     ],
-    ['unknown storage type', { thingsboard: tb, storage: { type: 'redis' } }, [['storage.type', 'storage.type: expected one of memory, file, sqlite; got "redis"']]],
-    ['bad full_policy', { thingsboard: tb, storage: { full_policy: 'block' } }, [['storage.full_policy', 'storage.full_policy: expected one of reject, drop_oldest, dropOldest; got "block"']]],
-    ['negative capacity', { thingsboard: tb, storage: { max_records_count: -5 } }, [['storage.max_records_count', 'storage.max_records_count: expected an integer ≥ 1; got -5']]],
-    ['connector without configuration', { thingsboard: tb, connectors: [{ type: 'rest', name: 'R' }] }, [['connectors[0].configuration', 'connectors[0].configuration: expected a config file path; got nothing']]],
+    [
+      'unknown storage type',
+      { thingsboard: tb, storage: { type: 'redis' } },
+      [['storage.type', 'storage.type: expected one of memory, file, sqlite; got "redis"']],
+    ],
+    [
+      'bad full_policy',
+      { thingsboard: tb, storage: { full_policy: 'block' } },
+      [['storage.full_policy', 'storage.full_policy: expected one of reject, drop_oldest, dropOldest; got "block"']],
+    ],
+    [
+      'negative capacity',
+      { thingsboard: tb, storage: { max_records_count: -5 } },
+      [['storage.max_records_count', 'storage.max_records_count: expected an integer ≥ 1; got -5']],
+    ],
+    [
+      'connector without configuration',
+      { thingsboard: tb, connectors: [{ type: 'rest', name: 'R' }] },
+      [['connectors[0].configuration', 'connectors[0].configuration: expected a config file path; got nothing']],
+    ],
     [
       'two connectors with one name',
-      { thingsboard: tb, connectors: [{ type: 'rest', configuration: 'a.json' }, { type: 'rest', configuration: 'b.json' }] },
-      [['connectors[1].name', 'connectors[1].name: expected a connector name not used by another connector; got "REST Connector", already used by connectors[0]']],
+      {
+        thingsboard: tb,
+        connectors: [
+          { type: 'rest', configuration: 'a.json' },
+          { type: 'rest', configuration: 'b.json' },
+        ],
+      },
+      [
+        [
+          'connectors[1].name',
+          'connectors[1].name: expected a connector name not used by another connector; got "REST Connector", already used by connectors[0]',
+        ],
+      ],
     ],
   ]
 

@@ -102,7 +102,9 @@ describe('readGatewayConfig', () => {
 
   it('reports syntax errors and throws on I/O errors like readConfig', async () => {
     const path = await write('gw-bad.json', '{"thingsboard": {"host": "h",}}')
-    expect((await readGatewayConfig(path, { env: {} })).issues).toEqual([{ path: '', message: '(root): expected valid JSON; got trailing comma before "}" at 1:30' }])
+    expect((await readGatewayConfig(path, { env: {} })).issues).toEqual([
+      { path: '', message: '(root): expected valid JSON; got trailing comma before "}" at 1:30' },
+    ])
     await expect(readGatewayConfig(join(dir, 'missing.json'))).rejects.toSatisfy((e: unknown) => ConfigError.is(e) && e.code === 'CONFIG_READ')
   })
 })

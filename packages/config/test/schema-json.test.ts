@@ -15,11 +15,18 @@ describe('generated JSON schemas', () => {
   })
 
   it('describes both rest.json formats and every accepted spelling', () => {
-    const schema = restJsonSchema() as { properties: Record<string, unknown>; $defs: Record<string, { properties: Record<string, unknown>; required?: string[] }> }
-    expect(Object.keys(schema.properties)).toEqual(expect.arrayContaining(['server', 'host', 'port', 'SSL', 'mapping', 'requestsMapping', 'attributeUpdates', 'serverSideRpc', '$schema']))
+    const schema = restJsonSchema() as {
+      properties: Record<string, unknown>
+      $defs: Record<string, { properties: Record<string, unknown>; required?: string[] }>
+    }
+    expect(Object.keys(schema.properties)).toEqual(
+      expect.arrayContaining(['server', 'host', 'port', 'SSL', 'mapping', 'requestsMapping', 'attributeUpdates', 'serverSideRpc', '$schema']),
+    )
     expect(Object.keys(schema.$defs.Mapping?.properties ?? {})).toEqual(expect.arrayContaining(['HTTPMethods', 'HTTPMethod', 'httpMethods', 'httpMethod']))
     expect(schema.$defs.Mapping?.required).toEqual(['endpoint', 'converter'])
-    expect(Object.keys(schema.$defs.Converter?.properties ?? {})).toEqual(expect.arrayContaining(['deviceInfo', 'deviceNameExpression', 'deviceTypeExpression', 'extension-config']))
+    expect(Object.keys(schema.$defs.Converter?.properties ?? {})).toEqual(
+      expect.arrayContaining(['deviceInfo', 'deviceNameExpression', 'deviceTypeExpression', 'extension-config']),
+    )
     expect(schema.$defs.AttributeUpdate?.required).toEqual(['requestUrlExpression', 'valueExpression'])
     expect(schema.$defs.ServerSideRpc?.required).toEqual(['requestUrlExpression'])
   })

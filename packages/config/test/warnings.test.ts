@@ -6,7 +6,10 @@ const converter = { deviceNameExpression: '${n}', timeseries: [{ key: 't', value
 
 describe('unknown keys', () => {
   it('names the closest known key', () => {
-    const result = validateConfig({ mapping: [{ endpoint: '/a', convertr: converter, converter }], serverSideRpc: [{ requestUrlExpression: 'http://h.local/', methodFiltr: 'x' }] })
+    const result = validateConfig({
+      mapping: [{ endpoint: '/a', convertr: converter, converter }],
+      serverSideRpc: [{ requestUrlExpression: 'http://h.local/', methodFiltr: 'x' }],
+    })
     valid(result)
     expect(result.warnings).toEqual([
       { path: 'mapping[0].convertr', message: 'mapping[0].convertr: unknown key; did you mean "converter"?' },
@@ -16,10 +19,7 @@ describe('unknown keys', () => {
 
   it('matches case-insensitively and says "ignored" when nothing is close', () => {
     const result = validateConfig({ mapping: [{ endpoint: '/a', converter, Security: { type: 'anonymous' }, colour: 'blue' }] })
-    expect(messages(result.warnings)).toEqual([
-      'mapping[0].Security: unknown key; did you mean "security"?',
-      'mapping[0].colour: unknown key; ignored',
-    ])
+    expect(messages(result.warnings)).toEqual(['mapping[0].Security: unknown key; did you mean "security"?', 'mapping[0].colour: unknown key; ignored'])
   })
 
   it('checks nested sections: datapoints, response, security, server, requestsMapping', () => {
@@ -49,7 +49,7 @@ describe('unknown keys', () => {
     expect(result.warnings).toEqual([{ path: 'mapping[0]["my key"]', message: 'mapping[0]["my key"]: unknown key; ignored' }])
   })
 
-  it('leaves a custom converter\'s own keys alone', () => {
+  it("leaves a custom converter's own keys alone", () => {
     const result = validateConfig({ mapping: [{ endpoint: '/a', converter: { type: 'custom', extension: './conv.mjs', byteOrder: 'big' } }] })
     const config = valid(result)
     expect(result.warnings).toEqual([])
@@ -152,7 +152,9 @@ describe('other warnings', () => {
   })
 
   it('tsField on an attribute is ignored with a warning', () => {
-    const result = validateConfig({ mapping: [{ endpoint: '/a', converter: { deviceNameExpression: 'x', attributes: [{ key: 'a', value: '${a}', tsField: '${ts}' }] } }] })
+    const result = validateConfig({
+      mapping: [{ endpoint: '/a', converter: { deviceNameExpression: 'x', attributes: [{ key: 'a', value: '${a}', tsField: '${ts}' }] } }],
+    })
     expect(valid(result).mapping[0]?.converter.attributes[0]?.tsField).toBeUndefined()
     expect(messages(result.warnings)).toEqual(['mapping[0].converter.attributes[0].tsField: ignored: attributes have no timestamp'])
   })
@@ -161,7 +163,9 @@ describe('other warnings', () => {
     expect(messages(validateConfig({ mapping: [{ endpoint: '/a', converter: { deviceNameExpression: 'x' } }] }).warnings)).toEqual([
       'mapping[0].converter: no "attributes" or "timeseries": requests to this endpoint send no data',
     ])
-    expect(messages(validateConfig({}).warnings)).toEqual(['(root): no "mapping", "attributeRequests", "attributeUpdates" or "serverSideRpc": this connector does nothing'])
+    expect(messages(validateConfig({}).warnings)).toEqual([
+      '(root): no "mapping", "attributeRequests", "attributeUpdates" or "serverSideRpc": this connector does nothing',
+    ])
   })
 
   it('clientCa without SSL is ignored with a warning', () => {

@@ -42,12 +42,7 @@ export function converterContext(config: ConverterConfig, configDir: string, log
  * @throws {ConverterError} `CONVERTER_SHAPE` for anything else (saying what was found); `CONVERTER_LOAD`
  *   when the factory or constructor throws.
  */
-export async function instantiateConverter(
-  value: unknown,
-  config: ConverterConfig,
-  ctx: ConverterContext,
-  where: string,
-): Promise<CustomUplinkConverter> {
+export async function instantiateConverter(value: unknown, config: ConverterConfig, ctx: ConverterContext, where: string): Promise<CustomUplinkConverter> {
   let candidate: unknown = value
   if (!hasConvert(value) && typeof value === 'function') {
     const fn = value as (...args: never[]) => unknown
@@ -61,11 +56,19 @@ export async function instantiateConverter(
       throw new ConverterError('CONVERTER_LOAD', `${where}: creating the converter failed: ${why}`, { path: config.path, cause: e })
     }
     if (!hasConvert(candidate)) {
-      throw new ConverterError('CONVERTER_SHAPE', `${where}: the ${isClass(fn) ? 'class' : 'factory'} returned ${describeFound(candidate)}, expected an object with a convert(data, request) method`, { path: config.path })
+      throw new ConverterError(
+        'CONVERTER_SHAPE',
+        `${where}: the ${isClass(fn) ? 'class' : 'factory'} returned ${describeFound(candidate)}, expected an object with a convert(data, request) method`,
+        { path: config.path },
+      )
     }
   }
   if (!hasConvert(candidate)) {
-    throw new ConverterError('CONVERTER_SHAPE', `${where} is ${describeFound(candidate)}; expected a defineConverter() factory, a factory function, a class or an object with a convert(data, request) method`, { path: config.path })
+    throw new ConverterError(
+      'CONVERTER_SHAPE',
+      `${where} is ${describeFound(candidate)}; expected a defineConverter() factory, a factory function, a class or an object with a convert(data, request) method`,
+      { path: config.path },
+    )
   }
   return candidate
 }

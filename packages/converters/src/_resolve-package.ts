@@ -5,9 +5,7 @@ import { dirname, join, resolve } from 'node:path'
 /** Export conditions tried, in the order Node's ESM loader honours them. */
 const CONDITIONS = new Set(['node', 'import', 'module-sync', 'default'])
 
-export type PackageResolution =
-  | { found: true; file: string }
-  | { found: false; packageDir?: string; reason: string }
+export type PackageResolution = { found: true; file: string } | { found: false; packageDir?: string; reason: string }
 
 async function isFile(path: string): Promise<boolean> {
   try {
@@ -47,8 +45,7 @@ function resolveTarget(target: unknown, star: string | undefined): string | null
 
 /** The `exports` target of `subpath` (`.` or `./x`): a relative path, or null/undefined when not exported. */
 function resolveExports(exports: unknown, subpath: string): string | null | undefined {
-  const isSubpathMap =
-    typeof exports === 'object' && exports !== null && !Array.isArray(exports) && Object.keys(exports).some((k) => k.startsWith('.'))
+  const isSubpathMap = typeof exports === 'object' && exports !== null && !Array.isArray(exports) && Object.keys(exports).some((k) => k.startsWith('.'))
   if (!isSubpathMap) return subpath === '.' ? resolveTarget(exports, undefined) : undefined
   const map = exports as Record<string, unknown>
   if (Object.hasOwn(map, subpath)) return resolveTarget(map[subpath], undefined)

@@ -105,7 +105,10 @@ describe('castValue', () => {
 
   it('json: a number JSON cannot hold (1e400 parses to Infinity) is not cast, at any depth', () => {
     expect(castValue(JSON.parse('1e400'), 'json')).toEqual({ ok: false, reason: 'cannot cast Infinity to json: not a finite number' })
-    expect(castValue(JSON.parse('{"a":[1,{"b":-1e400}]}'), 'json')).toEqual({ ok: false, reason: 'cannot cast an object to json: holds a number that is not finite' })
+    expect(castValue(JSON.parse('{"a":[1,{"b":-1e400}]}'), 'json')).toEqual({
+      ok: false,
+      reason: 'cannot cast an object to json: holds a number that is not finite',
+    })
     expect(castValue('[1e400]', 'json', true)).toEqual({ ok: false, reason: 'cannot cast "[1e400]" to json: holds a number that is not finite' })
     expect(castValue(JSON.parse('{"a":[1e400]}'), 'string')).toMatchObject({ ok: false, reason: expect.stringContaining('not finite') })
     expect(castValue(JSON.parse('{"a":[1e308]}'), 'json')).toEqual(ok({ a: [1e308] }))
@@ -113,7 +116,10 @@ describe('castValue', () => {
 
   it('json: nesting deeper than MAX_JSON_VALUE_DEPTH is not cast (no recursion: 20 000 levels are fine to check)', () => {
     expect(castValue(nest(MAX_JSON_VALUE_DEPTH), 'json').ok).toBe(true)
-    expect(castValue(nest(MAX_JSON_VALUE_DEPTH + 1), 'json')).toEqual({ ok: false, reason: `cannot cast an array to json: nested deeper than ${MAX_JSON_VALUE_DEPTH} levels` })
+    expect(castValue(nest(MAX_JSON_VALUE_DEPTH + 1), 'json')).toEqual({
+      ok: false,
+      reason: `cannot cast an array to json: nested deeper than ${MAX_JSON_VALUE_DEPTH} levels`,
+    })
     expect(castValue(nest(20_000), 'json').ok).toBe(false)
     expect(castValue(nest(20_000), 'string').ok).toBe(false)
   })

@@ -4,7 +4,6 @@ import { parseDecimal } from './_decimal.ts'
 /** The outcome of casting one value: the typed value, or why it cannot be cast. */
 export type CastResult = { ok: true; value: unknown } | { ok: false; reason: string }
 
-
 /** A short, safe rendering of a value for error messages (never a whole payload). */
 export function describeValue(value: unknown): string {
   let text: string

@@ -25,8 +25,7 @@ interface Clock {
   offset: number | undefined
 }
 
-const ISO_EXTENDED =
-  /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2})(?::(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?)? ?(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?$/i
+const ISO_EXTENDED = /^(\d{4})-(\d{1,2})-(\d{1,2})(?:[T ](\d{1,2})(?::(\d{2})(?::(\d{2})(?:[.,](\d+))?)?)?)? ?(Z|UTC|GMT|[+-]\d{2}(?::?\d{2})?)?$/i
 const ISO_BASIC = /^(\d{4})(\d{2})(\d{2})(?:T(\d{2})(?:(\d{2})(?:(\d{2})(?:[.,](\d+))?)?)?)?(Z|[+-]\d{2}(?::?\d{2})?)?$/i
 const TIME = /^(\d{1,2}):(\d{2})(?::(\d{2})(?:[.,](\d+))?)?(am|pm|a\.m\.|p\.m\.)?(Z|[+-]\d{2}(?::?\d{2})?)?$/i
 const OFFSET = /^([+-])(\d{2})(?::?(\d{2}))?$/
@@ -41,7 +40,25 @@ for (const [i, name] of ['january', 'february', 'march', 'april', 'may', 'june',
   MONTHS.set(name.slice(0, 3), i + 1)
 }
 MONTHS.set('sept', 9)
-const WEEKDAYS = new Set(['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun', 'monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday', 'tues', 'thur', 'thurs'])
+const WEEKDAYS = new Set([
+  'mon',
+  'tue',
+  'wed',
+  'thu',
+  'fri',
+  'sat',
+  'sun',
+  'monday',
+  'tuesday',
+  'wednesday',
+  'thursday',
+  'friday',
+  'saturday',
+  'sunday',
+  'tues',
+  'thur',
+  'thurs',
+])
 
 function parseOffset(text: string | undefined): number | undefined | null {
   if (text === undefined) return undefined

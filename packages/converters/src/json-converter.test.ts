@@ -58,7 +58,10 @@ describe('createJsonConverter: values', () => {
 
   it('rejects at load a constant value that cannot be cast, naming the config path', () => {
     expect(() => createJsonConverter(createTestConverterConfig({ attributes: [{ key: 'x', value: 'n/a', type: 'double' }] }))).toThrowError(
-      expect.objectContaining({ code: 'CONVERTER_CONFIG', message: 'mapping[0].converter.attributes[0].value: the constant value cannot cast "n/a" to double' }),
+      expect.objectContaining({
+        code: 'CONVERTER_CONFIG',
+        message: 'mapping[0].converter.attributes[0].value: the constant value cannot cast "n/a" to double',
+      }),
     )
   })
 
@@ -131,7 +134,13 @@ describe('createJsonConverter: values', () => {
 
   it('renders templated keys; a missing key placeholder drops the datapoint', () => {
     const result = convert(
-      { deviceName: 'D', timeseries: [{ key: '${kind}_value', value: '${v}', type: 'double' }, { key: '${nokind}_x', value: '1', type: 'int' }] },
+      {
+        deviceName: 'D',
+        timeseries: [
+          { key: '${kind}_value', value: '${v}', type: 'double' },
+          { key: '${nokind}_x', value: '1', type: 'int' },
+        ],
+      },
       { kind: 'pressure', v: '7.5' },
     )
     expect(result.records[0]?.telemetry).toEqual([{ ts: T0, values: { pressure_value: 7.5 } }])
@@ -140,7 +149,13 @@ describe('createJsonConverter: values', () => {
 
   it('drops a key that renders empty or from a null', () => {
     const result = convert(
-      { deviceName: 'D', attributes: [{ key: '${k}', value: '1' }, { key: '${n}', value: '2' }] },
+      {
+        deviceName: 'D',
+        attributes: [
+          { key: '${k}', value: '1' },
+          { key: '${n}', value: '2' },
+        ],
+      },
       { k: '', n: null },
     )
     expect(result).toEqual({
@@ -341,7 +356,10 @@ describe('createJsonConverter: timestamps', () => {
 
   it('gives every array element its own body timestamp', () => {
     const init = { deviceName: '${id}', timeseries: [{ key: 't', value: '${t}', type: 'int' as const }] }
-    const result = convert(init, [{ id: 'A', t: 1, ts: 1700000000001 }, { id: 'B', t: 2 }])
+    const result = convert(init, [
+      { id: 'A', t: 1, ts: 1700000000001 },
+      { id: 'B', t: 2 },
+    ])
     expect(result.records.map((r) => r.telemetry[0]?.ts)).toEqual([1700000000001, T0])
   })
 })
@@ -391,7 +409,9 @@ describe('createJsonConverter: long arrays are converted in chunks', () => {
     // 5 chunks: other callbacks ran between them
     expect(turns).toBeGreaterThanOrEqual(4)
     expect(result.records.map((r) => r.deviceName)).toEqual(data.slice(0, n - 1).map((d) => d.n))
-    expect(result.dropped).toEqual([{ path: 'mapping[0].converter.timeseries[0].value', key: 't', index: n - 1, reason: 'cannot cast Infinity to double: not a finite number' }])
+    expect(result.dropped).toEqual([
+      { path: 'mapping[0].converter.timeseries[0].value', key: 't', index: n - 1, reason: 'cannot cast Infinity to double: not a finite number' },
+    ])
   })
 
   it('a bad element in a later chunk rejects the whole conversion (nothing half-converted is returned)', async () => {

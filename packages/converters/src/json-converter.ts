@@ -120,7 +120,8 @@ function itemTs(item: CompiledItem, key: string, state: ElementState, converterP
   let ts: number | undefined
   if (found.ok) {
     ts = toEpochMs(found.value, plan)
-    if (ts === undefined) warn(state, plan.path, `cannot parse ${describeValue(found.value)} from ${plan.source} as a timestamp; used the request timestamp`, key)
+    if (ts === undefined)
+      warn(state, plan.path, `cannot parse ${describeValue(found.value)} from ${plan.source} as a timestamp; used the request timestamp`, key)
   } else warn(state, plan.path, `${found.reason} (tsField); used the request timestamp`, key)
   ts ??= defaultTs(state, converterPath)
   state.tsCache ??= new Map()

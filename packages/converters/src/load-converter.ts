@@ -33,7 +33,9 @@ export async function loadConverter(config: ConverterConfig, options: LoadConver
   const extension = config.extension?.trim() ?? ''
   if (extension === '') {
     if (config.type === 'custom') {
-      throw new ConverterError('CONVERTER_LOAD', `${config.path}: type is "custom" but no "extension" names the converter module`, { path: `${config.path}.extension` })
+      throw new ConverterError('CONVERTER_LOAD', `${config.path}: type is "custom" but no "extension" names the converter module`, {
+        path: `${config.path}.extension`,
+      })
     }
     return createJsonConverter(config)
   }

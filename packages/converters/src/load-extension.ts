@@ -50,11 +50,7 @@ async function importFile(file: string, specifier: string, path: string): Promis
 
 function notFound(specifier: string, path: string, looked: readonly string[], notes: readonly string[]): ConverterError {
   const detail = notes.length > 0 ? ` (${notes.join('; ')})` : ''
-  return new ConverterError(
-    'CONVERTER_LOAD',
-    `${path}: cannot find extension ${JSON.stringify(specifier)}${detail}; looked in: ${looked.join(', ')}`,
-    { path },
-  )
+  return new ConverterError('CONVERTER_LOAD', `${path}: cannot find extension ${JSON.stringify(specifier)}${detail}; looked in: ${looked.join(', ')}`, { path })
 }
 
 /**
@@ -109,10 +105,7 @@ export async function loadExtensionModule(specifier: string, options: LoadExtens
  * (`CustomConverter`), else `default`, else `converter` — the first that is set and that `accept`
  * (when given) accepts. Undefined when there is none.
  */
-export function pickExtensionExport(
-  loaded: LoadedExtension,
-  accept?: (value: unknown) => boolean,
-): { name: string; value: unknown } | undefined {
+export function pickExtensionExport(loaded: LoadedExtension, accept?: (value: unknown) => boolean): { name: string; value: unknown } | undefined {
   const names = [...(loaded.bareName === undefined ? [] : [loaded.bareName]), 'default', 'converter']
   for (const name of names) {
     if (!Object.hasOwn(loaded.module, name)) continue

@@ -105,7 +105,14 @@ describe('toUplinkConverter', () => {
 
   it('wraps exceptions as CONVERTER_FAILED with the cause, sync and async', async () => {
     const boom = new Error('boom')
-    const sync = toUplinkConverter({ convert: () => { throw boom } }, LABEL)
+    const sync = toUplinkConverter(
+      {
+        convert: () => {
+          throw boom
+        },
+      },
+      LABEL,
+    )
     expect(() => sync.convert({}, request)).toThrowError(expect.objectContaining({ code: 'CONVERTER_FAILED', message: `${LABEL} failed: boom`, cause: boom }))
     const asyncConverter = toUplinkConverter({ convert: () => Promise.reject(boom) }, LABEL)
     await expect(asyncConverter.convert({}, request)).rejects.toMatchObject({ code: 'CONVERTER_FAILED', cause: boom })
@@ -113,7 +120,14 @@ describe('toUplinkConverter', () => {
 
   it('lets a ConverterError through unchanged (e.g. DEVICE_NAME_MISSING → 400)', async () => {
     const error = new ConverterError('DEVICE_NAME_MISSING', 'no serial in the frame')
-    const converter = toUplinkConverter({ convert: async () => { throw error } }, LABEL)
+    const converter = toUplinkConverter(
+      {
+        convert: async () => {
+          throw error
+        },
+      },
+      LABEL,
+    )
     await expect(converter.convert({}, request)).rejects.toBe(error)
   })
 

@@ -66,7 +66,8 @@ function checkTelemetry(telemetry: unknown, at: string, label: string, receivedA
 function checkRecord(record: unknown, at: string, label: string, receivedAt: number): UplinkRecord {
   if (!isPlainObject(record)) throw invalid(label, `${at} must be a record { deviceName, deviceType?, attributes?, telemetry? }, got ${kindOf(record)}`)
   for (const key of Object.keys(record)) {
-    if (!RECORD_KEYS.has(key)) throw invalid(label, `${at} has an unknown key ${JSON.stringify(key)} (a record has deviceName, deviceType, attributes, telemetry)`)
+    if (!RECORD_KEYS.has(key))
+      throw invalid(label, `${at} has an unknown key ${JSON.stringify(key)} (a record has deviceName, deviceType, attributes, telemetry)`)
   }
   const { deviceName, deviceType } = record
   if (typeof deviceName !== 'string' || deviceName.trim() === '') {

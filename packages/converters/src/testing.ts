@@ -16,7 +16,16 @@ import { defaultLogger } from './logger.ts'
 import { normaliseResult, toUplinkConverter } from './normalise-result.ts'
 import { createRequestInfo } from './request-info.ts'
 import { createTestConverterConfig } from './test-config.ts'
-import type { ConverterContext, ConverterFactory, ConvertResult, CustomUplinkConverter, DroppedDatapoint, RequestInfo, UplinkConverter, UplinkRecord } from './types.ts'
+import type {
+  ConverterContext,
+  ConverterFactory,
+  ConvertResult,
+  CustomUplinkConverter,
+  DroppedDatapoint,
+  RequestInfo,
+  UplinkConverter,
+  UplinkRecord,
+} from './types.ts'
 
 export { createTestConverterConfig } from './test-config.ts'
 export type { TestConverterConfigInit, TestDatapointInit } from './test-config.ts'
@@ -161,7 +170,14 @@ export function testConverter(name: string, converter: ConverterUnderTest, optio
     return { ok: true, value: normalised }
   }
   const requestFor = (data: unknown, init: Partial<RequestInfo> = {}): RequestInfo =>
-    createRequestInfo({ path: '/test', headers: { 'content-type': 'application/json' }, contentType: 'application/json', body: bodyOf(data), receivedAt, ...init })
+    createRequestInfo({
+      path: '/test',
+      headers: { 'content-type': 'application/json' },
+      contentType: 'application/json',
+      body: bodyOf(data),
+      receivedAt,
+      ...init,
+    })
 
   describe(`converter conformance: ${name}`, () => {
     it('is created from its config', async () => {

@@ -71,10 +71,7 @@ export interface UplinkRecordInput {
 }
 
 /** What a custom converter's `convert` may return (sync or as a Promise). */
-export type CustomConvertOutput =
-  | UplinkRecordInput
-  | UplinkRecordInput[]
-  | { records: UplinkRecordInput[]; dropped?: DroppedDatapoint[] }
+export type CustomConvertOutput = UplinkRecordInput | UplinkRecordInput[] | { records: UplinkRecordInput[]; dropped?: DroppedDatapoint[] }
 
 /** A converter written by a user: like {@link UplinkConverter}, with a looser result. */
 export interface CustomUplinkConverter {
@@ -93,7 +90,4 @@ export interface ConverterContext {
 }
 
 /** Builds a converter from its config; see `defineConverter`. */
-export type ConverterFactory = (
-  config: ConverterConfig,
-  ctx: ConverterContext,
-) => CustomUplinkConverter | Promise<CustomUplinkConverter>
+export type ConverterFactory = (config: ConverterConfig, ctx: ConverterContext) => CustomUplinkConverter | Promise<CustomUplinkConverter>

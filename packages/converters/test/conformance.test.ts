@@ -47,7 +47,11 @@ const cases: ConverterTestCase[] = [
 ]
 
 testConverter('built-in JSON converter (ready object)', createJsonConverter(config), { config, cases })
-testConverter('built-in JSON converter (factory falling back to ctx.createJsonConverter)', defineConverter((_config, ctx) => ctx.createJsonConverter()), { config, cases })
+testConverter(
+  'built-in JSON converter (factory falling back to ctx.createJsonConverter)',
+  defineConverter((_config, ctx) => ctx.createJsonConverter()),
+  { config, cases },
+)
 testConverter(
   'an async custom converter',
   defineConverter(() => ({
@@ -62,7 +66,10 @@ testConverter(
         name: 'counts body bytes',
         data: { id: 'X' },
         request: { body: new Uint8Array(5) },
-        expect: { records: [{ deviceName: 'X', deviceType: 'default', attributes: {}, telemetry: [{ ts: 1_700_000_000_000, values: { bytes: 5 } }] }], dropped: [] },
+        expect: {
+          records: [{ deviceName: 'X', deviceType: 'default', attributes: {}, telemetry: [{ ts: 1_700_000_000_000, values: { bytes: 5 } }] }],
+          dropped: [],
+        },
       },
     ],
   },

@@ -25,7 +25,10 @@ beforeAll(async () => {
     'cfg/async-factory.mjs': converterSource('async-factory', (b) => `export default async (config, ctx) => (${b})`),
     'cfg/named-converter.mjs': converterSource('named', (b) => `export const converter = ${b}`),
     'cfg/class.mjs': `export default class Conv { constructor(config, ctx) { this.key = ctx.extensionConfig.key } convert() { return { deviceName: 'class', attributes: { key: this.key } } } }\n`,
-    'cfg/extensions/rest/CustomConverter.mjs': converterSource('bare-mjs', (b) => `export const CustomConverter = ${b}\nexport default { convert() { return { deviceName: 'wrong-default', attributes: { a: 1 } } } }`),
+    'cfg/extensions/rest/CustomConverter.mjs': converterSource(
+      'bare-mjs',
+      (b) => `export const CustomConverter = ${b}\nexport default { convert() { return { deviceName: 'wrong-default', attributes: { a: 1 } } } }`,
+    ),
     'cfg/extensions/rest/JsConverter.js': converterSource('bare-js', (b) => `export default ${b}`),
     'cfg/extensions/rest/Broken.mjs': 'export default {\n',
     'cfg/extensions/rest/Throws.mjs': "throw new Error('init failed')\n",
@@ -38,7 +41,11 @@ beforeAll(async () => {
       const json = ctx.createJsonConverter().convert(data, request)
       return { records: [...json.records, { deviceName: 'ctx', attributes: { configDir: ctx.configDir, key: ctx.extensionConfig.key, path: config.path, hasLogger: typeof ctx.logger.warn === 'function' } }], dropped: json.dropped }
     } })\n`,
-    'cfg/node_modules/@acme/converter-x/package.json': JSON.stringify({ name: '@acme/converter-x', type: 'module', exports: { '.': { require: './nope.cjs', import: './index.mjs' }, './extra': './extra.mjs' } }),
+    'cfg/node_modules/@acme/converter-x/package.json': JSON.stringify({
+      name: '@acme/converter-x',
+      type: 'module',
+      exports: { '.': { require: './nope.cjs', import: './index.mjs' }, './extra': './extra.mjs' },
+    }),
     'cfg/node_modules/@acme/converter-x/index.mjs': converterSource('scoped-package', (b) => `export default ${b}`),
     'cfg/node_modules/@acme/converter-x/extra.mjs': converterSource('package-subpath', (b) => `export default ${b}`),
     'cfg/node_modules/@acme/hidden/package.json': JSON.stringify({ name: '@acme/hidden', exports: { './public': './public.mjs' } }),

@@ -118,7 +118,14 @@ describe('docs/spec/original-behaviour.md §7 uplink cases, as restgate answers 
 
   it('4: GET query strings are cast to numbers', async () => {
     expect(await run(B, { temp: '20.5', hum: '30' }, req({ method: 'GET', query: { temp: '20.5', hum: '30' } }))).toEqual({
-      records: [{ deviceName: 'Device 2', deviceType: 'default', attributes: { model: 'Model2' }, telemetry: [{ ts: NOW, values: { temperature: 20.5, humidity: 30 } }] }],
+      records: [
+        {
+          deviceName: 'Device 2',
+          deviceType: 'default',
+          attributes: { model: 'Model2' },
+          telemetry: [{ ts: NOW, values: { temperature: 20.5, humidity: 30 } }],
+        },
+      ],
       dropped: [],
     })
   })
@@ -135,7 +142,9 @@ describe('docs/spec/original-behaviour.md §7 uplink cases, as restgate answers 
 
   it('7: form fields (strings) are cast by type', async () => {
     expect(await run(B, { temp: '21', hum: '31' }, req({ contentType: 'application/x-www-form-urlencoded' }))).toEqual({
-      records: [{ deviceName: 'Device 2', deviceType: 'default', attributes: { model: 'Model2' }, telemetry: [{ ts: NOW, values: { temperature: 21, humidity: 31 } }] }],
+      records: [
+        { deviceName: 'Device 2', deviceType: 'default', attributes: { model: 'Model2' }, telemetry: [{ ts: NOW, values: { temperature: 21, humidity: 31 } }] },
+      ],
       dropped: [],
     })
   })
@@ -151,7 +160,12 @@ describe('docs/spec/original-behaviour.md §7 uplink cases, as restgate answers 
   })
 
   it('9: a JSON array converts every element (SN-B is not lost)', async () => {
-    expect(await run(A, [{ sensorName: 'SN-A', temp: 1 }, { sensorName: 'SN-B', temp: 2 }])).toEqual({
+    expect(
+      await run(A, [
+        { sensorName: 'SN-A', temp: 1 },
+        { sensorName: 'SN-B', temp: 2 },
+      ]),
+    ).toEqual({
       records: [
         { deviceName: 'SN-A', deviceType: 'default', attributes: {}, telemetry: [{ ts: NOW, values: { temperature: 1 } }] },
         { deviceName: 'SN-B', deviceType: 'default', attributes: {}, telemetry: [{ ts: NOW, values: { temperature: 2 } }] },
@@ -193,7 +207,9 @@ describe('docs/spec/original-behaviour.md §7 uplink cases, as restgate answers 
   })
 
   it('15: a path parameter in data names the device', async () => {
-    const P = createJsonConverter(createTestConverterConfig({ path: 'mapping[3].converter', deviceName: '${name}', timeseries: [{ type: 'double', key: 't', value: '${t}' }] }))
+    const P = createJsonConverter(
+      createTestConverterConfig({ path: 'mapping[3].converter', deviceName: '${name}', timeseries: [{ type: 'double', key: 't', value: '${t}' }] }),
+    )
     expect(await run(P, { name: 'Pump-7', t: 3 }, req({ path: '/dev/Pump-7', params: { name: 'Pump-7' } }))).toEqual({
       records: [{ deviceName: 'Pump-7', deviceType: 'default', attributes: {}, telemetry: [{ ts: NOW, values: { t: 3 } }] }],
       dropped: [],
@@ -202,7 +218,9 @@ describe('docs/spec/original-behaviour.md §7 uplink cases, as restgate answers 
 
   it('16: multipart fields → one telemetry entry (one timestamp per request)', async () => {
     expect(await run(B, { temp: '22', hum: '33', meta: { k: 1 } }, req({ contentType: 'multipart/form-data; boundary=x' }))).toEqual({
-      records: [{ deviceName: 'Device 2', deviceType: 'default', attributes: { model: 'Model2' }, telemetry: [{ ts: NOW, values: { temperature: 22, humidity: 33 } }] }],
+      records: [
+        { deviceName: 'Device 2', deviceType: 'default', attributes: { model: 'Model2' }, telemetry: [{ ts: NOW, values: { temperature: 22, humidity: 33 } }] },
+      ],
       dropped: [],
     })
   })
@@ -263,7 +281,14 @@ describe('docs/spec/original-behaviour.md §7 uplink cases, as restgate answers 
       }),
     )
     expect(await run(converter, { values: [7, { v: 8 }], items: [{ v: 1 }, { v: 2 }], on: true, o: { a: 1, b: [1, 2] }, temp: 1 })).toEqual({
-      records: [{ deviceName: 'D', deviceType: 'default', attributes: {}, telemetry: [{ ts: NOW, values: { t0: 7, t1: 8, all: 1, on: true, o: '{"a":1,"b":[1,2]}' } }] }],
+      records: [
+        {
+          deviceName: 'D',
+          deviceType: 'default',
+          attributes: {},
+          telemetry: [{ ts: NOW, values: { t0: 7, t1: 8, all: 1, on: true, o: '{"a":1,"b":[1,2]}' } }],
+        },
+      ],
       dropped: [{ path: 'mapping[5].converter.timeseries[5].value', key: 'pair', reason: 'missing ${hum}' }],
     })
   })
@@ -285,10 +310,14 @@ describe('docs/spec/original-behaviour.md §7 uplink cases, as restgate answers 
     })
 
     it('binary body 00 01 02 → CustomDev with the number 24 and the raw bytes', async () => {
-      const converter = await loadConverter(createTestConverterConfig({ path: 'mapping[6].converter', extension: 'MyCustomRestConverter' }), { configDir: tree.dir })
+      const converter = await loadConverter(createTestConverterConfig({ path: 'mapping[6].converter', extension: 'MyCustomRestConverter' }), {
+        configDir: tree.dir,
+      })
       const request = req({ body: new Uint8Array([0, 1, 2]), contentType: 'application/octet-stream' })
       expect(await run(converter, { text: '\u0000\u0001\u0002' }, request)).toEqual({
-        records: [{ deviceName: 'CustomDev', deviceType: 'default', attributes: {}, telemetry: [{ ts: 1700000000000, values: { len: 24, bytes: [0, 1, 2] } }] }],
+        records: [
+          { deviceName: 'CustomDev', deviceType: 'default', attributes: {}, telemetry: [{ ts: 1700000000000, values: { len: 24, bytes: [0, 1, 2] } }] },
+        ],
         dropped: [],
       })
     })

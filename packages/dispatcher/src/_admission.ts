@@ -64,11 +64,14 @@ export function createAdmission(maxActive: number, maxQueued: number, maxBytes: 
       bytes += ticket.bytes
       queue.add(ticket)
       if (ticket.deadlineAt !== undefined) {
-        ticket.timer = setTimeout(() => {
-          if (!queue.delete(ticket)) return
-          bytes -= ticket.bytes
-          ticket.cancel('expired')
-        }, Math.max(0, ticket.deadlineAt - Date.now()))
+        ticket.timer = setTimeout(
+          () => {
+            if (!queue.delete(ticket)) return
+            bytes -= ticket.bytes
+            ticket.cancel('expired')
+          },
+          Math.max(0, ticket.deadlineAt - Date.now()),
+        )
       }
       return 'queued'
     },

@@ -32,7 +32,10 @@ export async function loadTlsMaterial(security: OutboundSecurity, configDir: str
       return await readFile(full)
     } catch (e) {
       const reason = (e as { code?: string }).code ?? (e instanceof Error ? e.message : String(e))
-      throw new DispatcherError('DISPATCHER_TLS_FILES', `${path}.security.${field}: cannot read "${full}" (${reason})`, { path: `${path}.security.${field}`, cause: e })
+      throw new DispatcherError('DISPATCHER_TLS_FILES', `${path}.security.${field}: cannot read "${full}" (${reason})`, {
+        path: `${path}.security.${field}`,
+        cause: e,
+      })
     }
   }
   const settled = await Promise.allSettled([

@@ -16,6 +16,11 @@ describe('backoff', () => {
     expect(retryAfterMs('120', 5000, now)).toBe(5000)
     expect(retryAfterMs('Mon, 01 Jan 2024 00:00:03 GMT', 5000, now)).toBe(3000)
     expect(retryAfterMs('Sun, 31 Dec 2023 23:00:00 GMT', 5000, now)).toBe(0)
-    expect([retryAfterMs(null, 5000), retryAfterMs('', 5000), retryAfterMs('soon', 5000), retryAfterMs('-1', 5000)]).toEqual([undefined, undefined, undefined, undefined])
+    expect([retryAfterMs(null, 5000), retryAfterMs('', 5000), retryAfterMs('soon', 5000), retryAfterMs('-1', 5000)]).toEqual([
+      undefined,
+      undefined,
+      undefined,
+      undefined,
+    ])
   })
 })

@@ -26,7 +26,10 @@ function isRetriableStatus(status: number): boolean {
 
 function excerpt(body: Uint8Array): string {
   if (body.byteLength === 0) return ''
-  const text = lenientUtf8.decode(body.subarray(0, EXCERPT_CHARS * 4)).replace(WHITESPACE, ' ').trim()
+  const text = lenientUtf8
+    .decode(body.subarray(0, EXCERPT_CHARS * 4))
+    .replace(WHITESPACE, ' ')
+    .trim()
   return text.length > EXCERPT_CHARS ? `${text.slice(0, EXCERPT_CHARS)}…` : text
 }
 

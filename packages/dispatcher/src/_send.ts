@@ -138,7 +138,12 @@ function following(agent: UndiciDispatcher): UndiciDispatcher {
  * whose body is `${params}`). Redirects are followed by undici's redirect interceptor when allowed.
  * The answer is returned as a web `Response` head plus the body bytes.
  */
-async function sendCore(p: Prepared, transport: Transport, signal: AbortSignal, maxBytes: number): Promise<{ response: Response; body: Uint8Array | typeof TOO_LARGE }> {
+async function sendCore(
+  p: Prepared,
+  transport: Transport,
+  signal: AbortSignal,
+  maxBytes: number,
+): Promise<{ response: Response; body: Uint8Array | typeof TOO_LARGE }> {
   const agent = transport.allowRedirects ? following(transport.agent) : transport.agent
   const res = await agent.request({
     origin: p.origin,

@@ -28,7 +28,8 @@ interface Prepared {
 
 function positive(value: number | undefined, fallback: number, name: string): number {
   if (value === undefined) return fallback
-  if (!Number.isFinite(value) || value <= 0) throw new DispatcherError('DISPATCHER_OPTIONS', `createDispatcher: ${name} must be a positive number, got ${value}`)
+  if (!Number.isFinite(value) || value <= 0)
+    throw new DispatcherError('DISPATCHER_OPTIONS', `createDispatcher: ${name} must be a positive number, got ${value}`)
   return value
 }
 
@@ -79,8 +80,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const { config, publisher } = options
   const logger = options.logger ?? defaultLogger
   const bounds = config.downlink
-  const maxPerOrigin = Math.floor(positive(options.maxConcurrencyPerOrigin ?? bounds?.maxConcurrencyPerOrigin, dispatcherDefaults.maxConcurrencyPerOrigin, 'maxConcurrencyPerOrigin'))
-  const maxActiveMessages = Math.floor(positive(options.maxActiveMessages ?? bounds?.maxActiveMessages, dispatcherDefaults.maxActiveMessages, 'maxActiveMessages'))
+  const maxPerOrigin = Math.floor(
+    positive(options.maxConcurrencyPerOrigin ?? bounds?.maxConcurrencyPerOrigin, dispatcherDefaults.maxConcurrencyPerOrigin, 'maxConcurrencyPerOrigin'),
+  )
+  const maxActiveMessages = Math.floor(
+    positive(options.maxActiveMessages ?? bounds?.maxActiveMessages, dispatcherDefaults.maxActiveMessages, 'maxActiveMessages'),
+  )
   const maxQueuedMessages = Math.floor(options.maxQueuedMessages ?? bounds?.maxQueuedMessages ?? dispatcherDefaults.maxQueuedMessages)
   if (!(maxQueuedMessages >= 0)) throw new DispatcherError('DISPATCHER_OPTIONS', `createDispatcher: maxQueuedMessages must be ≥ 0, got ${maxQueuedMessages}`)
   const maxQueuedBytes = positive(options.maxQueuedBytes ?? bounds?.maxQueuedBytes, dispatcherDefaults.maxQueuedBytes, 'maxQueuedBytes')
@@ -95,7 +100,19 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   const closing = new AbortController()
   setMaxListeners(0, closing.signal) // one listener per dispatch in flight, by design
   const pending = new Set<Promise<unknown>>()
-  const counters = { attributeUpdates: 0, rpcs: 0, requests: 0, succeeded: 0, failed: 0, retries: 0, replies: 0, replyFailures: 0, dropped: 0, expired: 0, refused: 0 }
+  const counters = {
+    attributeUpdates: 0,
+    rpcs: 0,
+    requests: 0,
+    succeeded: 0,
+    failed: 0,
+    retries: 0,
+    replies: 0,
+    replyFailures: 0,
+    dropped: 0,
+    expired: 0,
+    refused: 0,
+  }
   const env: RunEnv = {
     logger,
     counters,
@@ -151,7 +168,10 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       counters.replies++
     } catch (e) {
       counters.replyFailures++
-      logger.error({ device, id }, `RPC reply for ${JSON.stringify(device)} id ${JSON.stringify(id)} could not be published: ${e instanceof Error ? e.message : String(e)}`)
+      logger.error(
+        { device, id },
+        `RPC reply for ${JSON.stringify(device)} id ${JSON.stringify(id)} could not be published: ${e instanceof Error ? e.message : String(e)}`,
+      )
     }
   }
 
@@ -278,7 +298,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     }
     const rpcEvent: RpcDownlinkEvent = { type: 'rpc', device, data: call }
     const reserved = reservedRpcMethodOf(call.method)
-    const match = reserved === undefined ? prepared.rpc.find(({ rule }) => rule.deviceNameFilter.test(device) && rule.methodFilter.test(call.method)) : undefined
+    const match =
+      reserved === undefined ? prepared.rpc.find(({ rule }) => rule.deviceNameFilter.test(device) && rule.methodFilter.test(call.method)) : undefined
     if (reserved === undefined && match === undefined) {
       hooks?.onAdmitted?.()
       const message = `no serverSideRpc rule matches device ${JSON.stringify(device)} and method ${JSON.stringify(call.method)}`
@@ -350,7 +371,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         if (++seen % YIELD_EVERY === 0) await yieldToLoop()
       }
       if (running > 0) await new Promise<void>((resolve) => (allDone = resolve))
-      if (requests.length === 0) logger.debug({ device, keys: Object.keys(data) }, `attribute update for ${JSON.stringify(device)}: no attributeUpdates rule matches`)
+      if (requests.length === 0)
+        logger.debug({ device, keys: Object.keys(data) }, `attribute update for ${JSON.stringify(device)}: no attributeUpdates rule matches`)
       return { handled: requests.length > 0, requests, replied: false }
     } finally {
       scope.dispose()

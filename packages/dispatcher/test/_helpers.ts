@@ -122,8 +122,7 @@ export interface LogLine {
 
 export function recordingLogger(): Logger & { lines: LogLine[]; text(): string } {
   const lines: LogLine[] = []
-  const at =
-    (level: LogLine['level']) =>
+  const at = (level: LogLine['level']) =>
     logFnOf((msg, data) => {
       lines.push(data === undefined ? { level, msg } : { level, msg, data })
     })
@@ -161,7 +160,11 @@ const fullMatch = (filter: string): RegExp => new RegExp(`^(?:${filter})$`)
 
 export function attributeUpdateRule(init: OutboundInit & { deviceNameFilter?: string; attributeFilter?: string }, index = 0): AttributeUpdateRule {
   const { deviceNameFilter = '.*', attributeFilter = '.*', ...rest } = init
-  return { ...outbound(rest, { path: `attributeUpdates[${index}]` }), deviceNameFilter: fullMatch(deviceNameFilter), attributeFilter: fullMatch(attributeFilter) }
+  return {
+    ...outbound(rest, { path: `attributeUpdates[${index}]` }),
+    deviceNameFilter: fullMatch(deviceNameFilter),
+    attributeFilter: fullMatch(attributeFilter),
+  }
 }
 
 export function rpcRule(init: OutboundInit & { deviceNameFilter?: string; methodFilter?: string; responseTimeout?: number }, index = 0): RpcRule {

@@ -86,10 +86,16 @@ describe('bounds', () => {
 })
 
 describe('what leaves the gateway', () => {
-  it('sends exactly the configured headers (rendered) plus HTTP\'s own', async () => {
+  it("sends exactly the configured headers (rendered) plus HTTP's own", async () => {
     const target = await startTarget((_req, res) => sendJson(res, 200, {}))
     const { dispatcher } = dispatcherFor({
-      attributeUpdates: [attributeUpdateRule({ requestUrlExpression: `${target.url}/a`, valueExpression: '${attributeValue}', httpHeaders: { 'X-Device': '${deviceName}', 'X-Fixed': 'yes' } })],
+      attributeUpdates: [
+        attributeUpdateRule({
+          requestUrlExpression: `${target.url}/a`,
+          valueExpression: '${attributeValue}',
+          httpHeaders: { 'X-Device': '${deviceName}', 'X-Fixed': 'yes' },
+        }),
+      ],
       serverSideRpc: [rpcRule({ requestUrlExpression: `${target.url}/r`, valueExpression: '', responseTimeout: 5 })],
     })
     await dispatcher.onAttributeUpdate({ device: 'D1', data: { k: 'text' } })
@@ -111,7 +117,10 @@ describe('what leaves the gateway', () => {
     expect(String((replies[0]?.data as { error?: string } | undefined)?.error)).toContain('CR, LF')
     expect(target.received).toHaveLength(0)
     // reserved set with a constant CRLF header
-    await dispatcher.onRpc({ device: 'D1', data: { id: 2, method: 'set', params: { requestUrlExpression: `${target.url}/s`, httpHeaders: { 'x-a': 'b\nc' } } } })
+    await dispatcher.onRpc({
+      device: 'D1',
+      data: { id: 2, method: 'set', params: { requestUrlExpression: `${target.url}/s`, httpHeaders: { 'x-a': 'b\nc' } } },
+    })
     expect(replies[1]?.data).toMatchObject({ code: 400 })
     expect(target.received).toHaveLength(0)
   })

@@ -1,16 +1,6 @@
 /** docs/spec/original-behaviour.md §7 cases 26–38, as restgate answers them (docs/spec/DECISIONS.md, Downlink). */
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import {
-  attributeUpdateRule,
-  cleanup,
-  dispatcherFor,
-  refusedPort,
-  rpcRule,
-  sendJson,
-  sendText,
-  startTarget,
-  type Target,
-} from './_helpers.ts'
+import { attributeUpdateRule, cleanup, dispatcherFor, refusedPort, rpcRule, sendJson, sendText, startTarget, type Target } from './_helpers.ts'
 
 /** The echo server of the cases: answers JSON describing what it received (path `/text` answers text, `/missing` 404, `/slow` never). */
 let echo: Target
@@ -53,9 +43,18 @@ describe('attribute updates (26–29)', () => {
     const { dispatcher, replies } = dispatcherFor({ attributeUpdates: [AU1(echo.url), AU2(echo.url)] })
     const report = await dispatcher.onAttributeUpdate({ device: 'SN-001', data: { firmware: '1.2' } })
     expect(echo.received).toEqual([
-      expect.objectContaining({ method: 'POST', url: '/', body: '{"deviceName":"SN-001","firmware":"1.2"}', headers: expect.objectContaining({ 'content-type': 'application/json' }) }),
+      expect.objectContaining({
+        method: 'POST',
+        url: '/',
+        body: '{"deviceName":"SN-001","firmware":"1.2"}',
+        headers: expect.objectContaining({ 'content-type': 'application/json' }),
+      }),
     ])
-    expect(report).toMatchObject({ handled: true, replied: false, requests: [{ rule: 'attributeUpdates[0]', key: 'firmware', ok: true, status: 200, attempts: 1 }] })
+    expect(report).toMatchObject({
+      handled: true,
+      replied: false,
+      requests: [{ rule: 'attributeUpdates[0]', key: 'firmware', ok: true, status: 200, attempts: 1 }],
+    })
     expect(replies).toEqual([])
   })
 
@@ -85,10 +84,23 @@ describe('attribute updates (26–29)', () => {
 })
 
 const ECHO = (url: string) =>
-  rpcRule({ methodFilter: 'echo', requestUrlExpression: `${url}/\${deviceName}`, responseTimeout: 1, httpMethod: 'GET', valueExpression: '${params}', httpHeaders: { 'Content-Type': 'application/json' } })
+  rpcRule({
+    methodFilter: 'echo',
+    requestUrlExpression: `${url}/\${deviceName}`,
+    responseTimeout: 1,
+    httpMethod: 'GET',
+    valueExpression: '${params}',
+    httpHeaders: { 'Content-Type': 'application/json' },
+  })
 const NO_REPLY = (url: string) =>
   rpcRule(
-    { methodFilter: 'no-reply', requestUrlExpression: `${url}/sensor/\${deviceName}/request/\${methodName}/\${requestId}`, httpMethod: 'POST', valueExpression: '${params}', httpHeaders: { 'Content-Type': 'application/json' } },
+    {
+      methodFilter: 'no-reply',
+      requestUrlExpression: `${url}/sensor/\${deviceName}/request/\${methodName}/\${requestId}`,
+      httpMethod: 'POST',
+      valueExpression: '${params}',
+      httpHeaders: { 'Content-Type': 'application/json' },
+    },
     1,
   )
 const SET_TEMP = (url: string) =>
@@ -121,12 +133,14 @@ describe('server-side RPC (30–38)', () => {
     expect(replies).toEqual([])
   })
 
-  it('31: the docs\' relative no-reply URL → no request, no reply, a warning naming the expression', async () => {
+  it("31: the docs' relative no-reply URL → no request, no reply, a warning naming the expression", async () => {
     const rule = rpcRule({ methodFilter: 'no-reply', requestUrlExpression: '/sensor/${deviceName}/request/${methodName}/${requestId}', httpMethod: 'POST' }, 1)
     const { dispatcher, replies, logger } = dispatcherFor({ serverSideRpc: [rule] })
     const report = await dispatcher.onRpc({ device: 'SN-001', data: { id: 13, method: 'no-reply', params: { a: 1 } } })
     expect(report.requests[0]).toMatchObject({ ok: false, attempts: 0, failure: { kind: 'build', code: 500 } })
-    expect(report.requests[0]?.failure?.message).toBe('serverSideRpc[1]: requestUrlExpression "/sensor/${deviceName}/request/${methodName}/${requestId}" has no scheme and host')
+    expect(report.requests[0]?.failure?.message).toBe(
+      'serverSideRpc[1]: requestUrlExpression "/sensor/${deviceName}/request/${methodName}/${requestId}" has no scheme and host',
+    )
     expect(replies).toEqual([])
     expect(logger.lines.some((l) => l.level === 'warn' && l.msg.includes('has no scheme and host'))).toBe(true)
   })
@@ -135,7 +149,9 @@ describe('server-side RPC (30–38)', () => {
     const rule = rpcRule({ requestUrlExpression: 'sensor/${deviceName}', responseTimeout: 1 })
     const { dispatcher, replies } = dispatcherFor({ serverSideRpc: [rule] })
     await dispatcher.onRpc({ device: 'SN-001', data: { id: 3, method: 'x' } })
-    expect(replies).toEqual([{ device: 'SN-001', id: 3, data: { error: 'serverSideRpc[0]: requestUrlExpression "sensor/${deviceName}" has no scheme and host', code: 500 } }])
+    expect(replies).toEqual([
+      { device: 'SN-001', id: 3, data: { error: 'serverSideRpc[0]: requestUrlExpression "sensor/${deviceName}" has no scheme and host', code: 500 } },
+    ])
   })
 
   it('32: setTemp for "Boiler 1" → POST /set/kitchen?restId=14, JSON body; reply with the server JSON', async () => {
@@ -162,14 +178,18 @@ describe('server-side RPC (30–38)', () => {
   })
 
   it('34: a target slower than timeout → {"error": "timeout after 0.2s", "code": 408}', async () => {
-    const { dispatcher, replies } = dispatcherFor({ serverSideRpc: [rpcRule({ requestUrlExpression: `${echo.url}/slow`, timeout: 0.2, tries: 1, responseTimeout: 5 })] })
+    const { dispatcher, replies } = dispatcherFor({
+      serverSideRpc: [rpcRule({ requestUrlExpression: `${echo.url}/slow`, timeout: 0.2, tries: 1, responseTimeout: 5 })],
+    })
     await dispatcher.onRpc({ device: 'SN-001', data: { id: 17, method: 'm' } })
     expect(replies).toEqual([{ device: 'SN-001', id: 17, data: { error: 'timeout after 0.2s', code: 408 } }])
   })
 
   it('34: connection refused → {"error": "connection refused to 127.0.0.1:<port>", "code": 502}', async () => {
     const port = await refusedPort()
-    const { dispatcher, replies } = dispatcherFor({ serverSideRpc: [rpcRule({ requestUrlExpression: `http://127.0.0.1:${port}/x`, responseTimeout: 5, tries: 1 })] })
+    const { dispatcher, replies } = dispatcherFor({
+      serverSideRpc: [rpcRule({ requestUrlExpression: `http://127.0.0.1:${port}/x`, responseTimeout: 5, tries: 1 })],
+    })
     await dispatcher.onRpc({ device: 'SN-001', data: { id: 18, method: 'm' } })
     expect(replies).toEqual([{ device: 'SN-001', id: 18, data: { error: `connection refused to 127.0.0.1:${port}`, code: 502 } }])
   })
@@ -183,7 +203,13 @@ describe('server-side RPC (30–38)', () => {
   })
 
   it('35: params "hello" with ${params} → sent (as a JSON string under a JSON content type)', async () => {
-    const rule = rpcRule({ httpMethod: 'POST', requestUrlExpression: `${echo.url}/p`, valueExpression: '${params}', httpHeaders: { 'Content-Type': 'application/json' }, responseTimeout: 1 })
+    const rule = rpcRule({
+      httpMethod: 'POST',
+      requestUrlExpression: `${echo.url}/p`,
+      valueExpression: '${params}',
+      httpHeaders: { 'Content-Type': 'application/json' },
+      responseTimeout: 1,
+    })
     const { dispatcher, replies } = dispatcherFor({ serverSideRpc: [rule] })
     await dispatcher.onRpc({ device: 'SN-001', data: { id: 20, method: 'm', params: 'hello' } })
     expect(echo.received[0]?.body).toBe('"hello"')
@@ -199,11 +225,21 @@ describe('server-side RPC (30–38)', () => {
 
   it('36: reserved get/set, "=" in values kept, JSON headers; a reply always', async () => {
     const { dispatcher, replies } = dispatcherFor({ serverSideRpc: [ECHO(echo.url)] })
-    await dispatcher.onRpc({ device: 'SN-001', data: { id: 22, method: 'get', params: `requestUrlExpression=${echo.url}/light-level?a=1&b=2;value=\${params};` } })
-    await dispatcher.onRpc({ device: 'SN-001', data: { id: 23, method: 'set', params: `requestUrlExpression=${echo.url}/light-level;value=80;HTTPMethod=POST;` } })
     await dispatcher.onRpc({
       device: 'SN-001',
-      data: { id: 24, method: 'set', params: `requestUrlExpression=${echo.url}/light-level;httpHeaders={"Content-Type":"application/json"};value={"level": 80};` },
+      data: { id: 22, method: 'get', params: `requestUrlExpression=${echo.url}/light-level?a=1&b=2;value=\${params};` },
+    })
+    await dispatcher.onRpc({
+      device: 'SN-001',
+      data: { id: 23, method: 'set', params: `requestUrlExpression=${echo.url}/light-level;value=80;HTTPMethod=POST;` },
+    })
+    await dispatcher.onRpc({
+      device: 'SN-001',
+      data: {
+        id: 24,
+        method: 'set',
+        params: `requestUrlExpression=${echo.url}/light-level;httpHeaders={"Content-Type":"application/json"};value={"level": 80};`,
+      },
     })
     expect(echo.received.map((r) => [r.method, r.url, r.body, r.headers['content-type']])).toEqual([
       ['GET', '/light-level?a=1&b=2', `requestUrlExpression=${echo.url}/light-level?a=1&b=2;value=\${params};`, undefined],

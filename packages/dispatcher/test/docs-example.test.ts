@@ -47,7 +47,16 @@ describe('docs: attributeUpdates', () => {
     expect(flask.printed).toEqual(['{"deviceName":"SN-001","FirmwareVersion":"1.1"}'])
     expect(target.received[0]?.headers['content-type']).toBe('application/json')
     expect(report.requests).toEqual([
-      expect.objectContaining({ rule: 'attributeUpdates[0]', key: 'FirmwareVersion', ok: true, status: 200, attempts: 1, result: 'Success', method: 'POST', target: `${target.url}/` }),
+      expect.objectContaining({
+        rule: 'attributeUpdates[0]',
+        key: 'FirmwareVersion',
+        ok: true,
+        status: 200,
+        attempts: 1,
+        result: 'Success',
+        method: 'POST',
+        target: `${target.url}/`,
+      }),
     ])
     expect(replies).toEqual([])
     expect(dispatcher.stats()).toMatchObject({ attributeUpdates: 1, requests: 1, succeeded: 1, failed: 0, inFlight: 0, waiting: 0 })
@@ -69,7 +78,14 @@ describe('docs: serverSideRpc', () => {
       httpHeaders: { 'Content-Type': 'application/json' },
     })
     const noReply = rpcRule(
-      { deviceNameFilter: '.*', methodFilter: 'no-reply', requestUrlExpression: '/sensor/${deviceName}/request/${methodName}/${requestId}', httpMethod: 'POST', valueExpression: '${params}', httpHeaders: { 'Content-Type': 'application/json' } },
+      {
+        deviceNameFilter: '.*',
+        methodFilter: 'no-reply',
+        requestUrlExpression: '/sensor/${deviceName}/request/${methodName}/${requestId}',
+        httpMethod: 'POST',
+        valueExpression: '${params}',
+        httpHeaders: { 'Content-Type': 'application/json' },
+      },
       1,
     )
     const { dispatcher, replies, logger } = dispatcherFor({ serverSideRpc: [echo, noReply] })
@@ -104,7 +120,13 @@ describe('docs: serverSideRpc', () => {
     const { dispatcher, replies } = dispatcherFor({ serverSideRpc: [rule] })
     const params = { sensorModel: 'T3000', certificateNumber: '11112233445', hum: 12, temp: 23, sensorName: 'SN-001' }
     await dispatcher.onRpc({ device: 'SN-001', data: { id: 5, method: 'post_attributes', params } })
-    expect(JSON.parse(myDevices.received[0]?.body ?? '')).toEqual({ sensorName: 'SN-001', sensorModel: 'T3000', certificateNumber: '11112233445', temp: '23', hum: '12' })
+    expect(JSON.parse(myDevices.received[0]?.body ?? '')).toEqual({
+      sensorName: 'SN-001',
+      sensorModel: 'T3000',
+      certificateNumber: '11112233445',
+      temp: '23',
+      hum: '12',
+    })
     expect(replies).toEqual([{ device: 'SN-001', id: 5, data: { result: { accepted: 'SN-001' } } }])
   })
 })

@@ -64,7 +64,10 @@ describe('isolation', () => {
         sendJson(r, 200, {})
       }
     })
-    const { dispatcher } = dispatcherFor({ attributeUpdates: [attributeUpdateRule({ requestUrlExpression: `${target.url}/`, timeout: 5 })] }, { maxConcurrencyPerOrigin: 3 })
+    const { dispatcher } = dispatcherFor(
+      { attributeUpdates: [attributeUpdateRule({ requestUrlExpression: `${target.url}/`, timeout: 5 })] },
+      { maxConcurrencyPerOrigin: 3 },
+    )
     const data = Object.fromEntries(Array.from({ length: 12 }, (_, i) => [`k${i}`, i]))
     const report = await dispatcher.onAttributeUpdate({ device: 'd', data })
     expect(report.requests).toHaveLength(12)
@@ -78,7 +81,13 @@ describe('isolation', () => {
       // answer out of order
       setTimeout(() => sendJson(res, 200, { id, body: JSON.parse(req.body) as unknown }), Number(id) % 7)
     })
-    const rule = rpcRule({ httpMethod: 'POST', requestUrlExpression: `${target.url}/rpc?id=\${requestId}`, valueExpression: '${params}', httpHeaders: { 'content-type': 'application/json' }, responseTimeout: 10 })
+    const rule = rpcRule({
+      httpMethod: 'POST',
+      requestUrlExpression: `${target.url}/rpc?id=\${requestId}`,
+      valueExpression: '${params}',
+      httpHeaders: { 'content-type': 'application/json' },
+      responseTimeout: 10,
+    })
     const { dispatcher, replies } = dispatcherFor({ serverSideRpc: [rule] })
     await Promise.all(Array.from({ length: 100 }, (_, id) => dispatcher.onRpc({ device: `dev-${id}`, data: { id, method: 'm', params: { n: id } } })))
     expect(replies).toHaveLength(100)

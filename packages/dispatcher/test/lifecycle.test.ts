@@ -32,7 +32,10 @@ function makeWithZeroConcurrency(): unknown {
 describe('lifecycle', () => {
   it('close() lets requests finish within the grace period', async () => {
     const target = await startTarget((_req, res) => setTimeout(() => sendJson(res, 200, { late: true }), 50))
-    const { dispatcher, replies } = dispatcherFor({ serverSideRpc: [rpcRule({ requestUrlExpression: `${target.url}/`, responseTimeout: 5 })] }, { closeGraceMs: 5_000 })
+    const { dispatcher, replies } = dispatcherFor(
+      { serverSideRpc: [rpcRule({ requestUrlExpression: `${target.url}/`, responseTimeout: 5 })] },
+      { closeGraceMs: 5_000 },
+    )
     const rpc = dispatcher.onRpc({ device: 'd', data: { id: 1, method: 'm' } })
     await expect.poll(() => target.received.length).toBe(1)
     await dispatcher.close()
@@ -42,7 +45,10 @@ describe('lifecycle', () => {
 
   it('close() aborts what is still running after the grace period (503 reply) and refuses new events', async () => {
     const target = await startTarget(() => undefined)
-    const { dispatcher, replies } = dispatcherFor({ serverSideRpc: [rpcRule({ requestUrlExpression: `${target.url}/`, timeout: 30, responseTimeout: 30 })] }, { closeGraceMs: 20 })
+    const { dispatcher, replies } = dispatcherFor(
+      { serverSideRpc: [rpcRule({ requestUrlExpression: `${target.url}/`, timeout: 30, responseTimeout: 30 })] },
+      { closeGraceMs: 20 },
+    )
     const rpc = dispatcher.onRpc({ device: 'd', data: { id: 1, method: 'm' } })
     await expect.poll(() => target.received.length).toBe(1)
     await dispatcher.close()
@@ -109,7 +115,10 @@ describe('inputs and responses', () => {
 
   it('a response over maxResponseBytes is an error (502), not buffered', async () => {
     const target = await startTarget((_req, res) => sendJson(res, 200, { big: 'x'.repeat(5000) }))
-    const { dispatcher, replies } = dispatcherFor({ serverSideRpc: [rpcRule({ requestUrlExpression: `${target.url}/`, responseTimeout: 2 })] }, { maxResponseBytes: 1024 })
+    const { dispatcher, replies } = dispatcherFor(
+      { serverSideRpc: [rpcRule({ requestUrlExpression: `${target.url}/`, responseTimeout: 2 })] },
+      { maxResponseBytes: 1024 },
+    )
     await dispatcher.onRpc({ device: 'd', data: { id: 1, method: 'm' } })
     expect(replies).toEqual([{ device: 'd', id: 1, data: { error: `response from 127.0.0.1:${target.port} is larger than 1024 bytes`, code: 502 } }])
   })
@@ -131,8 +140,15 @@ describe('inputs and responses', () => {
     })
     const rule = rpcRule({ requestUrlExpression: `${target.url}/\${params}`, responseTimeout: 2 })
     const { dispatcher, replies } = dispatcherFor({ serverSideRpc: [rule] })
-    for (const [id, path] of ['json', 'bad-json', 'no-type', 'empty', 'bytes'].entries()) await dispatcher.onRpc({ device: 'd', data: { id, method: 'm', params: path } })
-    expect(replies.map((r) => r.data)).toEqual([{ result: [1, 'two'] }, { result: '{not json' }, { result: { n: 1 } }, { result: '' }, { result: { base64: '//4A' } }])
+    for (const [id, path] of ['json', 'bad-json', 'no-type', 'empty', 'bytes'].entries())
+      await dispatcher.onRpc({ device: 'd', data: { id, method: 'm', params: path } })
+    expect(replies.map((r) => r.data)).toEqual([
+      { result: [1, 'two'] },
+      { result: '{not json' },
+      { result: { n: 1 } },
+      { result: '' },
+      { result: { base64: '//4A' } },
+    ])
   })
 
   it('GET and HEAD carry the rendered body like the original (fetch refuses them: sent through undici core), redirects followed when allowed', async () => {
@@ -144,8 +160,28 @@ describe('inputs and responses', () => {
       sendJson(res, 200, { body: req.body, method: req.method, url: req.url })
     })
     const get = rpcRule({ httpMethod: 'GET', requestUrlExpression: `${target.url}/`, valueExpression: '${params}', responseTimeout: 2 })
-    const redirected = rpcRule({ methodFilter: 'moved', httpMethod: 'GET', requestUrlExpression: `${target.url}/old`, valueExpression: '${params}', allowRedirects: true, responseTimeout: 2 }, 1)
-    const notFollowed = rpcRule({ methodFilter: 'stay', httpMethod: 'GET', requestUrlExpression: `${target.url}/old`, valueExpression: '${params}', allowRedirects: false, responseTimeout: 2 }, 2)
+    const redirected = rpcRule(
+      {
+        methodFilter: 'moved',
+        httpMethod: 'GET',
+        requestUrlExpression: `${target.url}/old`,
+        valueExpression: '${params}',
+        allowRedirects: true,
+        responseTimeout: 2,
+      },
+      1,
+    )
+    const notFollowed = rpcRule(
+      {
+        methodFilter: 'stay',
+        httpMethod: 'GET',
+        requestUrlExpression: `${target.url}/old`,
+        valueExpression: '${params}',
+        allowRedirects: false,
+        responseTimeout: 2,
+      },
+      2,
+    )
     const { dispatcher, replies } = dispatcherFor({ serverSideRpc: [redirected, notFollowed, get] })
     await dispatcher.onRpc({ device: 'd', data: { id: 1, method: 'm', params: 'x' } })
     await dispatcher.onRpc({ device: 'd', data: { id: 2, method: 'moved', params: 'y' } })
@@ -193,7 +229,9 @@ describe('inputs and responses', () => {
       res.writeHead(200, { 'x-ok': '1' })
       res.end()
     })
-    const { dispatcher, replies } = dispatcherFor({ serverSideRpc: [rpcRule({ httpMethod: 'HEAD', requestUrlExpression: `${target.url}/`, valueExpression: 'x', responseTimeout: 2 })] })
+    const { dispatcher, replies } = dispatcherFor({
+      serverSideRpc: [rpcRule({ httpMethod: 'HEAD', requestUrlExpression: `${target.url}/`, valueExpression: 'x', responseTimeout: 2 })],
+    })
     await dispatcher.onRpc({ device: 'd', data: { id: 1, method: 'm' } })
     expect(replies).toEqual([{ device: 'd', id: 1, data: { result: '' } }])
     expect(target.received[0]?.method).toBe('HEAD')

@@ -54,14 +54,19 @@ describe('retries', () => {
 
   it('Retry-After is honoured up to the cap (a huge value does not stall the retry)', async () => {
     const target = await flaky(1, 429, { 'retry-after': '3600' })
-    const { dispatcher } = dispatcherFor({ serverSideRpc: [rpcRule({ requestUrlExpression: `${target.url}/`, tries: 2, responseTimeout: 10 })] }, { retryCapMs: 50 })
+    const { dispatcher } = dispatcherFor(
+      { serverSideRpc: [rpcRule({ requestUrlExpression: `${target.url}/`, tries: 2, responseTimeout: 10 })] },
+      { retryCapMs: 50 },
+    )
     const report = await dispatcher.onRpc({ device: 'd', data: { id: 1, method: 'm' } })
     expect(report.requests[0]).toMatchObject({ ok: true, attempts: 2 })
   })
 
   it('network errors are retried: connection refused 3 times → 502 after 3 tries', async () => {
     const port = await refusedPort()
-    const { dispatcher, replies } = dispatcherFor({ serverSideRpc: [rpcRule({ requestUrlExpression: `http://127.0.0.1:${port}/x`, tries: 3, responseTimeout: 5 })] })
+    const { dispatcher, replies } = dispatcherFor({
+      serverSideRpc: [rpcRule({ requestUrlExpression: `http://127.0.0.1:${port}/x`, tries: 3, responseTimeout: 5 })],
+    })
     const report = await dispatcher.onRpc({ device: 'd', data: { id: 1, method: 'm' } })
     expect(report.requests[0]).toMatchObject({ attempts: 3, failure: { kind: 'network' } })
     expect(replies).toEqual([{ device: 'd', id: 1, data: { error: `connection refused to 127.0.0.1:${port}`, code: 502 } }])
@@ -73,7 +78,9 @@ describe('retries', () => {
       seen++
       if (seen > 1) sendJson(res, 200, { try: seen })
     })
-    const { dispatcher, replies } = dispatcherFor({ serverSideRpc: [rpcRule({ requestUrlExpression: `${target.url}/`, timeout: 0.2, tries: 2, responseTimeout: 5 })] })
+    const { dispatcher, replies } = dispatcherFor({
+      serverSideRpc: [rpcRule({ requestUrlExpression: `${target.url}/`, timeout: 0.2, tries: 2, responseTimeout: 5 })],
+    })
     await dispatcher.onRpc({ device: 'd', data: { id: 1, method: 'm' } })
     expect(replies).toEqual([{ device: 'd', id: 1, data: { result: { try: 2 } } }])
   })
@@ -82,7 +89,9 @@ describe('retries', () => {
 describe('responseTimeout: the overall deadline for all tries', () => {
   it('ends the RPC with "timeout after Xs" even when a try could last longer', async () => {
     const target = await startTarget(() => undefined) // never answers
-    const { dispatcher, replies } = dispatcherFor({ serverSideRpc: [rpcRule({ requestUrlExpression: `${target.url}/`, timeout: 30, tries: 5, responseTimeout: 0.3 })] })
+    const { dispatcher, replies } = dispatcherFor({
+      serverSideRpc: [rpcRule({ requestUrlExpression: `${target.url}/`, timeout: 30, tries: 5, responseTimeout: 0.3 })],
+    })
     const report = await dispatcher.onRpc({ device: 'd', data: { id: 4, method: 'm' } })
     expect(replies).toEqual([{ device: 'd', id: 4, data: { error: 'timeout after 0.3s', code: 408 } }])
     expect(report.requests[0]).toMatchObject({ attempts: 1, failure: { kind: 'timeout' } })

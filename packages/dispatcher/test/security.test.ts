@@ -13,12 +13,10 @@ describe('basic auth', () => {
   it('sends Authorization: Basic and never logs the password or the header value', async () => {
     const target = await startTarget((req, res) => (req.url === '/denied' ? sendText(res, 401, 'bad credentials') : sendJson(res, 200, { ok: true })))
     const security = { type: 'basic' as const, username: 'admin', password: 's3cr3t-pw' }
-    const { dispatcher, replies, logger } = dispatcherFor(
-      {
-        attributeUpdates: [attributeUpdateRule({ requestUrlExpression: `${target.url}/ok`, security, valueExpression: '${attributeValue}' })],
-        serverSideRpc: [rpcRule({ requestUrlExpression: `${target.url}/denied`, security, responseTimeout: 1 })],
-      },
-    )
+    const { dispatcher, replies, logger } = dispatcherFor({
+      attributeUpdates: [attributeUpdateRule({ requestUrlExpression: `${target.url}/ok`, security, valueExpression: '${attributeValue}' })],
+      serverSideRpc: [rpcRule({ requestUrlExpression: `${target.url}/denied`, security, responseTimeout: 1 })],
+    })
     await dispatcher.onAttributeUpdate({ device: 'd', data: { k: 'v' } })
     await dispatcher.onRpc({ device: 'd', data: { id: 1, method: 'm' } })
     const expected = `Basic ${Buffer.from('admin:s3cr3t-pw').toString('base64')}`
@@ -103,26 +101,32 @@ describe('TLS', () => {
     await dispatcher.onRpc({ device: 'd', data: { id: 1, method: 'lax' } })
     const strict = await dispatcher.onRpc({ device: 'd', data: { id: 2, method: 'strict' } })
     expect(replies[0]).toEqual({ device: 'd', id: 1, data: { result: { secure: true } } })
-    expect(replies[1]?.data).toMatchObject({ code: 502, error: expect.stringMatching(new RegExp(`^TLS certificate of 127\\.0\\.0\\.1:${target.port} rejected \\(\\w+\\); trust it with security\\.ca or set SSLVerify false$`)) })
+    expect(replies[1]?.data).toMatchObject({
+      code: 502,
+      error: expect.stringMatching(
+        new RegExp(`^TLS certificate of 127\\.0\\.0\\.1:${target.port} rejected \\(\\w+\\); trust it with security\\.ca or set SSLVerify false$`),
+      ),
+    })
     expect(strict.requests[0]).toMatchObject({ attempts: 1, failure: { kind: 'tls' } })
     expect(target.received).toHaveLength(1)
   })
 
   it('security cert: client certificate presented and the CA trusted (mTLS, SSLVerify true)', async () => {
-    const target = await startHttpsTarget({ cert: server.cert, key: server.key, ca: server.cert, requestCert: true, rejectUnauthorized: true }, (_req, res, raw) => {
-      const peer = (raw.socket as TLSSocket).getPeerCertificate()
-      sendJson(res, 200, { client: peer.subject?.CN })
-    })
-    const cert = { type: 'cert' as const, cert: 'client.pem', key: 'client.key', ca: join(dir, 'ca.pem') }
-    const { dispatcher, replies } = dispatcherFor(
-      {
-        configDir: dir,
-        serverSideRpc: [
-          rpcRule({ methodFilter: 'mtls', requestUrlExpression: `${target.url}/`, sslVerify: true, security: cert, responseTimeout: 2 }),
-          rpcRule({ methodFilter: 'anon', requestUrlExpression: `${target.url}/`, sslVerify: false, tries: 1, responseTimeout: 2 }, 1),
-        ],
+    const target = await startHttpsTarget(
+      { cert: server.cert, key: server.key, ca: server.cert, requestCert: true, rejectUnauthorized: true },
+      (_req, res, raw) => {
+        const peer = (raw.socket as TLSSocket).getPeerCertificate()
+        sendJson(res, 200, { client: peer.subject?.CN })
       },
     )
+    const cert = { type: 'cert' as const, cert: 'client.pem', key: 'client.key', ca: join(dir, 'ca.pem') }
+    const { dispatcher, replies } = dispatcherFor({
+      configDir: dir,
+      serverSideRpc: [
+        rpcRule({ methodFilter: 'mtls', requestUrlExpression: `${target.url}/`, sslVerify: true, security: cert, responseTimeout: 2 }),
+        rpcRule({ methodFilter: 'anon', requestUrlExpression: `${target.url}/`, sslVerify: false, tries: 1, responseTimeout: 2 }, 1),
+      ],
+    })
     await dispatcher.onRpc({ device: 'd', data: { id: 1, method: 'mtls' } })
     await dispatcher.onRpc({ device: 'd', data: { id: 2, method: 'anon' } })
     expect(replies[0]).toEqual({ device: 'd', id: 1, data: { result: { client: 'restgate' } } })
@@ -130,12 +134,16 @@ describe('TLS', () => {
     expect(target.received).toHaveLength(1)
   })
 
-  it('unreadable TLS files: logged at ready() with the config path; that rule\'s calls fail, others work', async () => {
+  it("unreadable TLS files: logged at ready() with the config path; that rule's calls fail, others work", async () => {
     const target = await startTarget((_req, res) => sendJson(res, 200, {}))
     const { dispatcher, logger } = dispatcherFor({
       configDir: dir,
       attributeUpdates: [
-        attributeUpdateRule({ deviceNameFilter: 'CERT.*', requestUrlExpression: `${target.url}/`, security: { type: 'cert', cert: 'missing.pem', key: 'missing.key' } }),
+        attributeUpdateRule({
+          deviceNameFilter: 'CERT.*',
+          requestUrlExpression: `${target.url}/`,
+          security: { type: 'cert', cert: 'missing.pem', key: 'missing.key' },
+        }),
         attributeUpdateRule({ deviceNameFilter: 'SN.*', requestUrlExpression: `${target.url}/` }, 1),
       ],
     })

@@ -85,7 +85,11 @@ export class AttributeRequestRoute extends EndpointRoute {
   #failed(error: unknown, device: string): Reply {
     const code = codeOf(error)
     if (code === 'TIMEOUT') {
-      return this.fail(408, 'ATTRIBUTE_REQUEST_TIMEOUT', `ThingsBoard did not answer the attribute request for device "${device}" within ${this.#timeoutMs / 1000} s`)
+      return this.fail(
+        408,
+        'ATTRIBUTE_REQUEST_TIMEOUT',
+        `ThingsBoard did not answer the attribute request for device "${device}" within ${this.#timeoutMs / 1000} s`,
+      )
     }
     const retryAfter = { 'retry-after': retryAfterOf(error, this.rt.retryAfterSeconds) }
     if (code === 'NOT_CONNECTED') {

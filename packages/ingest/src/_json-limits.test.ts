@@ -7,7 +7,10 @@ test('depth: the body is level 1; brackets in strings (escaped quotes too) do no
   expect(checkJsonLimits('{"a":[{"b":1}]}', limits)).toBeUndefined()
   expect(checkJsonLimits('{"a":[{"b":[1]}]}', limits)).toMatchObject({ code: 'BODY_TOO_DEEP' })
   expect(checkJsonLimits('{"a":"[[[[[\\"[[[[{{{{"}', limits)).toBeUndefined()
-  expect(checkJsonLimits('['.repeat(20_000) + ']'.repeat(20_000), jsonLimitDefaults)).toMatchObject({ code: 'BODY_TOO_DEEP', message: expect.stringContaining('32') })
+  expect(checkJsonLimits('['.repeat(20_000) + ']'.repeat(20_000), jsonLimitDefaults)).toMatchObject({
+    code: 'BODY_TOO_DEEP',
+    message: expect.stringContaining('32'),
+  })
 })
 
 test('elements: only those of a top-level array', () => {

@@ -14,14 +14,17 @@ const newLimiter = (logger: ConstructorParameters<typeof LogLimiter>[0], maxKeys
 test('the first event of a key is logged at once, the rest counted into one summary line per flush', () => {
   const { lines, logger } = capture()
   const limiter = newLimiter(logger)
-  for (let i = 0; i < 1000; i++) limiter.report('warn', 'a', 'authentication failed', { endpoint: '/x', source: '10.0.0.1', i }, { endpoint: '/x', source: '10.0.0.1' })
+  for (let i = 0; i < 1000; i++)
+    limiter.report('warn', 'a', 'authentication failed', { endpoint: '/x', source: '10.0.0.1', i }, { endpoint: '/x', source: '10.0.0.1' })
   limiter.report('warn', 'b', 'authentication failed', { endpoint: '/x', source: '10.0.0.2' }, { endpoint: '/x', source: '10.0.0.2' })
   expect(lines).toEqual([
     ['warn', 'authentication failed', { endpoint: '/x', source: '10.0.0.1', i: 0 }],
     ['warn', 'authentication failed', { endpoint: '/x', source: '10.0.0.2' }],
   ])
   limiter.flush()
-  expect(lines.slice(2)).toEqual([['warn', 'authentication failed: 999 more like this', { endpoint: '/x', source: '10.0.0.1', count: 999, intervalSeconds: 3600 }]])
+  expect(lines.slice(2)).toEqual([
+    ['warn', 'authentication failed: 999 more like this', { endpoint: '/x', source: '10.0.0.1', count: 999, intervalSeconds: 3600 }],
+  ])
   // a new interval: the next event is logged at once again; an empty flush writes nothing
   limiter.flush()
   limiter.report('info', 'a', 'authentication failed', { n: 1 }, {})

@@ -69,10 +69,13 @@ export class LogLimiter {
       if (p.more > 0) this.#logger[p.level]({ ...p.data, count: p.more, intervalSeconds: seconds }, `${p.msg}: ${p.more} more like this`)
     }
     if (this.#overflow > 0) {
-      this.#logger.warn({
-        count: this.#overflow,
-        intervalSeconds: seconds,
-      }, `${this.#overflow} more refused requests of other kinds or sources (not itemised: over ${this.#maxKeys} kinds in one interval)`)
+      this.#logger.warn(
+        {
+          count: this.#overflow,
+          intervalSeconds: seconds,
+        },
+        `${this.#overflow} more refused requests of other kinds or sources (not itemised: over ${this.#maxKeys} kinds in one interval)`,
+      )
     }
     this.#seen.clear()
     this.#overflow = 0

@@ -137,12 +137,15 @@ export class MappingRoute extends EndpointRoute {
   #conversionFailed(error: unknown): Reply {
     if (ConverterError.is(error) && CLIENT_ERRORS.has(error.code)) return this.fail(400, error.code, error.message)
     const cause = (error as { cause?: unknown } | null)?.cause
-    this.rt.logger.error({
-      path: this.mapping.converter.path,
-      error: String(error),
-      stack: (error as Error | null)?.stack,
-      cause: cause === undefined ? undefined : String(cause),
-    }, 'converter failed')
+    this.rt.logger.error(
+      {
+        path: this.mapping.converter.path,
+        error: String(error),
+        stack: (error as Error | null)?.stack,
+        cause: cause === undefined ? undefined : String(cause),
+      },
+      'converter failed',
+    )
     const code = ConverterError.is(error) ? error.code : 'CONVERTER_FAILED'
     return this.fail(500, code, `the converter of ${this.mapping.converter.path} failed; the gateway log has the details`)
   }

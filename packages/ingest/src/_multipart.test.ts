@@ -18,7 +18,10 @@ test('fields as text, JSON parts parsed, files skipped', () => {
     { headers: ['content-disposition: form-data; name="hum"'], body: '33' },
     { headers: ['Content-Disposition: form-data; name="meta"', 'Content-Type: application/json'], body: '{"k":1}' },
     { headers: ['Content-Disposition: form-data; name="bad"', 'Content-Type: application/json'], body: '{nope' },
-    { headers: ['Content-Disposition: form-data; name="f"; filename="a.bin"', 'Content-Type: application/octet-stream'], body: new Uint8Array([0, 255, 13, 10]) },
+    {
+      headers: ['Content-Disposition: form-data; name="f"; filename="a.bin"', 'Content-Type: application/octet-stream'],
+      body: new Uint8Array([0, 255, 13, 10]),
+    },
     { headers: ['Content-Disposition: form-data; name="semi;colon"'], body: 'x\r\ny' },
   ])
   expect(parseMultipart(body, 'XyZ')).toEqual({

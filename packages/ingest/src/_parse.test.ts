@@ -47,7 +47,11 @@ describe('parseBody (strict, JSON converter)', () => {
   test('a body declared JSON must be a JSON object or array', () => {
     expect(parseBody(bytes('{bad'), ct('application/json'), true, jsonLimitDefaults)).toMatchObject({ ok: false, status: 400, code: 'INVALID_JSON' })
     expect(parseBody(bytes('42'), ct('application/json'), true, jsonLimitDefaults)).toMatchObject({ ok: false, status: 400, code: 'BODY_SHAPE' })
-    expect(parseBody(bytes('"x"'), ct('application/json'), true, jsonLimitDefaults)).toMatchObject({ ok: false, code: 'BODY_SHAPE', message: expect.stringContaining('string') })
+    expect(parseBody(bytes('"x"'), ct('application/json'), true, jsonLimitDefaults)).toMatchObject({
+      ok: false,
+      code: 'BODY_SHAPE',
+      message: expect.stringContaining('string'),
+    })
     expect(parseBody(bytes('null'), ct('application/json'), true, jsonLimitDefaults)).toMatchObject({ ok: false, code: 'BODY_SHAPE' })
   })
 
@@ -63,9 +67,16 @@ describe('parseBody (strict, JSON converter)', () => {
     const invalid = new Uint8Array([0xff, 0xfe, 0x00])
     expect(parseBody(invalid, ct('application/octet-stream'), true, jsonLimitDefaults)).toMatchObject({ ok: false, status: 400, code: 'INVALID_ENCODING' })
     expect(parseBody(invalid, ct('application/json'), true, jsonLimitDefaults)).toMatchObject({ ok: false, status: 400, code: 'INVALID_ENCODING' })
-    expect(parseBody(bytes('x'), ct('text/plain; charset=klingon'), true, jsonLimitDefaults)).toMatchObject({ ok: false, status: 415, code: 'UNSUPPORTED_CHARSET' })
+    expect(parseBody(bytes('x'), ct('text/plain; charset=klingon'), true, jsonLimitDefaults)).toMatchObject({
+      ok: false,
+      status: 415,
+      code: 'UNSUPPORTED_CHARSET',
+    })
     // a declared latin-1 body is decoded as latin-1
-    expect(parseBody(new Uint8Array([0x63, 0x61, 0x66, 0xe9]), ct('text/plain; charset=iso-8859-1'), true, jsonLimitDefaults)).toEqual({ ok: true, value: { text: 'café' } })
+    expect(parseBody(new Uint8Array([0x63, 0x61, 0x66, 0xe9]), ct('text/plain; charset=iso-8859-1'), true, jsonLimitDefaults)).toEqual({
+      ok: true,
+      value: { text: 'café' },
+    })
   })
 
   test('an empty body gives no value', () => {

@@ -89,9 +89,7 @@ export function parseBody(bytes: Uint8Array, type: ContentType, strict: boolean,
       return strict ? fail(400, 'INVALID_JSON', `the body is declared ${type.media} but is not valid JSON`) : { ok: true, value: { text } }
     }
     if (typeof parsed === 'object' && parsed !== null) return { ok: true, value: parsed as JsonObject | unknown[] }
-    return strict
-      ? fail(400, 'BODY_SHAPE', `expected a JSON object or array as the body, got ${typeName(parsed)}`)
-      : { ok: true, value: { text } }
+    return strict ? fail(400, 'BODY_SHAPE', `expected a JSON object or array as the body, got ${typeName(parsed)}`) : { ok: true, value: { text } }
   }
   if (mayBeJson(text)) {
     const refused = overLimit(text, limits)

@@ -50,11 +50,7 @@ export function summariseRecords(records: readonly UplinkRecord[]): RecordSummar
 
 /** True when `result` has the ConvertResult shape (records array, optional dropped array). */
 export function isConvertResult(result: unknown): result is ConvertResult {
-  return (
-    isPlainObject(result) &&
-    Array.isArray(result.records) &&
-    (result.dropped === undefined || Array.isArray(result.dropped))
-  )
+  return isPlainObject(result) && Array.isArray(result.records) && (result.dropped === undefined || Array.isArray(result.dropped))
 }
 
 /** The `dropped` list of the 200 answer: `{ path, key, reason }` (+ `index` for array bodies). */

@@ -41,10 +41,13 @@ export function registerRoutes(app: H3, entries: readonly RouteEntry[], rt: Inge
   const byShape = new Map<string, { pattern: string; methods: Map<string, RouteEntry> }>()
   for (const entry of entries) {
     if (/\{[^}]*:[^}]*\}/.test(entry.endpoint)) {
-      rt.logger.warn({
-        path: `${entry.path}.endpoint`,
-        endpoint: entry.endpoint,
-      }, 'the regular expression of a path parameter is ignored; the parameter matches one path segment')
+      rt.logger.warn(
+        {
+          path: `${entry.path}.endpoint`,
+          endpoint: entry.endpoint,
+        },
+        'the regular expression of a path parameter is ignored; the parameter matches one path segment',
+      )
     }
     const pattern = routePattern(entry.endpoint)
     const shape = shapeOf(pattern)
@@ -69,7 +72,9 @@ export function registerRoutes(app: H3, entries: readonly RouteEntry[], rt: Inge
     const endpoint = group.methods.values().next().value?.endpoint ?? ''
     app.on('', group.pattern, (event: H3Event) => {
       rt.requests++
-      return toHttpResponse(rt.finish(errorResponse(405, 'METHOD_NOT_ALLOWED', `${event.req.method} is not allowed on this endpoint; ${message}`, { allow }), endpoint))
+      return toHttpResponse(
+        rt.finish(errorResponse(405, 'METHOD_NOT_ALLOWED', `${event.req.method} is not allowed on this endpoint; ${message}`, { allow }), endpoint),
+      )
     })
   }
   const notFound = (event: H3Event): HTTPResponse => {

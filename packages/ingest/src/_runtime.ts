@@ -31,7 +31,14 @@ export class IngestRuntime {
   onResponse: ((endpoint: string, status: number) => void) | undefined = undefined
   readonly byStatus: Record<number, number> = {}
 
-  constructor(sink: IngestSink, logger: Logger, connectorName: string, retryAfterSeconds: number, limits: JsonLimits = jsonLimitDefaults, logIntervalMs = 60_000) {
+  constructor(
+    sink: IngestSink,
+    logger: Logger,
+    connectorName: string,
+    retryAfterSeconds: number,
+    limits: JsonLimits = jsonLimitDefaults,
+    logIntervalMs = 60_000,
+  ) {
     this.sink = sink
     this.logger = logger
     this.connectorName = connectorName

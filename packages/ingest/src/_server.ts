@@ -44,7 +44,11 @@ export function listenOn(server: Server, host: string, port: number): Promise<nu
       server.off('listening', onListening)
       const where = hostPort(host, port)
       if (error.code === 'EADDRINUSE') {
-        reject(new IngestError('ADDRESS_IN_USE', `cannot listen on ${where}: the address is already in use (another process or connector listens there)`, { cause: error }))
+        reject(
+          new IngestError('ADDRESS_IN_USE', `cannot listen on ${where}: the address is already in use (another process or connector listens there)`, {
+            cause: error,
+          }),
+        )
       } else if (error.code === 'EACCES') {
         reject(new IngestError('LISTEN_FAILED', `cannot listen on ${where}: permission denied (ports below 1024 need privileges)`, { cause: error }))
       } else if (error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND') {

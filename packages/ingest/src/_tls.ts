@@ -92,19 +92,25 @@ async function createCertificate(dir: string, host: string, logger: Logger): Pro
     const notBeforeDate = new Date(Date.now() - 60_000)
     // loaded only when a certificate is generated: most gateways never need it (and it is large)
     const { generate } = await import('selfsigned')
-    const pems = await generate([{ name: 'commonName', value: host || 'localhost' }, { name: 'organizationName', value: 'restgate' }], {
-      keyType: 'rsa',
-      keySize: 2048,
-      algorithm: 'sha256',
-      notBeforeDate,
-      notAfterDate: new Date(notBeforeDate.getTime() + VALID_DAYS * 24 * 3600 * 1000),
-      extensions: [
-        { name: 'basicConstraints', cA: false },
-        { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
-        { name: 'extKeyUsage', serverAuth: true },
-        { name: 'subjectAltName', altNames: expectedAltNames(host) },
+    const pems = await generate(
+      [
+        { name: 'commonName', value: host || 'localhost' },
+        { name: 'organizationName', value: 'restgate' },
       ],
-    })
+      {
+        keyType: 'rsa',
+        keySize: 2048,
+        algorithm: 'sha256',
+        notBeforeDate,
+        notAfterDate: new Date(notBeforeDate.getTime() + VALID_DAYS * 24 * 3600 * 1000),
+        extensions: [
+          { name: 'basicConstraints', cA: false },
+          { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
+          { name: 'extKeyUsage', serverAuth: true },
+          { name: 'subjectAltName', altNames: expectedAltNames(host) },
+        ],
+      },
+    )
     await mkdir(dir, { recursive: true, mode: 0o700 })
     await writeAtomic(keyFile, pems.private, 0o600)
     await writeAtomic(certFile, pems.cert, 0o644)

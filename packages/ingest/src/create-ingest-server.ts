@@ -59,33 +59,33 @@ export function createIngestServer(options: IngestServerOptions): IngestServer {
   rt.onResponse = options.onResponse
 
   function compile(config: RestConnectorConfig, converters: Map<MappingConfig, UplinkConverter> | undefined): Generation {
-  const bodyLimit = config.server.bodyLimit
+    const bodyLimit = config.server.bodyLimit
 
-  const mappings = config.mapping.map((m) => new MappingRoute(rt, m, bodyLimit, config.configDir, converters?.get(m)))
-  const attributeRequests = config.attributeRequests.map((a) => new AttributeRequestRoute(rt, a, bodyLimit))
-  const entries: RouteEntry[] = [
-    ...mappings.map((r) => ({ endpoint: r.mapping.endpoint, methods: r.mapping.methods, handle: r.handle, node: r.handleNode, path: r.mapping.path })),
-    ...attributeRequests.map((r) => ({ endpoint: r.config.endpoint, methods: r.config.methods, handle: r.handle, node: r.handleNode, path: r.config.path })),
-  ]
+    const mappings = config.mapping.map((m) => new MappingRoute(rt, m, bodyLimit, config.configDir, converters?.get(m)))
+    const attributeRequests = config.attributeRequests.map((a) => new AttributeRequestRoute(rt, a, bodyLimit))
+    const entries: RouteEntry[] = [
+      ...mappings.map((r) => ({ endpoint: r.mapping.endpoint, methods: r.mapping.methods, handle: r.handle, node: r.handleNode, path: r.mapping.path })),
+      ...attributeRequests.map((r) => ({ endpoint: r.config.endpoint, methods: r.config.methods, handle: r.handle, node: r.handleNode, path: r.config.path })),
+    ]
 
-  const app = new H3({
-    silent: true,
-    // Errors raised by h3 itself (e.g. a malformed URL) and anything unexpected: the same JSON shape.
-    onError(error: HTTPError, event: H3Event) {
-      rt.requests++
-      const status = error.status >= 400 && error.status < 500 ? error.status : 500
-      if (status === 500) logger.error({ path: event.url.pathname, error: String(error.cause ?? error) }, 'unexpected error')
-      const message =
-        status === 500
-          ? 'the request could not be handled; the gateway log has the details'
-          : error.message === 'Bad Request'
-            ? 'the request URL is malformed (invalid percent-encoding)'
-            : error.message
-      return toHttpResponse(rt.finish(errorResponse(status, status === 500 ? 'INTERNAL_ERROR' : 'BAD_REQUEST', message)))
-    },
-  })
-  registerRoutes(app, entries, rt)
-  return { ...listenerTarget(app), config, mappings, endpoints: entries.length }
+    const app = new H3({
+      silent: true,
+      // Errors raised by h3 itself (e.g. a malformed URL) and anything unexpected: the same JSON shape.
+      onError(error: HTTPError, event: H3Event) {
+        rt.requests++
+        const status = error.status >= 400 && error.status < 500 ? error.status : 500
+        if (status === 500) logger.error({ path: event.url.pathname, error: String(error.cause ?? error) }, 'unexpected error')
+        const message =
+          status === 500
+            ? 'the request could not be handled; the gateway log has the details'
+            : error.message === 'Bad Request'
+              ? 'the request URL is malformed (invalid percent-encoding)'
+              : error.message
+        return toHttpResponse(rt.finish(errorResponse(status, status === 500 ? 'INTERNAL_ERROR' : 'BAD_REQUEST', message)))
+      },
+    })
+    registerRoutes(app, entries, rt)
+    return { ...listenerTarget(app), config, mappings, endpoints: entries.length }
   }
 
   /** The generation serving requests; the Node listener and `app` read it per request. */

@@ -84,7 +84,14 @@ async function matchOf(config: RestConnectorConfig, method: string, url: string)
   const res = await probeRouter(config).fetch(new Request(url, { method }))
   if (res.status === 405) {
     const allow = res.headers.get('allow') ?? ''
-    return { kind: 'none', reason: 'METHOD_NOT_ALLOWED', allowed: allow.split(',').map((s) => s.trim()).filter(Boolean) }
+    return {
+      kind: 'none',
+      reason: 'METHOD_NOT_ALLOWED',
+      allowed: allow
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    }
   }
   if (res.status !== 200) {
     const endpoints = [...config.mapping.map((m) => m.endpoint), ...config.attributeRequests.map((a) => a.endpoint)]
@@ -103,8 +110,7 @@ async function matchOf(config: RestConnectorConfig, method: string, url: string)
  */
 export async function tryRequest(config: RestConnectorConfig, request: Request, options: TryRequestOptions = {}): Promise<TryRequestResult> {
   const log: TryLogLine[] = []
-  const line =
-    (level: TryLogLine['level']) =>
+  const line = (level: TryLogLine['level']) =>
     logFnOf((msg, data) => {
       log.push(data === undefined ? { level, msg } : { level, msg, data })
     })

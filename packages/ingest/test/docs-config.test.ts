@@ -59,5 +59,9 @@ test("the docs' curl without credentials is a 401", async () => {
 test('GET /anon1?temp=20.5&hum=30 with the CustomConverter extension', async () => {
   const res = await fetch(`${url}/anon1?temp=20.5&hum=30`)
   expect(res.status).toBe(200)
-  expect(sink.records().at(-1)).toMatchObject({ deviceName: 'Device 2', attributes: { model: 'Model2' }, telemetry: [{ values: { temperature: 20.5, humidity: 30 } }] })
+  expect(sink.records().at(-1)).toMatchObject({
+    deviceName: 'Device 2',
+    attributes: { model: 'Model2' },
+    telemetry: [{ values: { temperature: 20.5, humidity: 30 } }],
+  })
 })

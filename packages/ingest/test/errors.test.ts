@@ -2,17 +2,7 @@
 import { request as httpRequest } from 'node:http'
 import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import { createIngestServer, type IngestServer } from '../src/index.ts'
-import {
-  basic,
-  configDirWithConverters,
-  docsMyDevices,
-  mapping,
-  memoryLogger,
-  rawRequest,
-  type RecordingSink,
-  recordingSink,
-  restConfig,
-} from './helpers.ts'
+import { basic, configDirWithConverters, docsMyDevices, mapping, memoryLogger, rawRequest, type RecordingSink, recordingSink, restConfig } from './helpers.ts'
 
 const LIMIT = 1024
 
@@ -83,12 +73,20 @@ const auth = { authorization: basic('user', 'password') }
 
 describe('400 Bad Request', () => {
   test('a body declared JSON that is not JSON', async () => {
-    const body = await expectError(await fetch(`${url}/anon`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{bad' }), 400, 'INVALID_JSON')
+    const body = await expectError(
+      await fetch(`${url}/anon`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{bad' }),
+      400,
+      'INVALID_JSON',
+    )
     expect(body.error).toBe('Bad Request')
   })
 
   test('a JSON scalar', async () => {
-    const body = await expectError(await fetch(`${url}/anon`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '42' }), 400, 'BODY_SHAPE')
+    const body = await expectError(
+      await fetch(`${url}/anon`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '42' }),
+      400,
+      'BODY_SHAPE',
+    )
     expect(body.message).toContain('object or array')
   })
 
@@ -97,7 +95,11 @@ describe('400 Bad Request', () => {
   })
 
   test('a body that is not UTF-8, for the JSON converter', async () => {
-    const res = await fetch(`${url}/anon`, { method: 'POST', headers: { 'content-type': 'application/octet-stream' }, body: new Uint8Array([0xff, 0xfe, 0x00]) })
+    const res = await fetch(`${url}/anon`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/octet-stream' },
+      body: new Uint8Array([0xff, 0xfe, 0x00]),
+    })
     await expectError(res, 400, 'INVALID_ENCODING')
   })
 
@@ -115,7 +117,13 @@ describe('400 Bad Request', () => {
 
 describe('401 Unauthorized', () => {
   test('no credentials, wrong credentials, another scheme: 401 with WWW-Authenticate, never 500', async () => {
-    const variants: Array<Record<string, string>> = [{}, { authorization: basic('user', 'wrong') }, { authorization: basic('nobody', 'password') }, { authorization: 'Bearer abc' }, { authorization: 'Basic !!!' }]
+    const variants: Array<Record<string, string>> = [
+      {},
+      { authorization: basic('user', 'wrong') },
+      { authorization: basic('nobody', 'password') },
+      { authorization: 'Bearer abc' },
+      { authorization: 'Basic !!!' },
+    ]
     for (const headers of variants) {
       const res = await fetch(`${url}/my_devices`, { method: 'POST', headers, body: '{"sensorName":"X"}' })
       await expectError(res, 401, 'UNAUTHORIZED')

@@ -20,10 +20,7 @@ beforeAll(async () => {
   server = createIngestServer({
     config: restConfig({
       server: { bodyLimit: 200 },
-      mapping: [
-        docsMyDevices(0),
-        mapping({ endpoint: '/dev/{name}', deviceName: '${name}', timeseries: [{ key: 't', value: '${t}', type: 'int' }] }, 1),
-      ],
+      mapping: [docsMyDevices(0), mapping({ endpoint: '/dev/{name}', deviceName: '${name}', timeseries: [{ key: 't', value: '${t}', type: 'int' }] }, 1)],
       attributeRequests: [attributeRequest()],
     }),
     sink,
@@ -37,12 +34,30 @@ afterAll(async () => {
 
 const docs = JSON.stringify({ sensorName: 'SN-1', sensorType: 'T', sensorModel: 'M', temp: 21.5, hum: 40 })
 const cases: Array<{ name: string; path: string; method?: string; headers?: Record<string, string>; body?: string }> = [
-  { name: 'the docs request', path: '/my_devices', method: 'POST', headers: { authorization: basic('user', 'password'), 'content-type': 'application/json' }, body: docs },
+  {
+    name: 'the docs request',
+    path: '/my_devices',
+    method: 'POST',
+    headers: { authorization: basic('user', 'password'), 'content-type': 'application/json' },
+    body: docs,
+  },
   { name: 'wrong password', path: '/my_devices', method: 'POST', headers: { authorization: basic('user', 'nope') }, body: docs },
   { name: 'lower-case scheme', path: '/my_devices', method: 'POST', headers: { authorization: `basic ${basic('user', 'password').slice(6)}` }, body: docs },
-  { name: 'bad JSON', path: '/my_devices', method: 'POST', headers: { authorization: basic('user', 'password'), 'content-type': 'application/json' }, body: '{"a":' },
+  {
+    name: 'bad JSON',
+    path: '/my_devices',
+    method: 'POST',
+    headers: { authorization: basic('user', 'password'), 'content-type': 'application/json' },
+    body: '{"a":',
+  },
   { name: 'body over the limit', path: '/my_devices', method: 'POST', headers: { authorization: basic('user', 'password') }, body: 'x'.repeat(300) },
-  { name: 'unsupported type', path: '/my_devices', method: 'POST', headers: { authorization: basic('user', 'password'), 'content-type': 'image/png' }, body: 'x' },
+  {
+    name: 'unsupported type',
+    path: '/my_devices',
+    method: 'POST',
+    headers: { authorization: basic('user', 'password'), 'content-type': 'image/png' },
+    body: 'x',
+  },
   { name: 'device name missing', path: '/my_devices', method: 'POST', headers: { authorization: basic('user', 'password') }, body: '{"temp":1}' },
   { name: 'path params, query wins over body', path: '/dev/SN-7?t=3', method: 'POST', body: '{"t":9}' },
   { name: 'query only', path: '/dev/SN-8?t=4', method: 'POST' },
@@ -67,7 +82,8 @@ describe('the Node fast path answers as h3 does', () => {
       const h3Records = sink.accepted.slice(mid).map((a) => a.records)
       expect(fast.status).toBe(viaH3.status)
       expect(fast.body).toBe(viaH3.body)
-      for (const h of ['content-type', 'content-length', 'www-authenticate', 'retry-after', 'connection']) expect([h, fast.headers[h]]).toEqual([h, viaH3.headers[h]])
+      for (const h of ['content-type', 'content-length', 'www-authenticate', 'retry-after', 'connection'])
+        expect([h, fast.headers[h]]).toEqual([h, viaH3.headers[h]])
       expect(strip(fastRecords)).toEqual(strip(h3Records))
     })
   }

@@ -19,10 +19,18 @@ beforeAll(async () => {
     config: restConfig({
       server: { bodyLimit: 4096, maxJsonDepth: 8, maxArrayElements: 5, maxJsonKeys: 40 },
       mapping: [
-        mapping({ endpoint: '/const', deviceName: 'Const', attributes: [{ key: 'model', value: 'M2' }], timeseries: [{ key: 't', value: '${t}', type: 'double' }] }, 0),
+        mapping(
+          { endpoint: '/const', deviceName: 'Const', attributes: [{ key: 'model', value: 'M2' }], timeseries: [{ key: 't', value: '${t}', type: 'double' }] },
+          0,
+        ),
         mapping({ endpoint: '/dev', deviceName: '${name}', timeseries: [{ key: 'v', value: '${v}', type: 'json' }] }, 1),
         mapping(
-          { endpoint: '/secure', deviceName: '${name}', security: { type: 'basic', users: [{ username: 'u', password: 'p' }] }, timeseries: [{ key: 'v', value: '${v}' }] },
+          {
+            endpoint: '/secure',
+            deviceName: '${name}',
+            security: { type: 'basic', users: [{ username: 'u', password: 'p' }] },
+            timeseries: [{ key: 'v', value: '${v}' }],
+          },
           2,
         ),
       ],
@@ -55,8 +63,20 @@ const cases: Case[] = [
   { name: 'empty POST, device from the request: 400', path: '/dev', status: 400, code: 'DEVICE_NAME_MISSING' },
   { name: 'gzip body', path: '/dev', headers: { ...json, 'content-encoding': 'gzip' }, body: gzipSync(body({ name: 'GZ', v: 1 })), status: 200 },
   { name: 'x-gzip body', path: '/dev', headers: { ...json, 'content-encoding': 'X-GZIP' }, body: gzipSync(body({ name: 'XGZ', v: 1 })), status: 200 },
-  { name: 'deflate (zlib) body', path: '/dev', headers: { ...json, 'content-encoding': 'deflate' }, body: deflateSync(body({ name: 'DF', v: 1 })), status: 200 },
-  { name: 'deflate (raw) body', path: '/dev', headers: { ...json, 'content-encoding': 'deflate' }, body: deflateRawSync(body({ name: 'DR', v: 1 })), status: 200 },
+  {
+    name: 'deflate (zlib) body',
+    path: '/dev',
+    headers: { ...json, 'content-encoding': 'deflate' },
+    body: deflateSync(body({ name: 'DF', v: 1 })),
+    status: 200,
+  },
+  {
+    name: 'deflate (raw) body',
+    path: '/dev',
+    headers: { ...json, 'content-encoding': 'deflate' },
+    body: deflateRawSync(body({ name: 'DR', v: 1 })),
+    status: 200,
+  },
   { name: 'identity', path: '/dev', headers: { ...json, 'content-encoding': 'identity' }, body: body({ name: 'ID', v: 1 }), status: 200 },
   {
     name: 'zip bomb: small as sent, over the limit inflated',
@@ -67,15 +87,49 @@ const cases: Case[] = [
     code: 'BODY_TOO_LARGE',
   },
   { name: 'corrupt gzip', path: '/dev', headers: { ...json, 'content-encoding': 'gzip' }, body: 'not gzip', status: 400, code: 'INVALID_COMPRESSION' },
-  { name: 'br: 415', path: '/dev', headers: { ...json, 'content-encoding': 'br' }, body: body({ name: 'BR', v: 1 }), status: 415, code: 'UNSUPPORTED_ENCODING' },
+  {
+    name: 'br: 415',
+    path: '/dev',
+    headers: { ...json, 'content-encoding': 'br' },
+    body: body({ name: 'BR', v: 1 }),
+    status: 415,
+    code: 'UNSUPPORTED_ENCODING',
+  },
   { name: 'two codings: 415', path: '/dev', headers: { ...json, 'content-encoding': 'gzip, gzip' }, body: 'x', status: 415, code: 'UNSUPPORTED_ENCODING' },
   { name: 'within the depth limit', path: '/dev', headers: json, body: `{"name":"D7","v":${'['.repeat(6)}1${']'.repeat(6)}}`, status: 200 },
-  { name: 'over the depth limit', path: '/dev', headers: json, body: `{"name":"D9","v":${'['.repeat(8)}1${']'.repeat(8)}}`, status: 400, code: 'BODY_TOO_DEEP' },
-  { name: 'over the depth limit, form content type', path: '/dev', body: `{"name":"D9","v":${'{"a":'.repeat(8)}1${'}'.repeat(8)}}`, status: 400, code: 'BODY_TOO_DEEP' },
+  {
+    name: 'over the depth limit',
+    path: '/dev',
+    headers: json,
+    body: `{"name":"D9","v":${'['.repeat(8)}1${']'.repeat(8)}}`,
+    status: 400,
+    code: 'BODY_TOO_DEEP',
+  },
+  {
+    name: 'over the depth limit, form content type',
+    path: '/dev',
+    body: `{"name":"D9","v":${'{"a":'.repeat(8)}1${'}'.repeat(8)}}`,
+    status: 400,
+    code: 'BODY_TOO_DEEP',
+  },
   { name: 'brackets inside strings do not count', path: '/dev', headers: json, body: body({ name: '[[[[[[[[[[', v: '{{{{{{{{{{{{' }), status: 200 },
   { name: 'five elements', path: '/dev', headers: json, body: body(Array.from({ length: 5 }, (_, i) => ({ name: `E${i}`, v: i }))), status: 200 },
-  { name: 'six elements', path: '/dev', headers: json, body: body(Array.from({ length: 6 }, (_, i) => ({ name: `E${i}`, v: i }))), status: 413, code: 'TOO_MANY_ELEMENTS' },
-  { name: 'too many keys', path: '/dev', headers: json, body: body({ name: 'K', v: Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${i}`, i])) }), status: 413, code: 'TOO_MANY_KEYS' },
+  {
+    name: 'six elements',
+    path: '/dev',
+    headers: json,
+    body: body(Array.from({ length: 6 }, (_, i) => ({ name: `E${i}`, v: i }))),
+    status: 413,
+    code: 'TOO_MANY_ELEMENTS',
+  },
+  {
+    name: 'too many keys',
+    path: '/dev',
+    headers: json,
+    body: body({ name: 'K', v: Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`k${i}`, i])) }),
+    status: 413,
+    code: 'TOO_MANY_KEYS',
+  },
   { name: '1e400 in a json datapoint: dropped, reported', path: '/dev', headers: json, body: '{"name":"INF","v":[1,1e400]}', status: 200 },
   { name: 'attribute request naming no attribute', path: '/sharedAttributes', headers: json, body: '{"deviceName":"TY-1"}', status: 200 },
 ]
@@ -134,7 +188,9 @@ describe('log lines', () => {
       expect(res.status).toBe(401)
     }
     const lines = () => logger.lines.slice(start).filter((l) => l.msg.startsWith('authentication failed'))
-    expect(lines()).toEqual([{ level: 'warn', msg: 'authentication failed', data: { endpoint: '/secure', source: '127.0.0.1', reason: 'invalid', status: 401 } }])
+    expect(lines()).toEqual([
+      { level: 'warn', msg: 'authentication failed', data: { endpoint: '/secure', source: '127.0.0.1', reason: 'invalid', status: 401 } },
+    ])
     expect(JSON.stringify(logger.lines)).not.toContain('bad-')
   })
 })

@@ -88,12 +88,14 @@ export function attributeRequest(init: Partial<AttributeRequestConfig> = {}, ind
   }
 }
 
-export function restConfig(init: {
-  mapping?: MappingConfig[]
-  attributeRequests?: AttributeRequestConfig[]
-  server?: Partial<ServerConfig>
-  configDir?: string
-} = {}): RestConnectorConfig {
+export function restConfig(
+  init: {
+    mapping?: MappingConfig[]
+    attributeRequests?: AttributeRequestConfig[]
+    server?: Partial<ServerConfig>
+    configDir?: string
+  } = {},
+): RestConnectorConfig {
   return {
     name: 'REST Connector',
     logLevel: 'INFO',
@@ -164,7 +166,9 @@ export function recordingSink(init: RecordingSinkInit = {}): RecordingSink {
     },
     waitForAttribute(device, key, timeoutMs, signal) {
       sink.waits.push({ device, key, timeoutMs, signal })
-      return init.waitForAttribute ? init.waitForAttribute(device, key, timeoutMs, signal) : Promise.reject(Object.assign(new Error('timeout'), { code: 'TIMEOUT' }))
+      return init.waitForAttribute
+        ? init.waitForAttribute(device, key, timeoutMs, signal)
+        : Promise.reject(Object.assign(new Error('timeout'), { code: 'TIMEOUT' }))
     },
   }
   return sink

@@ -26,9 +26,7 @@ test('100 concurrent requests are all stored and answered', async () => {
   const sink = recordingSink()
   const server = serve({ sink })
   const { url } = await server.listen()
-  const answers = await Promise.all(
-    Array.from({ length: 100 }, (_, i) => fetch(`${url}/d`, { method: 'POST', body: JSON.stringify({ id: `D-${i}`, v: i }) })),
-  )
+  const answers = await Promise.all(Array.from({ length: 100 }, (_, i) => fetch(`${url}/d`, { method: 'POST', body: JSON.stringify({ id: `D-${i}`, v: i }) })))
   expect(answers.map((r) => r.status)).toEqual(Array.from({ length: 100 }, () => 200))
   const names = sink.records().map((r) => r.deviceName)
   expect(new Set(names).size).toBe(100)
@@ -160,11 +158,18 @@ describe('construction', () => {
   test('uses the converters it is given (and the app works without listen)', async () => {
     const m = mapping({ endpoint: '/given' })
     const sink = recordingSink()
-    const converter = { convert: (data: unknown) => ({ records: [{ deviceName: 'Given', deviceType: 'default', attributes: { seen: JSON.stringify(data) }, telemetry: [] }], dropped: [] }) }
+    const converter = {
+      convert: (data: unknown) => ({
+        records: [{ deviceName: 'Given', deviceType: 'default', attributes: { seen: JSON.stringify(data) }, telemetry: [] }],
+        dropped: [],
+      }),
+    }
     const server = serve({ config: restConfig({ mapping: [m] }), sink, converters: new Map([[m, converter]]), connectorName: 'Other Name' })
     const res = await server.app.request('/given?x=1', { method: 'POST', body: '{"y":2}' })
     expect(res.status).toBe(200)
-    expect(sink.accepted).toEqual([{ connectorName: 'Other Name', records: [expect.objectContaining({ deviceName: 'Given', attributes: { seen: '{"y":2,"x":"1"}' } })] }])
+    expect(sink.accepted).toEqual([
+      { connectorName: 'Other Name', records: [expect.objectContaining({ deviceName: 'Given', attributes: { seen: '{"y":2,"x":"1"}' } })] },
+    ])
   })
 
   test('a converter that returns garbage is a 500, not a crash', async () => {
@@ -209,7 +214,15 @@ describe('requestTimeoutMs', () => {
           deliver = resolve
         }),
     })
-    const waiting = mapping({ endpoint: '/wait', deviceName: 'W', timeseries: [{ key: 'v', value: '${v}' }], response: { responseExpected: true, responseAttribute: 'r', timeout: 30 } }, 1)
+    const waiting = mapping(
+      {
+        endpoint: '/wait',
+        deviceName: 'W',
+        timeseries: [{ key: 'v', value: '${v}' }],
+        response: { responseExpected: true, responseAttribute: 'r', timeout: 30 },
+      },
+      1,
+    )
     const server = serve({ config: restConfig({ mapping: [device(), waiting] }), sink, requestTimeoutMs: 400 })
     const { port, url } = await server.listen()
     // the long-poll starts first, so it is older than the stalled request when that one is cut

@@ -142,7 +142,12 @@ describe('client certificates (mTLS)', () => {
     const ca = await generate([{ name: 'commonName', value: 'Test Device CA' }], { keySize: 2048, algorithm: 'sha256', extensions: caExtensions })
     const otherCa = await generate([{ name: 'commonName', value: 'Other CA' }], { keySize: 2048, algorithm: 'sha256', extensions: caExtensions })
     const leaf = [{ name: 'extKeyUsage' as const, clientAuth: true }]
-    const signed = await generate([{ name: 'commonName', value: 'device-1' }], { keySize: 2048, algorithm: 'sha256', extensions: leaf, ca: { key: ca.private, cert: ca.cert } })
+    const signed = await generate([{ name: 'commonName', value: 'device-1' }], {
+      keySize: 2048,
+      algorithm: 'sha256',
+      extensions: leaf,
+      ca: { key: ca.private, cert: ca.cert },
+    })
     const foreign = await generate([{ name: 'commonName', value: 'device-x' }], {
       keySize: 2048,
       algorithm: 'sha256',

@@ -9,7 +9,18 @@ const post = (path: string, body: string, headers: Record<string, string> = {}):
 
 describe('tryRequest', () => {
   const config = restConfig({
-    mapping: [docsMyDevices(0), mapping({ endpoint: '/wait/{id}', deviceName: '${id}', timeseries: [{ key: 'v', value: '${v}' }], response: { responseExpected: true, responseAttribute: 'ack', timeout: 3 } }, 1)],
+    mapping: [
+      docsMyDevices(0),
+      mapping(
+        {
+          endpoint: '/wait/{id}',
+          deviceName: '${id}',
+          timeseries: [{ key: 'v', value: '${v}' }],
+          response: { responseExpected: true, responseAttribute: 'ack', timeout: 3 },
+        },
+        1,
+      ),
+    ],
     attributeRequests: [attributeRequest({ timeout: 4 })],
   })
 
@@ -18,7 +29,9 @@ describe('tryRequest', () => {
     expect(r.match).toEqual({ kind: 'mapping', index: 0, endpoint: '/my_devices', methods: ['POST'], path: 'mapping[0]' })
     expect(r.response.status).toBe(200)
     expect(r.response.headers['content-type']).toContain('application/json')
-    expect(r.records).toEqual([{ deviceName: 'SN-1', deviceType: 'T', attributes: { model: 'M', M: 'on' }, telemetry: [{ ts: expect.any(Number), values: { humidity: 5 } }] }])
+    expect(r.records).toEqual([
+      { deviceName: 'SN-1', deviceType: 'T', attributes: { model: 'M', M: 'on' }, telemetry: [{ ts: expect.any(Number), values: { humidity: 5 } }] },
+    ])
     expect(r.dropped).toEqual([{ path: 'mapping[0].converter.timeseries[0].value', key: 'temperature', reason: 'cannot cast "hot" to double' }])
     expect(JSON.parse(r.response.body).dropped).toHaveLength(1)
   })
@@ -57,7 +70,9 @@ describe('tryRequest', () => {
   it('converters loaded once can be reused across runs', async () => {
     const converters = await loadTryConverters(config)
     for (const temp of [1, 2]) {
-      const r = await tryRequest(config, post('/my_devices', JSON.stringify({ sensorName: 'S', sensorType: 'T', sensorModel: 'M', temp, hum: 0 })), { converters })
+      const r = await tryRequest(config, post('/my_devices', JSON.stringify({ sensorName: 'S', sensorType: 'T', sensorModel: 'M', temp, hum: 0 })), {
+        converters,
+      })
       expect(r.records[0]!.telemetry[0]!.values).toEqual({ temperature: temp, humidity: 0 })
     }
   })

@@ -23,8 +23,7 @@ function serve(options: Partial<IngestServerOptions> & { sink: RecordingSink }):
   return server
 }
 
-const dev = (endpoint: string, key: string, index = 0) =>
-  mapping({ endpoint, deviceName: '${name}', timeseries: [{ key, value: '${v}', type: 'int' }] }, index)
+const dev = (endpoint: string, key: string, index = 0) => mapping({ endpoint, deviceName: '${name}', timeseries: [{ key, value: '${v}', type: 'int' }] }, index)
 
 /** The two request paths: a plain target (fast path) and the same path as h3 must normalise it. */
 const paths = [

@@ -101,7 +101,12 @@ describe('the docs example', () => {
     expect(res.status).toBe(200)
     expect(await res.json()).toMatchObject({ status: 'ok', devices: 1, attributes: 1, telemetry: 2 })
     expect(lastRecords()).toEqual([
-      { deviceName: 'Device 2', deviceType: 'default', attributes: { model: 'Model2' }, telemetry: [{ ts: expect.any(Number), values: { temperature: 20.5, humidity: 30 } }] },
+      {
+        deviceName: 'Device 2',
+        deviceType: 'default',
+        attributes: { model: 'Model2' },
+        telemetry: [{ ts: expect.any(Number), values: { temperature: 20.5, humidity: 30 } }],
+      },
     ])
   })
 

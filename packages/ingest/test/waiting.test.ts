@@ -21,12 +21,18 @@ function waiterRegistry() {
           },
         }
         const timer = setTimeout(() => {
-          waiting.set(id, (waiting.get(id) ?? []).filter((e) => e !== entry))
+          waiting.set(
+            id,
+            (waiting.get(id) ?? []).filter((e) => e !== entry),
+          )
           reject(Object.assign(new Error('timed out'), { code: 'TIMEOUT' }))
         }, timeoutMs)
         signal?.addEventListener('abort', () => {
           clearTimeout(timer)
-          waiting.set(id, (waiting.get(id) ?? []).filter((e) => e !== entry))
+          waiting.set(
+            id,
+            (waiting.get(id) ?? []).filter((e) => e !== entry),
+          )
           reject(new Error('aborted'))
         })
         waiting.set(id, [...(waiting.get(id) ?? []), entry])
@@ -74,7 +80,15 @@ beforeAll(async () => {
   server = createIngestServer({
     config: restConfig({
       mapping: [
-        mapping({ endpoint: '/rr', deviceName: '${name}', timeseries: [{ key: 't', value: '${t}' }], response: { responseExpected: true, timeout: 5, responseAttribute: 'result' } }, 0),
+        mapping(
+          {
+            endpoint: '/rr',
+            deviceName: '${name}',
+            timeseries: [{ key: 't', value: '${t}' }],
+            response: { responseExpected: true, timeout: 5, responseAttribute: 'result' },
+          },
+          0,
+        ),
         mapping(
           {
             endpoint: '/rr-short',
@@ -84,7 +98,15 @@ beforeAll(async () => {
           },
           1,
         ),
-        mapping({ endpoint: '/rr-json-timeout', deviceName: '${name}', timeseries: [{ key: 't', value: '${t}' }], response: { responseExpected: true, timeout: 0.2, responseAttribute: 'result' } }, 2),
+        mapping(
+          {
+            endpoint: '/rr-json-timeout',
+            deviceName: '${name}',
+            timeseries: [{ key: 't', value: '${t}' }],
+            response: { responseExpected: true, timeout: 0.2, responseAttribute: 'result' },
+          },
+          2,
+        ),
         mapping({ endpoint: '/plain', methods: ['GET'], deviceName: 'Plain', timeseries: [{ key: 't', value: '${t}' }] }, 3),
       ],
       attributeRequests: [

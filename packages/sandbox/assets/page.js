@@ -106,14 +106,18 @@ function renderLog() {
     if (topic !== '' && m.topic !== topic) continue
     if (device !== '' && !m.devices.includes(device)) continue
     const time = new Date(m.time).toLocaleTimeString()
-    const li = el('li', { className: m.direction, title: m.raw },
+    const li = el(
+      'li',
+      { className: m.direction, title: m.raw },
       el('span', { className: 't', textContent: `${time} ${m.direction === 'up' ? '↑' : '↓'} ` }),
       el('span', { className: 'topic', textContent: m.topic }),
-      ` ${short(m.raw, 400)}`)
+      ` ${short(m.raw, 400)}`,
+    )
     rows.push(li)
   }
   $('log').replaceChildren(...rows)
-  $('log-info').textContent = `showing ${rows.length} of the last ${messages.length} kept in this page${missed ? `; ${missed} skipped while the page was behind` : ''}`
+  $('log-info').textContent =
+    `showing ${rows.length} of the last ${messages.length} kept in this page${missed ? `; ${missed} skipped while the page was behind` : ''}`
 }
 
 // ---- devices ------------------------------------------------------------------------------------
@@ -128,13 +132,18 @@ function deviceRow(d) {
   const link = el('button', { type: 'button', className: 'device-link', textContent: d.name, title: 'Use this device in the chart and the forms' })
   link.addEventListener('click', () => selectDevice(d.name))
   const attrs = Object.keys(d.sharedAttributes).length > 0 ? { ...d.attributes, shared: d.sharedAttributes } : d.attributes
-  const latest = Object.entries(d.latest).map(([k, v]) => `${k}=${short(v.value, 60)}`).join(' ')
-  return el('tr', { dataset: undefined },
+  const latest = Object.entries(d.latest)
+    .map(([k, v]) => `${k}=${short(v.value, 60)}`)
+    .join(' ')
+  return el(
+    'tr',
+    { dataset: undefined },
     el('th', { scope: 'row' }, link),
     el('td', { textContent: d.type }),
     el('td', { className: d.connected ? 'on' : 'off', textContent: d.connected ? 'connected' : 'disconnected' }),
     el('td', {}, el('code', { textContent: short(attrs) })),
-    el('td', {}, el('code', { textContent: latest })))
+    el('td', {}, el('code', { textContent: latest })),
+  )
 }
 
 async function loadDevices() {
@@ -186,11 +195,23 @@ function drawChart(series) {
     $('chart-caption').textContent = series.key ? `No numeric values of "${series.key}" for ${series.device} yet.` : `${series.device} has no telemetry yet.`
     return
   }
-  const W = 600, H = 220, L = 44, B = 18, T = 8
-  let min = Infinity, max = -Infinity
-  for (const [, v] of pts) { if (v < min) min = v; if (v > max) max = v }
-  if (min === max) { min -= 1; max += 1 }
-  const t0 = pts[0][0], t1 = pts[pts.length - 1][0] === t0 ? t0 + 1 : pts[pts.length - 1][0]
+  const W = 600,
+    H = 220,
+    L = 44,
+    B = 18,
+    T = 8
+  let min = Infinity,
+    max = -Infinity
+  for (const [, v] of pts) {
+    if (v < min) min = v
+    if (v > max) max = v
+  }
+  if (min === max) {
+    min -= 1
+    max += 1
+  }
+  const t0 = pts[0][0],
+    t1 = pts[pts.length - 1][0] === t0 ? t0 + 1 : pts[pts.length - 1][0]
   const x = (t) => L + ((t - t0) / (t1 - t0)) * (W - L - 4)
   const y = (v) => T + (1 - (v - min) / (max - min)) * (H - T - B)
   const line = pts.length === 1 ? `${L},${y(pts[0][1])} ${W - 4},${y(pts[0][1])}` : pts.map(([t, v]) => `${x(t).toFixed(1)},${y(v).toFixed(1)}`).join(' ')
@@ -317,14 +338,46 @@ onSubmit('try-form', async () => {
 
 // ---- controls -----------------------------------------------------------------------------------
 
-$('device-filter').addEventListener('input', () => { pageOffset = 0; dirty.devices = true; schedule() })
-$('page-prev').addEventListener('click', () => { pageOffset = Math.max(0, pageOffset - PAGE_SIZE); dirty.devices = true; schedule() })
-$('page-next').addEventListener('click', () => { pageOffset += PAGE_SIZE; dirty.devices = true; schedule() })
-$('chart-device').addEventListener('change', () => { $('chart-key').dataset.keys = ''; dirty.chart = true; schedule() })
-$('chart-key').addEventListener('change', () => { dirty.chart = true; schedule() })
-$('chart-form').addEventListener('submit', (e) => { e.preventDefault(); dirty.chart = true; schedule() })
-for (const id of ['log-device', 'log-topic', 'log-pause']) $(id).addEventListener(id === 'log-device' ? 'input' : 'change', () => { dirty.log = true; schedule() })
-$('log-clear').addEventListener('click', () => { messages.length = 0; missed = 0; dirty.log = true; schedule() })
+$('device-filter').addEventListener('input', () => {
+  pageOffset = 0
+  dirty.devices = true
+  schedule()
+})
+$('page-prev').addEventListener('click', () => {
+  pageOffset = Math.max(0, pageOffset - PAGE_SIZE)
+  dirty.devices = true
+  schedule()
+})
+$('page-next').addEventListener('click', () => {
+  pageOffset += PAGE_SIZE
+  dirty.devices = true
+  schedule()
+})
+$('chart-device').addEventListener('change', () => {
+  $('chart-key').dataset.keys = ''
+  dirty.chart = true
+  schedule()
+})
+$('chart-key').addEventListener('change', () => {
+  dirty.chart = true
+  schedule()
+})
+$('chart-form').addEventListener('submit', (e) => {
+  e.preventDefault()
+  dirty.chart = true
+  schedule()
+})
+for (const id of ['log-device', 'log-topic', 'log-pause'])
+  $(id).addEventListener(id === 'log-device' ? 'input' : 'change', () => {
+    dirty.log = true
+    schedule()
+  })
+$('log-clear').addEventListener('click', () => {
+  messages.length = 0
+  missed = 0
+  dirty.log = true
+  schedule()
+})
 
 async function start() {
   try {

@@ -19,11 +19,15 @@ const base: RecordedMessage = {
 describe('formatMessage', () => {
   it('shows time, client, direction, kind, devices and payload, then notes and problems', () => {
     expect(formatMessage(base)).toBe('03:04:05.006 gw → telemetry      A {"A":[{"v":1}]}')
-    expect(formatMessage({ ...base, problem: 'bad entry' }, ['A auto-created'])).toBe('03:04:05.006 gw → telemetry      A {"A":[{"v":1}]}  [A auto-created; bad entry]')
+    expect(formatMessage({ ...base, problem: 'bad entry' }, ['A auto-created'])).toBe(
+      '03:04:05.006 gw → telemetry      A {"A":[{"v":1}]}  [A auto-created; bad entry]',
+    )
   })
 
   it('marks downlink broadcasts and names the topic of unclassified messages', () => {
-    expect(formatMessage({ ...base, direction: 'down', clientId: null, kind: 'rpcRequest', devices: ['A'], raw: '{}' })).toBe('03:04:05.006 all ← rpc request    A {}')
+    expect(formatMessage({ ...base, direction: 'down', clientId: null, kind: 'rpcRequest', devices: ['A'], raw: '{}' })).toBe(
+      '03:04:05.006 all ← rpc request    A {}',
+    )
     expect(formatMessage({ ...base, kind: 'other', topic: 'x/y', devices: [], raw: '1' })).toBe('03:04:05.006 gw → other          x/y 1')
   })
 

@@ -14,7 +14,11 @@ describe('attributeAnswer', () => {
 
   it("'found': shaped by how many were found", () => {
     expect(attributeAnswer({ id: 1, device: 'D', keys: ['model', 'nope'] }, values, 'found')).toEqual({ id: 1, device: 'D', value: 'T1000' })
-    expect(attributeAnswer({ id: 1, device: 'D', keys: ['model', 'fw'] }, values, 'found')).toEqual({ id: 1, device: 'D', values: { model: 'T1000', fw: '1.0' } })
+    expect(attributeAnswer({ id: 1, device: 'D', keys: ['model', 'fw'] }, values, 'found')).toEqual({
+      id: 1,
+      device: 'D',
+      values: { model: 'T1000', fw: '1.0' },
+    })
     expect(attributeAnswer({ id: 1, device: 'D', keys: ['x', 'y'] }, values, 'found')).toEqual({ id: 1, device: 'D' })
   })
 

@@ -101,7 +101,13 @@ function index(deps: HttpViewDeps, html: boolean): unknown {
     'POST /api/rpc': 'send an RPC to the gateway: {"device","method","params","timeoutMs"} → the reply data',
     'POST /api/attributes': 'send a shared-attribute update: {"device","data":{...}}',
   }
-  const info = { name: 'restgate sandbox (ThingsBoard Gateway API stand-in)', mqttUrl: deps.mqttUrl(), devices: state.devices.size, messages: state.messageCount, endpoints }
+  const info = {
+    name: 'restgate sandbox (ThingsBoard Gateway API stand-in)',
+    mqttUrl: deps.mqttUrl(),
+    devices: state.devices.size,
+    messages: state.messageCount,
+    endpoints,
+  }
   if (!html) return info
   const rows = Object.entries(endpoints)
     .map(([k, v]) => `<li><code>${esc(k)}</code> — ${esc(v)}</li>`)

@@ -197,7 +197,13 @@ export function createPage(deps: PageDeps): Page {
     const data = typeof body.body === 'string' ? body.body : undefined
     let result: unknown
     try {
-      result = await deps.try({ ...(method ? { method } : {}), ...(endpoint ? { endpoint } : {}), ...(query ? { query } : {}), headers, ...(data !== undefined ? { body: data } : {}) })
+      result = await deps.try({
+        ...(method ? { method } : {}),
+        ...(endpoint ? { endpoint } : {}),
+        ...(query ? { query } : {}),
+        headers,
+        ...(data !== undefined ? { body: data } : {}),
+      })
     } catch (error) {
       return { status: 500, body: { error: `the request could not be tried: ${error instanceof Error ? error.message : String(error)}` } }
     }

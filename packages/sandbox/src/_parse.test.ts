@@ -16,7 +16,13 @@ describe('parseUplink', () => {
     expect(p.event).toEqual({
       kind: 'telemetry',
       items: [
-        { device: 'A', entries: [{ ts: 1, values: { v: 1 } }, { ts: undefined, values: { w: 2 } }] },
+        {
+          device: 'A',
+          entries: [
+            { ts: 1, values: { v: 1 } },
+            { ts: undefined, values: { w: 2 } },
+          ],
+        },
         { device: 'B', entries: [{ ts: 5, values: { x: 1 } }] },
       ],
     })
@@ -50,7 +56,12 @@ describe('parseUplink', () => {
   })
 
   it('reads RPC replies', () => {
-    expect(parseUplink('v1/gateway/rpc', bytes({ device: 'D', id: 11, data: { result: 1 } })).event).toEqual({ kind: 'rpcReply', device: 'D', id: 11, data: { result: 1 } })
+    expect(parseUplink('v1/gateway/rpc', bytes({ device: 'D', id: 11, data: { result: 1 } })).event).toEqual({
+      kind: 'rpcReply',
+      device: 'D',
+      id: 11,
+      data: { result: 1 },
+    })
     expect(parseUplink('v1/gateway/rpc', bytes({ device: 'D' })).kind).toBe('rpcReply')
   })
 

@@ -31,7 +31,15 @@ describe('recorder', () => {
 
   it('keeps the latest value by ts, a later arrival winning a tie', () => {
     const r = createRecorder(10)
-    r.telemetry('A', [{ ts: 5, values: { t: 'five' } }, { ts: 3, values: { t: 'three', h: 1 } }], 1, 0)
+    r.telemetry(
+      'A',
+      [
+        { ts: 5, values: { t: 'five' } },
+        { ts: 3, values: { t: 'three', h: 1 } },
+      ],
+      1,
+      0,
+    )
     r.telemetry('A', [{ ts: 5, values: { t: 'five again' } }], 1, 0)
     expect(r.state.devices.get('A')?.latest).toEqual({ t: { ts: 5, value: 'five again' }, h: { ts: 3, value: 1 } })
   })

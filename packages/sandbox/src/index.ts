@@ -14,4 +14,15 @@ export type {
   SessionLimits,
   SessionLimitsInput,
 } from './options.ts'
-export type { DeviceOwner, MessageFilter, MessageKind, RecordedMessage, Sandbox, SandboxAddress, SandboxClient, SandboxDevice, SandboxState, TelemetryEntry } from './types.ts'
+export type {
+  DeviceOwner,
+  MessageFilter,
+  MessageKind,
+  RecordedMessage,
+  Sandbox,
+  SandboxAddress,
+  SandboxClient,
+  SandboxDevice,
+  SandboxState,
+  TelemetryEntry,
+} from './types.ts'

@@ -169,7 +169,11 @@ export function createSandbox(options?: SandboxOptions): Sandbox {
     broker = running
     http = view
     const host = urlHost(opts.host)
-    address = { mqttUrl: `mqtt://${host}:${running.port}`, port: running.port, ...(view ? { httpUrl: `http://${host}:${view.port}`, httpPort: view.port } : {}) }
+    address = {
+      mqttUrl: `mqtt://${host}:${running.port}`,
+      port: running.port,
+      ...(view ? { httpUrl: `http://${host}:${view.port}`, httpPort: view.port } : {}),
+    }
     logger.info({ ...address }, 'sandbox: listening')
     return address
   }

@@ -49,10 +49,7 @@ describe('several gateways (one per access token)', () => {
     await last
 
     // Everything each gateway got was for a device it owned at that moment.
-    expect(a.got.filter((m) => DOWN.includes(m.topic)).map((m) => m.raw)).toEqual([
-      '{"device":"D1","data":{"k":1}}',
-      '{"device":"D1","data":{"k":3}}',
-    ])
+    expect(a.got.filter((m) => DOWN.includes(m.topic)).map((m) => m.raw)).toEqual(['{"device":"D1","data":{"k":1}}', '{"device":"D1","data":{"k":3}}'])
     expect(b.got.map((m) => (m.payload as { device: string }).device)).toEqual(['D2', 'D1'])
   })
 

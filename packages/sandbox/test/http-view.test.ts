@@ -32,7 +32,13 @@ describe('HTTP view', () => {
     const gw = await connect(mqttUrl)
     await publish(gw, 'v1/gateway/connect', { device: 'SN 1', type: 'Thermo' })
     await publish(gw, 'v1/gateway/attributes', { 'SN 1': { model: 'M' } })
-    await publish(gw, 'v1/gateway/telemetry', { 'SN 1': [{ ts: 1, values: { t: 1 } }, { ts: 3, values: { t: 3 } }, { ts: 2, values: { t: 2 } }] })
+    await publish(gw, 'v1/gateway/telemetry', {
+      'SN 1': [
+        { ts: 1, values: { t: 1 } },
+        { ts: 3, values: { t: 3 } },
+        { ts: 2, values: { t: 2 } },
+      ],
+    })
     const list = (await json(await fetch(`${httpUrl}/api/devices`))) as unknown[]
     expect(list).toEqual([
       expect.objectContaining({

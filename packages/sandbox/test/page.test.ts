@@ -66,14 +66,29 @@ describe('the web page', () => {
     const { httpUrl, mqttUrl } = await startSandbox({ httpPort: 0 })
     const gw = await connect(mqttUrl)
     for (let i = 0; i < 30; i++) await publish(gw, 'v1/gateway/connect', { device: `dev-${i}`, type: i % 2 ? 'odd' : 'even' })
-    await publish(gw, 'v1/gateway/telemetry', { 'dev-3': [{ ts: 20, values: { t: 2, s: 'x' } }, { ts: 10, values: { t: 1 } }, { ts: 30, values: { t: '3.5' } }] })
+    await publish(gw, 'v1/gateway/telemetry', {
+      'dev-3': [
+        { ts: 20, values: { t: 2, s: 'x' } },
+        { ts: 10, values: { t: 1 } },
+        { ts: 30, values: { t: '3.5' } },
+      ],
+    })
     const page = (await (await fetch(`${httpUrl}/api/device-page?offset=25&limit=10`)).json()) as { items: Array<{ name: string }> }
     expect(page).toMatchObject({ total: 30, offset: 25, limit: 10, devices: 30, connected: 30 })
     expect(page.items.map((d: { name: string }) => d.name)).toEqual(['dev-25', 'dev-26', 'dev-27', 'dev-28', 'dev-29'])
     const odd = (await (await fetch(`${httpUrl}/api/device-page?q=ODD&limit=200`)).json()) as { total: number }
     expect(odd.total).toBe(15)
     const series = await (await fetch(`${httpUrl}/api/series?device=dev-3&key=t`)).json()
-    expect(series).toEqual({ device: 'dev-3', key: 't', keys: ['s', 't'], points: [[10, 1], [20, 2], [30, 3.5]] })
+    expect(series).toEqual({
+      device: 'dev-3',
+      key: 't',
+      keys: ['s', 't'],
+      points: [
+        [10, 1],
+        [20, 2],
+        [30, 3.5],
+      ],
+    })
     expect((await fetch(`${httpUrl}/api/series?device=nope&key=t`)).status).toBe(404)
   })
 

@@ -102,7 +102,12 @@ describe('recording what ThingsBoard would', () => {
     await publish(gw, 'v1/gateway/connect', { device: 'A' })
     await publish(gw, 'v1/gateway/connect', { device: 'B' })
     await publish(gw, 'v1/gateway/telemetry', { A: [{ ts: 1, values: { x: 1, y: 2 } }], B: [{ ts: 1, values: { x: 1, y: 2 } }] })
-    await publish(gw, 'v1/gateway/telemetry', { A: [{ ts: 1, values: { y: 2, x: 1 } }, { ts: 2, values: { x: 1, y: 2 } }] })
+    await publish(gw, 'v1/gateway/telemetry', {
+      A: [
+        { ts: 1, values: { y: 2, x: 1 } },
+        { ts: 2, values: { x: 1, y: 2 } },
+      ],
+    })
     await publish(gw, 'v1/gateway/telemetry', { A: [{ ts: 1, values: { x: 1, y: 3 } }] })
     const a = sandbox.state.devices.get('A')
     expect(a?.duplicates).toBe(1)
@@ -169,7 +174,12 @@ describe('recording what ThingsBoard would', () => {
     const gw = await connect(mqttUrl)
     await publish(gw, 'v1/gateway/connect', { device: 'A', type: 'T' })
     await publish(gw, 'v1/gateway/attributes', { A: { k: 1 } })
-    await publish(gw, 'v1/gateway/telemetry', { A: [{ ts: 1, values: { v: 1 } }, { ts: 1, values: { v: 1 } }] })
+    await publish(gw, 'v1/gateway/telemetry', {
+      A: [
+        { ts: 1, values: { v: 1 } },
+        { ts: 1, values: { v: 1 } },
+      ],
+    })
     sandbox.clear()
     expect(sandbox.messages()).toEqual([])
     expect(sandbox.state).toMatchObject({ messageCount: 0, duplicates: 0 })

@@ -69,7 +69,9 @@ async function run(kind, writers) {
   const flushes = stats.flushes ?? stats.transactions
   const perFlush = flushes ? ` records/flush ${(puts / flushes).toFixed(1)}` : ''
   console.log(
-    `${kind.padEnd(6)} writers ${String(writers).padStart(2)}: ${Math.round(puts / elapsed).toString().padStart(7)} puts/s  p50 ${p(0.5)} ms  p99 ${p(0.99)} ms${perFlush}`,
+    `${kind.padEnd(6)} writers ${String(writers).padStart(2)}: ${Math.round(puts / elapsed)
+      .toString()
+      .padStart(7)} puts/s  p50 ${p(0.5)} ms  p99 ${p(0.99)} ms${perFlush}`,
   )
 }
 
@@ -120,7 +122,9 @@ async function pipeline(label, open, writers = 32) {
   await rm(dir, { recursive: true, force: true })
   const us = (s) => ((s * 1e6) / puts).toFixed(1)
   console.log(
-    `${label.padEnd(26)} ${Math.round(puts / elapsed).toString().padStart(7)} puts/s  CPU per record: main ${us(c1.main - c0.main)} µs, other threads ${us(c1.other - c0.other)} µs`,
+    `${label.padEnd(26)} ${Math.round(puts / elapsed)
+      .toString()
+      .padStart(7)} puts/s  CPU per record: main ${us(c1.main - c0.main)} µs, other threads ${us(c1.other - c0.other)} µs`,
   )
 }
 
@@ -133,4 +137,3 @@ await pipeline('memory', backends.memory)
 await pipeline('file', backends.file)
 await pipeline('sqlite (cacheRecords: 0)', async (dir) => createSqliteStorage({ path: dir, maxRecords: 10_000_000, logger: quiet, cacheRecords: 0 }))
 await pipeline('sqlite', backends.sqlite)
-

@@ -150,7 +150,11 @@ export function testStorageBackend(name: string, factory: StorageFactory, option
       const a = await storage.read(4)
       const b = await storage.read(4)
       const c = await storage.read(4)
-      expect([a, b, c].map((x) => x.map(seqOf))).toEqual([[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]])
+      expect([a, b, c].map((x) => x.map(seqOf))).toEqual([
+        [0, 1, 2, 3],
+        [4, 5, 6, 7],
+        [8, 9],
+      ])
       expect(await storage.read(4)).toEqual([])
       expect(storage.size()).toBe(10)
       const all = idsOf([...a, ...b, ...c])
@@ -200,7 +204,10 @@ export function testStorageBackend(name: string, factory: StorageFactory, option
     it('full with policy reject: rejects StorageFullError and stores nothing of that put', async () => {
       const { storage } = await make({ maxRecords: 5, fullPolicy: 'reject' })
       await storage.put([0, 1, 2, 3].map((i) => sampleRecord(i)))
-      const err = await storage.put([4, 5].map((i) => sampleRecord(i))).then(() => null, (e: unknown) => e)
+      const err = await storage.put([4, 5].map((i) => sampleRecord(i))).then(
+        () => null,
+        (e: unknown) => e,
+      )
       expect(StorageFullError.is(err)).toBe(true)
       expect(StorageError.is(err)).toBe(true)
       expect((err as StorageFullError).code).toBe('STORAGE_FULL')

@@ -33,10 +33,7 @@ interface Waiter<T> {
  * hands its items to a writer which itself commits whatever has queued up together (sqlite's
  * database thread): the next batch is then already waiting when a commit ends.
  */
-export function createGroupCommit<T>(
-  flush: (items: T[]) => Promise<ReadonlyArray<GroupCommitOutcome> | void>,
-  maxFlushes = 1,
-): GroupCommit<T> {
+export function createGroupCommit<T>(flush: (items: T[]) => Promise<ReadonlyArray<GroupCommitOutcome> | void>, maxFlushes = 1): GroupCommit<T> {
   let queue: Waiter<T>[] = []
   /** Items in the flushes that are running. */
   let running = 0
@@ -71,23 +68,25 @@ export function createGroupCommit<T>(
     } catch (error) {
       result = Promise.reject(error)
     }
-    result.then(
-      (outcomes) => {
-        batch.forEach((w, i) => {
-          const outcome = outcomes ? outcomes[i] : undefined
-          if (outcome === undefined) w.resolve()
-          else w.reject(outcome)
-        })
-      },
-      (error: unknown) => {
-        for (const w of batch) w.reject(error)
-      },
-    ).finally(() => {
-      running -= batch.length
-      flushes--
-      schedule()
-      settleIdle()
-    })
+    result
+      .then(
+        (outcomes) => {
+          batch.forEach((w, i) => {
+            const outcome = outcomes ? outcomes[i] : undefined
+            if (outcome === undefined) w.resolve()
+            else w.reject(outcome)
+          })
+        },
+        (error: unknown) => {
+          for (const w of batch) w.reject(error)
+        },
+      )
+      .finally(() => {
+        running -= batch.length
+        flushes--
+        schedule()
+        settleIdle()
+      })
   }
 
   return {

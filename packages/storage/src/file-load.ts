@@ -82,10 +82,13 @@ export async function loadFolder(dir: string, logger: Logger): Promise<LoadedFol
     if (scan.malformed.length > 5) logger.warn({ path }, `file storage: skipped ${scan.malformed.length - 5} more malformed record(s) in ${path}`)
     if (scan.corrupt > 0) {
       corrupt += scan.corrupt
-      logger.warn({
-        path,
-        corrupt: scan.corrupt,
-      }, `file storage: skipped ${scan.corrupt} corrupt record(s) in ${path}; the records around them are kept`)
+      logger.warn(
+        {
+          path,
+          corrupt: scan.corrupt,
+        },
+        `file storage: skipped ${scan.corrupt} corrupt record(s) in ${path}; the records around them are kept`,
+      )
     }
     if (index === seqs.length - 1 && scan.cleanLength < buf.length) {
       truncateLastTo = scan.cleanLength

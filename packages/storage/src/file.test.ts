@@ -82,7 +82,16 @@ async function appendLine(dir: string, id: number, json: string): Promise<void> 
 testStorageBackend(
   'file',
   async (o) =>
-    createFileStorage({ dir: o.dir, maxRecords: o.maxRecords, fullPolicy: o.fullPolicy, ttlMs: o.ttlMs, now: o.now, maxRecordsPerFile: 4, maxFileCount: 100_000, ...(o.logger ? { logger: o.logger } : {}) }),
+    createFileStorage({
+      dir: o.dir,
+      maxRecords: o.maxRecords,
+      fullPolicy: o.fullPolicy,
+      ttlMs: o.ttlMs,
+      now: o.now,
+      maxRecordsPerFile: 4,
+      maxFileCount: 100_000,
+      ...(o.logger ? { logger: o.logger } : {}),
+    }),
   {
     durable: true,
     reopen: async (dir, logger) => createFileStorage({ dir, maxRecords: 1000, maxRecordsPerFile: 4, maxFileCount: 100_000, ...(logger ? { logger } : {}) }),
@@ -294,7 +303,10 @@ describe('createFileStorage', () => {
     const dir = await tempDir()
     const notADir = join(dir, 'plain-file')
     await writeFile(notADir, 'x')
-    const err = await createFileStorage({ dir: join(notADir, 'data'), maxRecords: 10 }).then(() => null, (e: unknown) => e)
+    const err = await createFileStorage({ dir: join(notADir, 'data'), maxRecords: 10 }).then(
+      () => null,
+      (e: unknown) => e,
+    )
     expect(err).toMatchObject({ code: 'STORAGE_IO' })
     expect((err as Error).message).toContain(join(notADir, 'data'))
     expect((err as Error).message).toMatch(/ENOTDIR|EEXIST/)

@@ -72,8 +72,13 @@ export async function createFileStorage(options: FileStorageOptions): Promise<Fi
     loaded = await loadFolder(dir, logger)
     if (loaded.nextId >= ID_COMPACT_AT) {
       // ids near 2^53 would collide: renumber the un-acked records 1..n, in order
-      logger.warn(`file storage: the files in ${dir} hold ids up to ${loaded.nextId - 1}; renumbering ${loaded.entries.length} un-acked record(s) from 1 so new ids cannot collide`)
-      await compactIds(dir, loaded.entries.map((e) => e.json))
+      logger.warn(
+        `file storage: the files in ${dir} hold ids up to ${loaded.nextId - 1}; renumbering ${loaded.entries.length} un-acked record(s) from 1 so new ids cannot collide`,
+      )
+      await compactIds(
+        dir,
+        loaded.entries.map((e) => e.json),
+      )
       loaded = await loadFolder(dir, logger)
     }
   } catch (error) {
@@ -103,7 +108,7 @@ export async function createFileStorage(options: FileStorageOptions): Promise<Fi
 
   async function deleteDrained(): Promise<void> {
     const active = writer.activeSeq()
-    for (let i = 0; i < segments.length; ) {
+    for (let i = 0; i < segments.length;) {
       const s = segments[i]
       // the newest segment stays: it is appended to next (or holds the highest id ever written)
       if (s !== undefined && s.live === 0 && s.seq !== active && i < segments.length - 1) {
@@ -168,10 +173,7 @@ export async function createFileStorage(options: FileStorageOptions): Promise<Fi
     const overflow = backlog.size + reserved + n - capacity
     if (overflow <= 0) return
     if (fullPolicy === 'reject' || overflow > backlog.pending) {
-      throw new StorageFullError(
-        `file storage is full: ${backlog.size + reserved} of ${capacity} records stored in ${dir}, ${n} more do not fit`,
-        capacity,
-      )
+      throw new StorageFullError(`file storage is full: ${backlog.size + reserved} of ${capacity} records stored in ${dir}, ${n} more do not fit`, capacity)
     }
     backlog.dropOldest(overflow)
     droppedOldest += overflow

@@ -7,11 +7,4 @@
 export { StorageError, StorageFullError } from './errors.ts'
 export type { StorageErrorCode } from './errors.ts'
 export type { Logger } from './logger.ts'
-export type {
-  BackendOptions,
-  FullPolicy,
-  StorageBackend,
-  StorageStats,
-  StoredEntry,
-  StoredRecord,
-} from './types.ts'
+export type { BackendOptions, FullPolicy, StorageBackend, StorageStats, StoredEntry, StoredRecord } from './types.ts'

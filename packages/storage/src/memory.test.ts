@@ -5,9 +5,7 @@ import type { StoredRecord } from './types.ts'
 
 const rec = (i: number): StoredRecord => ({ deviceName: 'd', deviceType: 't', attributes: { i }, receivedAt: 0 })
 
-testStorageBackend('memory', async (o) =>
-  createMemoryStorage({ maxRecords: o.maxRecords, fullPolicy: o.fullPolicy, ttlMs: o.ttlMs, now: o.now }),
-)
+testStorageBackend('memory', async (o) => createMemoryStorage({ maxRecords: o.maxRecords, fullPolicy: o.fullPolicy, ttlMs: o.ttlMs, now: o.now }))
 
 describe('createMemoryStorage', () => {
   it('rejects a non-positive capacity with INVALID_OPTIONS', () => {

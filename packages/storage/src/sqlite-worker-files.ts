@@ -196,9 +196,7 @@ export function sqliteWorkerFiles(env: WorkerEnv): DbFiles {
    * open renumbers again). The ids are never read into JavaScript numbers on the way.
    */
   function renumberAll(): void {
-    openWarnings.push(
-      `sqlite storage: the databases in ${init.dir} hold ids up to ${nextId - 1}; renumbering their records from 1 so new ids cannot collide`,
-    )
+    openWarnings.push(`sqlite storage: the databases in ${init.dir} hold ids up to ${nextId - 1}; renumbering their records from 1 so new ids cannot collide`)
     let base = 0
     for (const f of files) {
       f.db.exec('BEGIN IMMEDIATE')
@@ -246,7 +244,8 @@ export function sqliteWorkerFiles(env: WorkerEnv): DbFiles {
     corruptAtOpen,
     rowOverhead: ROW_OVERHEAD,
     takeId: () => {
-      if (nextId >= Number.MAX_SAFE_INTEGER) throw Object.assign(new Error(`ids are exhausted (next ${nextId}); reopen the storage to renumber them`), { code: 'SQLITE_RANGE' })
+      if (nextId >= Number.MAX_SAFE_INTEGER)
+        throw Object.assign(new Error(`ids are exhausted (next ${nextId}); reopen the storage to renumber them`), { code: 'SQLITE_RANGE' })
       return nextId++
     },
     get transactions(): number {
@@ -325,7 +324,7 @@ export function sqliteWorkerFiles(env: WorkerEnv): DbFiles {
     },
     dropEmptyFiles(): string[] {
       const warnings: string[] = []
-      for (let i = 0; i < files.length - 1; ) {
+      for (let i = 0; i < files.length - 1;) {
         const f = files[i] as DbFile
         if (f.rows > 0) {
           i++

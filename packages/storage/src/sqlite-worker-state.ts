@@ -315,7 +315,6 @@ export function sqliteWorkerMain(env: WorkerEnv, openFiles: (env: WorkerEnv) => 
     ackWarningsSuppressed = 0
   }
 
-
   const snapshot = (withInFlight: boolean): Snapshot => ({
     released: released.slice(),
     cursor,

@@ -13,7 +13,9 @@ import { mountTmpfs } from './tmpfs.ts'
 
 /** Adds a row to the (closed) store's newest database, as damaged or hostile files may hold it. */
 function insertRow(dir: string, id: number | null, payload: string): void {
-  const names = readdirSync(dir).filter((n) => /^data(_\d+)?\.db$/.test(n)).toSorted((a, b) => a.length - b.length || a.localeCompare(b))
+  const names = readdirSync(dir)
+    .filter((n) => /^data(_\d+)?\.db$/.test(n))
+    .toSorted((a, b) => a.length - b.length || a.localeCompare(b))
   const db = new Database(join(dir, names.at(-1) as string))
   db.prepare('INSERT INTO messages (id, received_at, payload) VALUES (?, ?, ?)').run(id, 1_700_000_000_000, payload)
   db.close()
@@ -59,7 +61,15 @@ testStorageBackend(
 testStorageBackend(
   'sqlite (cacheRecords: 0)',
   async (o) =>
-    createSqliteStorage({ path: o.dir, maxRecords: o.maxRecords, fullPolicy: o.fullPolicy, ttlMs: o.ttlMs, now: o.now, logger: o.logger ?? quiet, cacheRecords: 0 }),
+    createSqliteStorage({
+      path: o.dir,
+      maxRecords: o.maxRecords,
+      fullPolicy: o.fullPolicy,
+      ttlMs: o.ttlMs,
+      now: o.now,
+      logger: o.logger ?? quiet,
+      cacheRecords: 0,
+    }),
   {
     durable: true,
     reopen: async (dir, logger) => createSqliteStorage({ path: dir, maxRecords: 1000, logger: logger ?? quiet, cacheRecords: 0 }),
@@ -74,7 +84,12 @@ function capture(): Logger & { warnings: string[] } {
   return { ...quiet, warn: logFnOf((m) => void warnings.push(m)), warnings }
 }
 /** Records of identical byte size (for the size-limit tests). */
-const uniform = (i: number): StoredRecord => ({ deviceName: 'd', deviceType: 't', telemetry: [{ ts: 1, values: { seq: i, pad: i < 10 ? 'x' : '' } }], receivedAt: 1 })
+const uniform = (i: number): StoredRecord => ({
+  deviceName: 'd',
+  deviceType: 't',
+  telemetry: [{ ts: 1, values: { seq: i, pad: i < 10 ? 'x' : '' } }],
+  receivedAt: 1,
+})
 const uniformBytes = Buffer.byteLength(JSON.stringify(uniform(0))) + 48
 const big = (i: number): StoredRecord => sampleRecord(i, { attributes: { blob: 'x'.repeat(2000) } })
 const seqOf = (e: { record: { telemetry?: Array<{ values: Record<string, unknown> }> } }): unknown => e.record.telemetry?.[0]?.values['seq']
@@ -290,7 +305,10 @@ describe('createSqliteStorage', () => {
     const dir = await tempDir()
     const notADir = join(dir, 'plain-file')
     await writeFile(notADir, 'x')
-    const err = await createSqliteStorage({ path: join(notADir, 'data'), maxRecords: 10 }).then(() => null, (e: unknown) => e)
+    const err = await createSqliteStorage({ path: join(notADir, 'data'), maxRecords: 10 }).then(
+      () => null,
+      (e: unknown) => e,
+    )
     expect(err).toMatchObject({ code: 'STORAGE_IO' })
     expect((err as Error).message).toContain(join(notADir, 'data'))
     expect((err as Error).message).toMatch(/ENOTDIR|EEXIST/)
@@ -355,7 +373,9 @@ describe('createSqliteStorage', () => {
       expect(seqs).toEqual(seqs.toSorted((a, b) => a - b))
       expect(s.stats().corruptSkipped).toBe(lost.length)
       expect(log.warnings.join('\n')).toMatch(
-        new RegExp(`data\\.db is damaged \\(SQLITE_CORRUPT.*moved it to .*data\\.db\\.corrupt-.*recovered ${600 - lost.length} record\\(s\\); 1 part\\(s\\) could not be read \\(ids \\d+–\\d+\\): at most ${lost.length} record\\(s\\) lost`),
+        new RegExp(
+          `data\\.db is damaged \\(SQLITE_CORRUPT.*moved it to .*data\\.db\\.corrupt-.*recovered ${600 - lost.length} record\\(s\\); 1 part\\(s\\) could not be read \\(ids \\d+–\\d+\\): at most ${lost.length} record\\(s\\) lost`,
+        ),
       )
       expect((await readdir(dir)).some((f) => f.startsWith('data.db.corrupt-'))).toBe(true)
       // the new database works and holds the recovered records with their ids

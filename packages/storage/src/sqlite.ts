@@ -137,7 +137,10 @@ export async function createSqliteStorage(options: SqliteStorageOptions): Promis
   let reservedRows = 0
 
   const ioError = (what: string, error: WorkerReply['error']): StorageError =>
-    new StorageError('STORAGE_IO', `sqlite storage: ${what} ${error?.file ?? where}: ${error?.code ? `${error.code}: ` : ''}${error?.message ?? 'unknown error'}`)
+    new StorageError(
+      'STORAGE_IO',
+      `sqlite storage: ${what} ${error?.file ?? where}: ${error?.code ? `${error.code}: ` : ''}${error?.message ?? 'unknown error'}`,
+    )
 
   function settle(reply: WorkerReply): void {
     counters = reply.counters

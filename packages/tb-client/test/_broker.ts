@@ -172,9 +172,7 @@ export async function startBroker(options: TestBrokerOptions = {}): Promise<Test
     publish(topic, payload) {
       const body = typeof payload === 'string' || Buffer.isBuffer(payload) ? payload : JSON.stringify(payload)
       return new Promise<void>((resolve, reject) => {
-        aedes.publish({ cmd: 'publish', topic, payload: Buffer.from(body), qos: 1, retain: false, dup: false }, (error) =>
-          error ? reject(error) : resolve(),
-        )
+        aedes.publish({ cmd: 'publish', topic, payload: Buffer.from(body), qos: 1, retain: false, dup: false }, (error) => (error ? reject(error) : resolve()))
       })
     },
     connectedClients: () => aedes.connectedClients,

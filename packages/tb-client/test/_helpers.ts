@@ -14,8 +14,7 @@ export interface LogLine {
 
 export function createTestLogger(): Logger & { lines: LogLine[]; find(level: LogLine['level'], text: string): LogLine[] } {
   const lines: LogLine[] = []
-  const at =
-    (level: LogLine['level']) =>
+  const at = (level: LogLine['level']) =>
     logFnOf((msg, data) => {
       lines.push(data === undefined ? { level, msg } : { level, msg, data })
     })
@@ -45,10 +44,7 @@ export async function broker(options?: TestBrokerOptions): Promise<TestBroker> {
 }
 
 /** A started client (stopped after the test) with fast reconnects and no session-limit request. */
-export function client(
-  b: TestBroker,
-  options: Partial<TbClientOptions> = {},
-): TbClient & { log: ReturnType<typeof createTestLogger> } {
+export function client(b: TestBroker, options: Partial<TbClientOptions> = {}): TbClient & { log: ReturnType<typeof createTestLogger> } {
   const log = createTestLogger()
   const c = createTbClient({
     host: '127.0.0.1',

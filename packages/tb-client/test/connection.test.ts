@@ -87,7 +87,10 @@ describe('TLS', () => {
     const wrongCa = await generate([{ name: 'commonName', value: 'some other CA' }], {
       keySize: 2048,
       algorithm: 'sha256',
-      extensions: [{ name: 'basicConstraints', cA: true }, { name: 'keyUsage', keyCertSign: true, cRLSign: true }],
+      extensions: [
+        { name: 'basicConstraints', cA: true },
+        { name: 'keyUsage', keyCertSign: true, cRLSign: true },
+      ],
     })
     const signed = (cn: string, altNames: Array<{ type: 2 | 7; value?: string; ip?: string }>, forClient: boolean) =>
       generate([{ name: 'commonName', value: cn }], {
@@ -101,7 +104,14 @@ describe('TLS', () => {
           ...(altNames.length > 0 ? [{ name: 'subjectAltName' as const, altNames }] : []),
         ],
       })
-    const server = await signed('localhost', [{ type: 2, value: 'localhost' }, { type: 7, ip: '127.0.0.1' }], false)
+    const server = await signed(
+      'localhost',
+      [
+        { type: 2, value: 'localhost' },
+        { type: 7, ip: '127.0.0.1' },
+      ],
+      false,
+    )
     const other = await signed('tb.example.com', [{ type: 2, value: 'tb.example.com' }], false)
     const gatewayCert = await signed('gateway', [], true)
     serverKey = server.private

@@ -119,10 +119,7 @@ describe('acknowledged delivery', () => {
     b.dropPubacks(false)
     expect(await c.flush(5000)).toBe(true)
     const telemetry = b.on('v1/gateway/telemetry').map((p) => p.payload)
-    expect(telemetry.slice(1)).toEqual([
-      `{"A":[{"ts":${TS + 2},"values":{"seq":2}}]}`,
-      `{"A":[{"ts":${TS + 2},"values":{"seq":2}}]}`,
-    ])
+    expect(telemetry.slice(1)).toEqual([`{"A":[{"ts":${TS + 2},"values":{"seq":2}}]}`, `{"A":[{"ts":${TS + 2},"values":{"seq":2}}]}`])
     expect(c.stats().resent).toBe(1)
     expect(c.log.find('warn', 'no PUBACK from ThingsBoard')).toHaveLength(1)
   })

@@ -31,9 +31,7 @@ describe.each(['file', 'sqlite'] as const)('durable outbox (%s)', (type) => {
     await second.ready()
     expect(second.stats().storage.size).toBe(3)
     expect(await second.flush(10_000)).toBe(true)
-    const seqs = b
-      .on('v1/gateway/telemetry')
-      .flatMap((p) => (p.json() as { D: Array<{ values: { seq: number } }> }).D.map((e) => e.values.seq))
+    const seqs = b.on('v1/gateway/telemetry').flatMap((p) => (p.json() as { D: Array<{ values: { seq: number } }> }).D.map((e) => e.values.seq))
     expect(seqs).toEqual([1, 2, 3])
     expect(second.stats().acked).toBe(3)
     await second.stop()

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { broker, client, connectedOnce } from './_helpers.ts'
 
 describe('sendGatewayTelemetry', () => {
-  it('publishes {ts, values} on v1/devices/me/telemetry at the client\'s QoS once connected; rejects NOT_CONNECTED before', async () => {
+  it("publishes {ts, values} on v1/devices/me/telemetry at the client's QoS once connected; rejects NOT_CONNECTED before", async () => {
     const b = await broker()
     const c = client(b)
     await expect(c.sendGatewayTelemetry({ eventsProduced: 1 })).rejects.toMatchObject({ code: 'NOT_CONNECTED' })

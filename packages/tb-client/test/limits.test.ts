@@ -14,7 +14,14 @@ describe('payload limits', () => {
     const attributes: Record<string, string> = {}
     for (let i = 0; i < 15; i++) attributes[`attr_${i}`] = `välue-${i}`
     await c.send([
-      { deviceName: 'Big', attributes, telemetry: [{ ts: 1, values }, { ts: 2, values: { last: true } }] },
+      {
+        deviceName: 'Big',
+        attributes,
+        telemetry: [
+          { ts: 1, values },
+          { ts: 2, values: { last: true } },
+        ],
+      },
       { deviceName: 'Small', telemetry: [{ ts: 3, values: { s: 1 } }] },
     ])
     expect(await c.flush(5000)).toBe(true)
@@ -34,10 +41,7 @@ describe('payload limits', () => {
         for (const e of list) for (const k of Object.keys(e.values)) entries.push([device, e.ts, k])
       }
     }
-    expect(entries.filter(([d]) => d === 'Big')).toEqual([
-      ...Object.keys(values).map((k) => ['Big', 1, k]),
-      ['Big', 2, 'last'],
-    ])
+    expect(entries.filter(([d]) => d === 'Big')).toEqual([...Object.keys(values).map((k) => ['Big', 1, k]), ['Big', 2, 'last']])
     expect(entries.filter(([d]) => d === 'Small')).toEqual([['Small', 3, 's']])
   })
 

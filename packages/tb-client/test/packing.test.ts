@@ -27,7 +27,10 @@ describe('packing under load (Nagle-like)', () => {
 
     b.releasePubacks()
     expect(await c.flush(5000)).toBe(true)
-    const telemetry = b.on('v1/gateway/telemetry').slice(before).map((p) => p.payload)
+    const telemetry = b
+      .on('v1/gateway/telemetry')
+      .slice(before)
+      .map((p) => p.payload)
     expect(entriesPerMessage(telemetry)).toEqual([1, 10, 10, 5])
     const seqs = telemetry.flatMap((p) => (JSON.parse(p) as { A: Array<{ values: { seq: number } }> }).A.map((e) => e.values.seq))
     expect(seqs).toEqual(Array.from({ length: 26 }, (_, i) => i + 1))

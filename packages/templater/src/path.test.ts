@@ -12,18 +12,35 @@ describe('parsePath', () => {
   })
 
   it('parses indexes, negative indexes and wildcards', () => {
-    expect(parsePath('a[0].v')).toEqual([{ kind: 'key', key: 'a' }, { kind: 'index', index: 0 }, { kind: 'key', key: 'v' }])
-    expect(parsePath('a[1]')).toEqual([{ kind: 'key', key: 'a' }, { kind: 'index', index: 1 }])
-    expect(parsePath('a[-1]')).toEqual([{ kind: 'key', key: 'a' }, { kind: 'index', index: -1 }])
+    expect(parsePath('a[0].v')).toEqual([
+      { kind: 'key', key: 'a' },
+      { kind: 'index', index: 0 },
+      { kind: 'key', key: 'v' },
+    ])
+    expect(parsePath('a[1]')).toEqual([
+      { kind: 'key', key: 'a' },
+      { kind: 'index', index: 1 },
+    ])
+    expect(parsePath('a[-1]')).toEqual([
+      { kind: 'key', key: 'a' },
+      { kind: 'index', index: -1 },
+    ])
     expect(parsePath('a[*].v')).toEqual([{ kind: 'key', key: 'a' }, { kind: 'wildcard' }, { kind: 'key', key: 'v' }])
     expect(parsePath('a.*.v')).toEqual([{ kind: 'key', key: 'a' }, { kind: 'wildcard' }, { kind: 'key', key: 'v' }])
-    expect(parsePath('[0][1]')).toEqual([{ kind: 'index', index: 0 }, { kind: 'index', index: 1 }])
+    expect(parsePath('[0][1]')).toEqual([
+      { kind: 'index', index: 0 },
+      { kind: 'index', index: 1 },
+    ])
   })
 
   it('parses quoted bracket keys with either quote and backslash escapes', () => {
     expect(parsePath('["key with.dot"]')).toEqual([{ kind: 'key', key: 'key with.dot' }])
     expect(parsePath("['x']")).toEqual([{ kind: 'key', key: 'x' }])
-    expect(parsePath('a["b[0]"].c')).toEqual([{ kind: 'key', key: 'a' }, { kind: 'key', key: 'b[0]' }, { kind: 'key', key: 'c' }])
+    expect(parsePath('a["b[0]"].c')).toEqual([
+      { kind: 'key', key: 'a' },
+      { kind: 'key', key: 'b[0]' },
+      { kind: 'key', key: 'c' },
+    ])
     expect(parsePath('["say \\"hi\\""]')).toEqual([{ kind: 'key', key: 'say "hi"' }])
     expect(parsePath("['it\\'s']")).toEqual([{ kind: 'key', key: "it's" }])
     expect(parsePath('["back\\\\slash"]')).toEqual([{ kind: 'key', key: 'back\\slash' }])
@@ -33,11 +50,20 @@ describe('parsePath', () => {
 
   it('allows spaces, colons, dashes and other characters in identifiers, trimming around them', () => {
     expect(parsePath('  my key  ')).toEqual([{ kind: 'key', key: 'my key' }])
-    expect(parsePath('a . b')).toEqual([{ kind: 'key', key: 'a' }, { kind: 'key', key: 'b' }])
+    expect(parsePath('a . b')).toEqual([
+      { kind: 'key', key: 'a' },
+      { kind: 'key', key: 'b' },
+    ])
     expect(parsePath('sensor-name:1')).toEqual([{ kind: 'key', key: 'sensor-name:1' }])
     expect(parsePath("it's")).toEqual([{ kind: 'key', key: "it's" }])
-    expect(parsePath('a[ 2 ]')).toEqual([{ kind: 'key', key: 'a' }, { kind: 'index', index: 2 }])
-    expect(parsePath('a[ "k" ]')).toEqual([{ kind: 'key', key: 'a' }, { kind: 'key', key: 'k' }])
+    expect(parsePath('a[ 2 ]')).toEqual([
+      { kind: 'key', key: 'a' },
+      { kind: 'index', index: 2 },
+    ])
+    expect(parsePath('a[ "k" ]')).toEqual([
+      { kind: 'key', key: 'a' },
+      { kind: 'key', key: 'k' },
+    ])
   })
 
   const errors: Array<[string, number, RegExp]> = [

@@ -94,9 +94,7 @@ describe("render 'url'", () => {
 
   it('supports several placeholders in one segment and in one query string', () => {
     const t = compileTemplate('http://h/q/${a}-${b}.json?a=${params.a}&b=${params.b}')
-    expect(t.render({ a: 'x y', b: 'ü', params: { a: 1, b: 'two&three' } }, 'url').value).toBe(
-      'http://h/q/x%20y-%C3%BC.json?a=1&b=two%26three',
-    )
+    expect(t.render({ a: 'x y', b: 'ü', params: { a: 1, b: 'two&three' } }, 'url').value).toBe('http://h/q/x%20y-%C3%BC.json?a=1&b=two%26three')
   })
 
   it('renders null as "null" text and missing values empty (listed)', () => {

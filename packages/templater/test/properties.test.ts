@@ -7,9 +7,7 @@ const RUNS = { numRuns: 300 }
 
 /** Identifier characters: anything but `.`, `[`, `]` and braces. */
 const identChar = fc.string({ unit: 'grapheme', minLength: 1, maxLength: 1 }).filter((c) => !/[.[\]{}]/.test(c))
-const identifier = fc
-  .string({ unit: identChar, minLength: 1, maxLength: 8 })
-  .filter((s) => s.trim() !== '' && s.trim() !== '*' && s.trim() === s)
+const identifier = fc.string({ unit: identChar, minLength: 1, maxLength: 8 }).filter((s) => s.trim() !== '' && s.trim() !== '*' && s.trim() === s)
 const quotedKey = fc.string({ unit: 'grapheme', maxLength: 8 }).filter((s) => !/[{}]/.test(s))
 
 const segment: fc.Arbitrary<PathSegment> = fc.oneof(
@@ -98,9 +96,7 @@ describe('properties', () => {
   })
 
   it('(1) compile, render and evaluate never throw for arbitrary data and expressions', () => {
-    const template = fc
-      .array(fc.tuple(literal, segments, fc.nat()), { maxLength: 4 })
-      .chain((pieces) => literal.map((tail) => ({ pieces, tail })))
+    const template = fc.array(fc.tuple(literal, segments, fc.nat()), { maxLength: 4 }).chain((pieces) => literal.map((tail) => ({ pieces, tail })))
     fc.assert(
       fc.property(template, hostileData, ({ pieces, tail }, data) => {
         const source = pieces.map(([lit, path, style]) => `${lit}\${${print(path, style)}}`).join('') + tail

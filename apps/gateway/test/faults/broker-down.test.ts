@@ -38,7 +38,12 @@ describe('broker down for a while under steady load', () => {
     await sleep(DOWN_MS)
     const startBegin = Date.now()
     await sb.start()
-    const reconnected = sb.waitFor((s) => s.clients.size > 0, 15_000).then(() => Date.now(), () => Number.NaN)
+    const reconnected = sb
+      .waitFor((s) => s.clients.size > 0, 15_000)
+      .then(
+        () => Date.now(),
+        () => Number.NaN,
+      )
     const result = await load.done
     const got = await waitForArrivals(sb, prefix, result.ok, 20_000, gw.output)
 

@@ -20,7 +20,13 @@ import { configFolder, type FaultFolder, gatewayProcess, sandbox, type TestSandb
 import { arrivals, post, report, sleep, waitForArrivals } from './_traffic.ts'
 
 /** Stores `count` messages (sequentially: storage order = n order) with ThingsBoard down, then stops the gateway. */
-async function storeBacklog(sb: TestSandbox, storage: Record<string, unknown>, prefix: string, count: number, stop: 'SIGTERM' | 'SIGKILL'): Promise<FaultFolder> {
+async function storeBacklog(
+  sb: TestSandbox,
+  storage: Record<string, unknown>,
+  prefix: string,
+  count: number,
+  stop: 'SIGTERM' | 'SIGKILL',
+): Promise<FaultFolder> {
   await sb.stop()
   const folder = await configFolder(sb.port, storage)
   const gw = await gatewayProcess(folder)
@@ -59,7 +65,9 @@ describe('damaged file storage at start', () => {
     const prefix = 'CF'
     const folder = await storeBacklog(sb, { type: 'file', data_folder_path: './data', max_records_per_file: 50 }, prefix, 200, 'SIGKILL')
     const dataDir = join(folder.dir, 'data')
-    const segments = readdirSync(dataDir).filter((f) => f.endsWith('.log')).toSorted()
+    const segments = readdirSync(dataDir)
+      .filter((f) => f.endsWith('.log'))
+      .toSorted()
     expect(segments.length).toBeGreaterThanOrEqual(4)
 
     // garble one byte of line 10 of the second segment (its CRC no longer matches)

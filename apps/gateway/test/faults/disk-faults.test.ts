@@ -81,7 +81,13 @@ describe('disk full', () => {
     const again = await postUntilOk(folder.url, `${prefix}-x`, 10_000, 10_000)
     expect(again.status).toBe(200)
     for (let n = 10_001; n < 10_020; n++) expect((await post(folder.url, `${prefix}-x`, n)).status).toBe(200)
-    await waitForArrivals(sb, prefix, Array.from({ length: 20 }, (_, i) => 10_000 + i), 10_000, gw.output)
+    await waitForArrivals(
+      sb,
+      prefix,
+      Array.from({ length: 20 }, (_, i) => 10_000 + i),
+      10_000,
+      gw.output,
+    )
     report(`disk full (${name})`, {
       answered: result.statuses,
       delivered: result.ok.size,

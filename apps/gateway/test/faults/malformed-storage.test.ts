@@ -58,7 +58,12 @@ describe('file storage holding what it never wrote', () => {
 
     await sb.start()
     const gw = await gatewayProcess(folder) // before the fix: exit 1 on every start
-    await expectExactly(sb, prefix, range(0, 60).filter((n) => n !== broken), gw.output)
+    await expectExactly(
+      sb,
+      prefix,
+      range(0, 60).filter((n) => n !== broken),
+      gw.output,
+    )
     expect(gw.output()).toMatch(new RegExp(`WARN.*skipped malformed record ${idText} in \\S+ \\(deviceName: expected a non-empty string, got undefined\\)`))
     for (let n = 100; n < 110; n++) expect((await post(folder.url, `${prefix}-1`, n)).status).toBe(200)
     await waitForArrivals(sb, prefix, range(100, 110), 10_000, gw.output)

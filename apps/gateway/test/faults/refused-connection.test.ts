@@ -40,7 +40,11 @@ describe('ThingsBoard refuses the connection (bad token)', () => {
     const lines = output.split('\n').filter((l) => l.includes('cannot connect to ThingsBoard'))
     expect(lines.length).toBeGreaterThanOrEqual(2)
     for (const l of lines) {
-      expect(l).toMatch(new RegExp(`cannot connect to ThingsBoard 127\\.0\\.0\\.1:${port} \\(attempt \\d+\\): ThingsBoard refused the connection: Not authorized \\[CONNACK 5\\]`))
+      expect(l).toMatch(
+        new RegExp(
+          `cannot connect to ThingsBoard 127\\.0\\.0\\.1:${port} \\(attempt \\d+\\): ThingsBoard refused the connection: Not authorized \\[CONNACK 5\\]`,
+        ),
+      )
       expect(l).toContain('check the access token')
     }
     expect(output).not.toContain(TOKEN)
@@ -48,7 +52,10 @@ describe('ThingsBoard refuses the connection (bad token)', () => {
     expect(attempts).toBeGreaterThanOrEqual(2)
     expect(attempts).toBeLessThanOrEqual(6)
     const waits = lines.map((l) => Number(/retrying in (\d+) ms/.exec(l)?.[1]))
-    expect(waits.every((w, i) => i === 0 || w >= waits[i - 1]!), `waits ${waits.join(', ')}`).toBe(true)
+    expect(
+      waits.every((w, i) => i === 0 || w >= waits[i - 1]!),
+      `waits ${waits.join(', ')}`,
+    ).toBe(true)
     expect(waits.at(-1)!).toBeGreaterThan(waits[0]!)
 
     // ThingsBoard now accepts the token (same port): the next attempt connects and delivers everything

@@ -53,7 +53,7 @@ async function silentBroker(): Promise<{ port: number; publishes: () => number }
         else if (type === 8) {
           // SUBACK: the packet id, then QoS 1 granted for each topic filter
           const topics: number[] = []
-          for (let p = 2; p + 2 <= body.length; ) {
+          for (let p = 2; p + 2 <= body.length;) {
             p += 2 + body.readUInt16BE(p) + 1
             topics.push(1)
           }

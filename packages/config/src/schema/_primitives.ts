@@ -27,7 +27,10 @@ function caseInsensitive(word: string): string {
 export function ciEnum(values: readonly string[], description?: string): z.ZodString {
   const wording = expect(`one of ${values.join(', ')}`)
   const pattern = new RegExp(`^(?:${values.map(caseInsensitive).join('|')})$`)
-  const schema = z.string(wording).regex(pattern, wording).meta({ examples: [...values] })
+  const schema = z
+    .string(wording)
+    .regex(pattern, wording)
+    .meta({ examples: [...values] })
   return description === undefined ? schema : schema.describe(description)
 }
 
@@ -78,7 +81,10 @@ const METHOD_NAME: z.ZodString = ciEnum(HTTP_METHODS).meta({ id: 'HttpMethod' })
 /** One HTTP method or a non-empty list of them, any case. */
 export function methods(description: string): z.ZodType {
   return z
-    .union([METHOD_NAME, z.array(METHOD_NAME, expect('a list of HTTP methods')).min(1, expect('at least one HTTP method'))], expect('an HTTP method or a list of them'))
+    .union(
+      [METHOD_NAME, z.array(METHOD_NAME, expect('a list of HTTP methods')).min(1, expect('at least one HTTP method'))],
+      expect('an HTTP method or a list of them'),
+    )
     .describe(description)
 }
 

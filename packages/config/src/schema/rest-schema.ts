@@ -26,7 +26,10 @@ export const LOG_LEVELS: readonly string[] = ['TRACE', 'DEBUG', 'INFO', 'WARNING
 const REST_ROOT_NOT_IMPLEMENTED: readonly string[] = ['id', 'reportStrategy', 'enableRemoteLogging', 'debugMode', 'configVersion']
 
 const requestSections = {
-  attributeRequests: z.array(attributeRequestSchema, expect('a list of attribute request endpoints')).describe('Endpoints through which devices request attributes from ThingsBoard.').optional(),
+  attributeRequests: z
+    .array(attributeRequestSchema, expect('a list of attribute request endpoints'))
+    .describe('Endpoints through which devices request attributes from ThingsBoard.')
+    .optional(),
   attributeUpdates: z.array(attributeUpdateSchema, expect('a list of attribute update rules')).describe('Shared attribute updates → HTTP requests.').optional(),
   serverSideRpc: z.array(rpcSchema, expect('a list of RPC rules')).describe('Server-side RPC → HTTP requests.').optional(),
 }
@@ -37,20 +40,25 @@ const requestsMappingSchema: LooseSchema = z
   .meta({ id: 'RequestsMapping' })
 
 const restRootSchema: LooseSchema = z
-  .looseObject({
-    $schema: z.string(expect('a string')).describe('JSON schema of this file (for editors).').optional(),
-    name: nonEmpty('a non-empty connector name', 'Connector name (tb_gateway.json connectors[].name wins). Default `REST Connector`.').optional(),
-    logLevel: ciEnum(LOG_LEVELS, 'Log level of this connector. Default INFO.').optional(),
-    server: serverSchema.optional(),
-    ...oldServerFields,
-    SSLVerify: bool('Accepted for compatibility (docs\' general section); ignored.').optional(),
-    mapping: z.array(mappingSchema, expect('a list of endpoint mappings')).describe('Endpoints that receive device data.').optional(),
-    requestsMapping: requestsMappingSchema.optional(),
-    ...requestSections,
-    downlink: downlinkSchema.optional(),
-    reservedRpc: fetchAccessSchema.describe('Reserved `get`/`set` RPCs (fetch any URL by default, as the original): switch off or limit to hosts / URL prefixes.').optional(),
-    ...Object.fromEntries(REST_ROOT_NOT_IMPLEMENTED.map((key) => [key, notImplemented('Key of the original gateway.').optional()])),
-  }, expect('an object'))
+  .looseObject(
+    {
+      $schema: z.string(expect('a string')).describe('JSON schema of this file (for editors).').optional(),
+      name: nonEmpty('a non-empty connector name', 'Connector name (tb_gateway.json connectors[].name wins). Default `REST Connector`.').optional(),
+      logLevel: ciEnum(LOG_LEVELS, 'Log level of this connector. Default INFO.').optional(),
+      server: serverSchema.optional(),
+      ...oldServerFields,
+      SSLVerify: bool("Accepted for compatibility (docs' general section); ignored.").optional(),
+      mapping: z.array(mappingSchema, expect('a list of endpoint mappings')).describe('Endpoints that receive device data.').optional(),
+      requestsMapping: requestsMappingSchema.optional(),
+      ...requestSections,
+      downlink: downlinkSchema.optional(),
+      reservedRpc: fetchAccessSchema
+        .describe('Reserved `get`/`set` RPCs (fetch any URL by default, as the original): switch off or limit to hosts / URL prefixes.')
+        .optional(),
+      ...Object.fromEntries(REST_ROOT_NOT_IMPLEMENTED.map((key) => [key, notImplemented('Key of the original gateway.').optional()])),
+    },
+    expect('an object'),
+  )
   .meta({ title: 'restgate REST connector configuration (rest.json)' })
 
 /** zod schema of rest.json: both the old and the new format, all accepted spellings. */

@@ -83,9 +83,7 @@ export function compileRequestTemplate(rule: OutboundRequestConfig, logger: Logg
   }
   const bodyContext: RenderContext = isJsonContentType(headers['content-type']) ? 'json' : 'text'
   const method = rule.httpMethod
-  const relativeError = rule.urlIsRelative
-    ? `${rule.path}: requestUrlExpression "${rule.requestUrlExpression}" has no scheme and host`
-    : undefined
+  const relativeError = rule.urlIsRelative ? `${rule.path}: requestUrlExpression "${rule.requestUrlExpression}" has no scheme and host` : undefined
   const constantUrl = urlTemplate.isConstant ? rule.requestUrlExpression.trim() : undefined
   // a constant URL is checked once; a bad one fails every call (as a relative one does), not start-up
   let constantUrlError: DownlinkBuildError | undefined
@@ -155,10 +153,13 @@ export function compileRequestTemplate(rule: OutboundRequestConfig, logger: Logg
       if (bodyTemplate !== undefined) {
         const body = bodyTemplate.render(scope, bodyContext)
         if (body.missing.length > 0) {
-          logger.warn({
-            path: bodyPath,
-            missing: body.missing,
-          }, `${bodyPath}: no value for ${quoteList(body.missing).join(', ')}; rendered empty (null outside JSON strings)`)
+          logger.warn(
+            {
+              path: bodyPath,
+              missing: body.missing,
+            },
+            `${bodyPath}: no value for ${quoteList(body.missing).join(', ')}; rendered empty (null outside JSON strings)`,
+          )
         }
         request.body = body.value
       }

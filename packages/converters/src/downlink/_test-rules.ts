@@ -31,7 +31,11 @@ function fullMatch(filter: string): RegExp {
 
 export function attributeUpdateRule(init: OutboundInit & { deviceNameFilter?: string; attributeFilter?: string }): AttributeUpdateRule {
   const { deviceNameFilter = '.*', attributeFilter = '.*', ...rest } = init
-  return { ...outboundRule({ path: 'attributeUpdates[0]', ...rest }), deviceNameFilter: fullMatch(deviceNameFilter), attributeFilter: fullMatch(attributeFilter) }
+  return {
+    ...outboundRule({ path: 'attributeUpdates[0]', ...rest }),
+    deviceNameFilter: fullMatch(deviceNameFilter),
+    attributeFilter: fullMatch(attributeFilter),
+  }
 }
 
 export function rpcRule(init: OutboundInit & { deviceNameFilter?: string; methodFilter?: string; responseTimeout?: number }): RpcRule {

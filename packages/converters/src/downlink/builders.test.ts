@@ -129,7 +129,11 @@ describe('attribute update builder (cases 26, 27, 29)', () => {
   })
 
   it('the content type decides the body context: +json is JSON, text/plain is text', () => {
-    const jsonLike = attributeUpdateRule({ requestUrlExpression: 'http://h/', valueExpression: '${attributeValue}', httpHeaders: { 'content-type': 'application/merge-patch+json; charset=utf-8' } })
+    const jsonLike = attributeUpdateRule({
+      requestUrlExpression: 'http://h/',
+      valueExpression: '${attributeValue}',
+      httpHeaders: { 'content-type': 'application/merge-patch+json; charset=utf-8' },
+    })
     const text = attributeUpdateRule({ requestUrlExpression: 'http://h/', valueExpression: '${attributeValue}', httpHeaders: { 'content-type': 'text/plain' } })
     expect(createAttributeUpdateRequestBuilder(jsonLike)('d', 'k', 'hi', { k: 'hi' }).body).toBe('"hi"')
     expect(createAttributeUpdateRequestBuilder(text)('d', 'k', 'hi', { k: 'hi' }).body).toBe('hi')
@@ -163,12 +167,14 @@ describe('RPC builder (cases 30–32, 35)', () => {
     })
   })
 
-  it('31: the docs\' relative no-reply URL fails with URL_RELATIVE naming the expression', () => {
+  it("31: the docs' relative no-reply URL fails with URL_RELATIVE naming the expression", () => {
     const rule = rpcRule({ path: 'serverSideRpc[1]', requestUrlExpression: '/sensor/${deviceName}/request/${methodName}/${requestId}' })
     const build = createRpcRequestBuilder(rule)
     const e = thrown(() => build('SN-001', { id: 13, method: 'no-reply', params: {} }))
     expect(downlinkFailureOf(e)).toBe('URL_RELATIVE')
-    expect((e as Error).message).toBe('serverSideRpc[1]: requestUrlExpression "/sensor/${deviceName}/request/${methodName}/${requestId}" has no scheme and host')
+    expect((e as Error).message).toBe(
+      'serverSideRpc[1]: requestUrlExpression "/sensor/${deviceName}/request/${methodName}/${requestId}" has no scheme and host',
+    )
     expect(ConverterError.is(e)).toBe(true)
   })
 
@@ -245,7 +251,10 @@ describe('createDownlinkBuilder (whole events)', () => {
 
 describe('large updates and header templates (issue 10)', () => {
   it('builds the requests of a 100 000-key update in linear time: each scope holds only what the rule reads', () => {
-    const rule = attributeUpdateRule({ requestUrlExpression: 'http://127.0.0.1:5001/${deviceName}/${attributeKey}?fw=${firmware}', valueExpression: '${attributeValue}' })
+    const rule = attributeUpdateRule({
+      requestUrlExpression: 'http://127.0.0.1:5001/${deviceName}/${attributeKey}?fw=${firmware}',
+      valueExpression: '${attributeValue}',
+    })
     const build = createAttributeUpdateRequestBuilder(rule)
     const data: Record<string, unknown> = { firmware: '1.2' }
     for (let i = 0; i < 100_000; i++) data[`k${i}`] = i

@@ -25,8 +25,14 @@ beforeAll(async () => {
        },
      })`,
   )
-  await writeFile(join(dir, 'class-conv.mjs'), `export default class Conv { constructor(rule) { this.rule = rule } convert(event) { return { url: 'http://h/' + this.rule.path } } }`)
-  await writeFile(join(dir, 'bad-output.mjs'), `export const downlink = { convert(event) { return event.type === 'rpc' ? { url: '/relative' } : { method: 'GET' } } }`)
+  await writeFile(
+    join(dir, 'class-conv.mjs'),
+    `export default class Conv { constructor(rule) { this.rule = rule } convert(event) { return { url: 'http://h/' + this.rule.path } } }`,
+  )
+  await writeFile(
+    join(dir, 'bad-output.mjs'),
+    `export const downlink = { convert(event) { return event.type === 'rpc' ? { url: '/relative' } : { method: 'GET' } } }`,
+  )
   await writeFile(join(dir, 'throws.mjs'), `export const downlink = { convert() { throw new Error('boom') } }`)
   await writeFile(join(dir, 'factory-throws.mjs'), `export const downlink = () => { throw new Error('no config') }`)
   await writeFile(join(dir, 'factory-returns-nothing.mjs'), `export const downlink = () => 42`)
@@ -76,7 +82,9 @@ describe('custom downlink converters', () => {
   it('output is validated with clear errors', async () => {
     const rule = rpcRule({ requestUrlExpression: 'http://unused/', extension: './bad-output.mjs', path: 'serverSideRpc[4]' })
     const build = await loadDownlinkBuilder(rule, { configDir: dir, logger: silent })
-    await expect(build({ type: 'rpc', device: 'd', data: { id: 1, method: 'm' } })).rejects.toThrow('serverSideRpc[4]: requestUrlExpression "/relative" has no scheme and host')
+    await expect(build({ type: 'rpc', device: 'd', data: { id: 1, method: 'm' } })).rejects.toThrow(
+      'serverSideRpc[4]: requestUrlExpression "/relative" has no scheme and host',
+    )
     await expect(build({ type: 'attributeUpdate', device: 'd', key: 'k', value: 1, data: {} })).rejects.toThrow(
       'serverSideRpc[4].extension: the custom downlink converter returned url undefined (must be a non-empty string); expected { url, method?, headers?, body? }',
     )
@@ -118,7 +126,11 @@ describe('custom downlink converters', () => {
 
   it('without extension, loadDownlinkBuilder is the template builder', async () => {
     const build = await loadDownlinkBuilder(attributeUpdateRule({ requestUrlExpression: 'http://h/${attributeKey}' }), { configDir: dir })
-    expect(await build({ type: 'attributeUpdate', device: 'd', key: 'k', value: 1, data: { k: 1 } })).toEqual({ url: 'http://h/k', method: 'POST', headers: {} })
+    expect(await build({ type: 'attributeUpdate', device: 'd', key: 'k', value: 1, data: { k: 1 } })).toEqual({
+      url: 'http://h/k',
+      method: 'POST',
+      headers: {},
+    })
   })
 })
 
@@ -126,7 +138,12 @@ describe('toOutboundRequest', () => {
   const rule = rpcRule({ requestUrlExpression: 'http://u/', httpHeaders: { 'Content-Type': 'text/csv' } })
 
   it('keeps string and byte bodies as they are, ArrayBuffer becomes bytes, null is no body', () => {
-    expect(toOutboundRequest({ url: 'http://h/', body: 'a,b' }, rule)).toEqual({ url: 'http://h/', method: 'GET', headers: { 'content-type': 'text/csv' }, body: 'a,b' })
+    expect(toOutboundRequest({ url: 'http://h/', body: 'a,b' }, rule)).toEqual({
+      url: 'http://h/',
+      method: 'GET',
+      headers: { 'content-type': 'text/csv' },
+      body: 'a,b',
+    })
     const bytes = new Uint8Array([1, 2])
     expect(toOutboundRequest({ url: 'http://h/', body: bytes }, rule).body).toBe(bytes)
     expect(toOutboundRequest({ url: 'http://h/', body: new Uint8Array([3]).buffer }, rule).body).toEqual(new Uint8Array([3]))

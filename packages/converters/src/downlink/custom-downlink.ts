@@ -76,16 +76,20 @@ function isBytes(value: unknown): value is Uint8Array {
 export function toOutboundRequest(output: unknown, rule: OutboundRequestConfig): OutboundRequest {
   const path = `${rule.path}.extension`
   const bad = (why: string): never => {
-    throw new DownlinkBuildError('DOWNLINK_OUTPUT', `${path}: the custom downlink converter returned ${why}; expected { url, method?, headers?, body? }`, { path })
+    throw new DownlinkBuildError('DOWNLINK_OUTPUT', `${path}: the custom downlink converter returned ${why}; expected { url, method?, headers?, body? }`, {
+      path,
+    })
   }
-  if (typeof output !== 'object' || output === null || Array.isArray(output)) return bad(Array.isArray(output) ? 'an array' : String(output === null ? 'null' : typeof output))
+  if (typeof output !== 'object' || output === null || Array.isArray(output))
+    return bad(Array.isArray(output) ? 'an array' : String(output === null ? 'null' : typeof output))
   const out = output as DownlinkConverterOutput
   if (typeof out.url !== 'string' || out.url.trim() === '') return bad(`url ${JSON.stringify(out.url) ?? 'undefined'} (must be a non-empty string)`)
   const url = out.url.trim()
   assertAbsoluteHttpUrl(url, url, rule.path)
   let method: HttpMethod = rule.httpMethod
   if (out.method !== undefined) {
-    if (typeof out.method !== 'string' || !HTTP_METHODS.has(out.method.toUpperCase())) return bad(`method ${JSON.stringify(out.method)} (must be one of ${[...HTTP_METHODS].join(', ')})`)
+    if (typeof out.method !== 'string' || !HTTP_METHODS.has(out.method.toUpperCase()))
+      return bad(`method ${JSON.stringify(out.method)} (must be one of ${[...HTTP_METHODS].join(', ')})`)
     method = out.method.toUpperCase() as HttpMethod
   }
   const headers: Record<string, string> = { ...rule.httpHeaders }

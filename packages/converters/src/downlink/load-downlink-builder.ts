@@ -58,7 +58,11 @@ export async function loadDownlinkBuilder(rule: OutboundRequestConfig, options: 
     throw new ConverterError('CONVERTER_LOAD', `${module}: the downlink converter factory threw: ${messageOf(e)}`, { path, cause: e })
   }
   if (!isConverter(converter)) {
-    throw new ConverterError('CONVERTER_SHAPE', `${module}: the downlink converter factory returned ${describeExport(converter)}, not an object with convert(event, rule)`, { path })
+    throw new ConverterError(
+      'CONVERTER_SHAPE',
+      `${module}: the downlink converter factory returned ${describeExport(converter)}, not an object with convert(event, rule)`,
+      { path },
+    )
   }
   const custom = converter
   logger.debug({ path: rule.path, extension, file: loaded.file }, 'custom downlink converter loaded')

@@ -19,8 +19,21 @@ function failure(method: ReservedRpcMethod, params: unknown): { reason: string |
 
 describe('reserved get/set RPC (case 36, weakness 22)', () => {
   it('recognises only get and set', () => {
-    expect([isReservedRpcMethod('get'), isReservedRpcMethod('set'), isReservedRpcMethod('GET'), isReservedRpcMethod('echo')]).toEqual([true, true, false, false])
-    expect(['get', 'set', 'rest_get', 'rest_set', 'GET', 'rest_x', undefined].map(reservedRpcMethodOf)).toEqual(['get', 'set', 'get', 'set', undefined, undefined, undefined])
+    expect([isReservedRpcMethod('get'), isReservedRpcMethod('set'), isReservedRpcMethod('GET'), isReservedRpcMethod('echo')]).toEqual([
+      true,
+      true,
+      false,
+      false,
+    ])
+    expect(['get', 'set', 'rest_get', 'rest_set', 'GET', 'rest_x', undefined].map(reservedRpcMethodOf)).toEqual([
+      'get',
+      'set',
+      'get',
+      'set',
+      undefined,
+      undefined,
+      undefined,
+    ])
   })
 
   it('36: get with value=${params} → GET /light-level, body = the whole params string', () => {
@@ -69,7 +82,14 @@ describe('reserved get/set RPC (case 36, weakness 22)', () => {
   })
 
   it('object params with the same keys; non-string values JSON-encoded; headers as an object', () => {
-    const params = { requestUrlExpression: 'http://h/x?a=1', value: { level: 80 }, httpMethod: 'patch', httpHeaders: { 'Content-Type': 'application/json' }, timeout: 1, tries: 1 }
+    const params = {
+      requestUrlExpression: 'http://h/x?a=1',
+      value: { level: 80 },
+      httpMethod: 'patch',
+      httpHeaders: { 'Content-Type': 'application/json' },
+      timeout: 1,
+      tries: 1,
+    }
     expect(toReservedRpcRequestConfig('set', params)).toMatchObject({
       requestUrlExpression: 'http://h/x?a=1',
       valueExpression: '{"level":80}',

@@ -140,7 +140,11 @@ export function toReservedRpcRequestConfig(method: ReservedRpcMethod, params: un
   let pairs: Map<Field, unknown>
   if (typeof params === 'string') pairs = pairsOfString(method, params)
   else if (typeof params === 'object' && params !== null && !Array.isArray(params)) pairs = pairsOfObject(method, params as Record<string, unknown>)
-  else fail(method, `expected "requestUrlExpression=...;value=...;" or an object, got ${params === null ? 'null' : Array.isArray(params) ? 'an array' : typeof params}`)
+  else
+    fail(
+      method,
+      `expected "requestUrlExpression=...;value=...;" or an object, got ${params === null ? 'null' : Array.isArray(params) ? 'an array' : typeof params}`,
+    )
 
   const url = pairs.get('requestUrlExpression')
   if (url === undefined || (typeof url === 'string' && url.trim() === '')) fail(method, 'requestUrlExpression is missing')
@@ -150,7 +154,8 @@ export function toReservedRpcRequestConfig(method: ReservedRpcMethod, params: un
   const httpMethod = rawMethod === undefined ? (method === 'get' ? 'GET' : 'POST') : textField(method, 'httpMethod', rawMethod).toUpperCase()
   if (!HTTP_METHODS.has(httpMethod)) fail(method, `HTTPMethod must be one of ${[...HTTP_METHODS].join(', ')}, got "${httpMethod.slice(0, 20)}"`)
   const tries = pairs.has('tries') ? positiveNumber(method, 'tries', pairs.get('tries')) : reservedRpcDefaults.tries
-  if (!Number.isInteger(tries) || tries > reservedRpcDefaults.maxTries) fail(method, `tries must be an integer from 1 to ${reservedRpcDefaults.maxTries}, got ${tries}`)
+  if (!Number.isInteger(tries) || tries > reservedRpcDefaults.maxTries)
+    fail(method, `tries must be an integer from 1 to ${reservedRpcDefaults.maxTries}, got ${tries}`)
 
   return {
     httpMethod: httpMethod as HttpMethod,

@@ -40,12 +40,7 @@ export interface RpcDownlinkEvent {
 export type DownlinkEvent = AttributeUpdateDownlinkEvent | RpcDownlinkEvent
 
 /** `(device, key, value, data) => request`: one request for one key of an attribute update. */
-export type AttributeUpdateRequestBuilder = (
-  device: string,
-  key: string,
-  value: unknown,
-  data: Record<string, unknown>,
-) => OutboundRequest
+export type AttributeUpdateRequestBuilder = (device: string, key: string, value: unknown, data: Record<string, unknown>) => OutboundRequest
 
 /** `(device, rpc) => request`. */
 export type RpcRequestBuilder = (device: string, rpc: RpcCall) => OutboundRequest
@@ -85,7 +80,4 @@ export interface DownlinkConverterContext {
   extensionConfig: Record<string, unknown>
 }
 
-export type DownlinkConverterFactory = (
-  rule: OutboundRequestConfig,
-  ctx: DownlinkConverterContext,
-) => DownlinkConverter | Promise<DownlinkConverter>
+export type DownlinkConverterFactory = (rule: OutboundRequestConfig, ctx: DownlinkConverterContext) => DownlinkConverter | Promise<DownlinkConverter>

@@ -40,10 +40,13 @@ export function createAnnouncer(o: { qos: 0 | 1; maxKnownDevices: number; now():
       (error: unknown) => {
         // the connection ended first: announce it again on the next one
         setBounded(waiting, device, type, o.maxKnownDevices)
-        o.logger.debug({
-          device,
-          error: error instanceof Error ? error.message : String(error),
-        }, 'announce: connection lost before confirmation; the device is announced after reconnect')
+        o.logger.debug(
+          {
+            device,
+            error: error instanceof Error ? error.message : String(error),
+          },
+          'announce: connection lost before confirmation; the device is announced after reconnect',
+        )
       },
     )
   }

@@ -44,9 +44,7 @@ export function createAttributeRequests(logger: Logger): AttributeRequests {
         return Promise.reject(new TbClientError('INVALID_ARGUMENT', `requestAttributes: timeoutMs must be positive, got ${String(timeoutMs)}`))
       }
       if (session === undefined) {
-        return Promise.reject(
-          new TbClientError('NOT_CONNECTED', `attribute request for device "${req.device}" failed: not connected to ThingsBoard`),
-        )
+        return Promise.reject(new TbClientError('NOT_CONNECTED', `attribute request for device "${req.device}" failed: not connected to ThingsBoard`))
       }
       const id = nextId()
       const { payload } = toAttributeRequestMessage(req, id)

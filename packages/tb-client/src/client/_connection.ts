@@ -33,12 +33,7 @@ export interface Connection {
  * Topics ThingsBoard publishes to (subscribed on every CONNACK: clean sessions): the Gateway API and
  * RPCs addressed to the gateway device itself (connector and gateway methods).
  */
-export const SUBSCRIPTIONS: readonly string[] = [
-  'v1/gateway/attributes',
-  'v1/gateway/attributes/response',
-  'v1/gateway/rpc',
-  'v1/devices/me/rpc/request/+',
-]
+export const SUBSCRIPTIONS: readonly string[] = ['v1/gateway/attributes', 'v1/gateway/attributes/response', 'v1/gateway/rpc', 'v1/devices/me/rpc/request/+']
 
 /** Inbound messages handled before the parser yields to the event loop once. */
 const INBOUND_YIELD_EVERY = 32

@@ -27,12 +27,7 @@ const slow = <T extends object>(o: T): T => (Object.keys(o).length === 0 ? o : {
 describe('planPack', () => {
   it('connects each unconnected device once, with its first type ("" → default)', () => {
     const plan = planPack(
-      entries([
-        { deviceName: 'A', deviceType: '' },
-        { deviceName: 'B', deviceType: 'pump' },
-        { deviceName: 'A', deviceType: 'other' },
-        { deviceName: 'C' },
-      ]),
+      entries([{ deviceName: 'A', deviceType: '' }, { deviceName: 'B', deviceType: 'pump' }, { deviceName: 'A', deviceType: 'other' }, { deviceName: 'C' }]),
       ctx({ isConnected: (d) => d === 'C' }),
     )
     expect(plan.connects).toEqual([
@@ -44,14 +39,11 @@ describe('planPack', () => {
 
   it('escapes device names and keys as JSON', () => {
     const plan = planPack(
-      entries([{ deviceName: 'Dev "1"\n', attributes: { 'k"ey': 'v\\' }, telemetry: [{ ts: 5, values: { 'ü': '€' } }] }]),
+      entries([{ deviceName: 'Dev "1"\n', attributes: { 'k"ey': 'v\\' }, telemetry: [{ ts: 5, values: { ü: '€' } }] }]),
       ctx({ isConnected: () => true }),
     )
     for (const m of plan.messages) expect(() => JSON.parse(m.payload)).not.toThrow()
-    expect(plan.messages.map((m) => JSON.parse(m.payload))).toEqual([
-      { 'Dev "1"\n': { 'k"ey': 'v\\' } },
-      { 'Dev "1"\n': [{ ts: 5, values: { 'ü': '€' } }] },
-    ])
+    expect(plan.messages.map((m) => JSON.parse(m.payload))).toEqual([{ 'Dev "1"\n': { 'k"ey': 'v\\' } }, { 'Dev "1"\n': [{ ts: 5, values: { ü: '€' } }] }])
   })
 
   it('puts attribute rounds before telemetry and counts datapoints', () => {
@@ -71,7 +63,10 @@ describe('planPack', () => {
 
   it('adds connector attributes for devices that need a description, record connectorName first', () => {
     const plan = planPack(
-      entries([{ deviceName: 'A', connectorName: 'Mine', telemetry: [{ ts: 1, values: { t: 1 } }] }, { deviceName: 'B', attributes: { connectorName: 'user wins' } }]),
+      entries([
+        { deviceName: 'A', connectorName: 'Mine', telemetry: [{ ts: 1, values: { t: 1 } }] },
+        { deviceName: 'B', attributes: { connectorName: 'user wins' } },
+      ]),
       ctx({ isConnected: () => true, needsDescription: () => true }),
     )
     expect(plan.described).toEqual(['A', 'B'])
@@ -85,7 +80,10 @@ describe('planPack', () => {
         nil: undefined,
       }),
       telemetry: fc.array(
-        fc.record({ ts: fc.integer({ min: 0 }), values: fc.dictionary(fc.string({ maxLength: 8 }), fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.string({ maxLength: 60 }))) }),
+        fc.record({
+          ts: fc.integer({ min: 0 }),
+          values: fc.dictionary(fc.string({ maxLength: 8 }), fc.oneof(fc.double({ noNaN: true, noDefaultInfinity: true }), fc.string({ maxLength: 60 }))),
+        }),
         { maxLength: 4 },
       ),
     })
@@ -120,7 +118,9 @@ describe('planPack', () => {
         const wantTelemetry = records.flatMap((r) => r.telemetry.flatMap((e) => Object.entries(e.values).map(([k, v]) => [r.deviceName, e.ts, k, json(v)])))
         for (const d of new Set(records.map((r) => r.deviceName))) {
           expect(byDevice(gotTelemetry, d)).toEqual(byDevice(wantTelemetry as Array<[string, ...unknown[]]>, d))
-          const wantAttrs = records.filter((r) => r.deviceName === d && r.attributes && Object.keys(r.attributes).length > 0).flatMap((r) => Object.entries(json(r.attributes ?? {}) as object))
+          const wantAttrs = records
+            .filter((r) => r.deviceName === d && r.attributes && Object.keys(r.attributes).length > 0)
+            .flatMap((r) => Object.entries(json(r.attributes ?? {}) as object))
           expect(gotAttributes.get(d) ?? []).toEqual(wantAttrs)
         }
       }),
@@ -129,11 +129,20 @@ describe('planPack', () => {
   })
 
   it('sends whole objects exactly as the per-datapoint path would, splits included (property)', () => {
-    const value = fc.oneof(fc.integer(), fc.double({ noNaN: true, noDefaultInfinity: true }), fc.string({ maxLength: 30 }), fc.boolean(), fc.constant(null), fc.array(fc.integer(), { maxLength: 3 }))
+    const value = fc.oneof(
+      fc.integer(),
+      fc.double({ noNaN: true, noDefaultInfinity: true }),
+      fc.string({ maxLength: 30 }),
+      fc.boolean(),
+      fc.constant(null),
+      fc.array(fc.integer(), { maxLength: 3 }),
+    )
     const record = fc.record({
       deviceName: fc.constantFrom('A', 'B', 'Gerät "Ü"', 'D'.repeat(30)),
       attributes: fc.option(fc.dictionary(fc.string({ maxLength: 8 }), value, { maxKeys: 5 }), { nil: undefined }),
-      telemetry: fc.array(fc.record({ ts: fc.integer({ min: 0 }), values: fc.dictionary(fc.string({ maxLength: 8 }), value, { maxKeys: 5 }) }), { maxLength: 3 }),
+      telemetry: fc.array(fc.record({ ts: fc.integer({ min: 0 }), values: fc.dictionary(fc.string({ maxLength: 8 }), value, { maxKeys: 5 }) }), {
+        maxLength: 3,
+      }),
     })
     fc.assert(
       fc.property(fc.array(record, { maxLength: 10 }), fc.integer({ min: 40, max: 400 }), fc.boolean(), (records, limit, described) => {

@@ -283,7 +283,8 @@ export function planPack(entries: readonly StoredEntry[], ctx: PlanContext): Pac
     assemble(groups, '{', '}', limit, TOPIC_ATTRIBUTES, plan)
   }
   const telemetry: Group[] = []
-  for (const st of withTelemetry) if ((st.telemetry as Piece[]).length > 0) telemetry.push({ device: st.device, key: st.key, keyBytes: st.keyBytes, pieces: st.telemetry as Piece[] })
+  for (const st of withTelemetry)
+    if ((st.telemetry as Piece[]).length > 0) telemetry.push({ device: st.device, key: st.key, keyBytes: st.keyBytes, pieces: st.telemetry as Piece[] })
   assemble(telemetry, '[', ']', limit, TOPIC_TELEMETRY, plan)
   return plan
 }

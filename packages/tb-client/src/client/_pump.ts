@@ -218,9 +218,12 @@ export function createPump(d: PumpDeps): Pump {
   function failed(pack: Pack, error: unknown): false {
     if (!broken.has(pack.session)) {
       broken.add(pack.session)
-      d.logger.debug({
-        error: error instanceof Error ? error.message : String(error),
-      }, 'pack not confirmed; it is released and re-sent after reconnect')
+      d.logger.debug(
+        {
+          error: error instanceof Error ? error.message : String(error),
+        },
+        'pack not confirmed; it is released and re-sent after reconnect',
+      )
     }
     // later packs of this session must not be acked before this one is re-sent
     pack.session.close(error instanceof Error ? error.message : String(error))

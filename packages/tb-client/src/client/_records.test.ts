@@ -6,7 +6,14 @@ describe('toStoredRecords', () => {
     const out = toStoredRecords(
       [
         { deviceName: 'A', attributes: { a: 1 }, telemetry: [] },
-        { deviceName: 'B', deviceType: 'pump', telemetry: [{ ts: 1, values: {} }, { ts: 2, values: { v: 1 } }] },
+        {
+          deviceName: 'B',
+          deviceType: 'pump',
+          telemetry: [
+            { ts: 1, values: {} },
+            { ts: 2, values: { v: 1 } },
+          ],
+        },
         { deviceName: 'C', attributes: {}, telemetry: [{ ts: 1, values: {} }] },
       ],
       'Conn',
@@ -30,7 +37,9 @@ describe('toStoredRecords', () => {
       ['nope', 'records: expected an array'],
     ]
     for (const [input, text] of cases) {
-      expect(() => toStoredRecords(input as never, undefined, 0)).toThrow(expect.objectContaining({ code: 'INVALID_RECORD', message: expect.stringContaining(text) }))
+      expect(() => toStoredRecords(input as never, undefined, 0)).toThrow(
+        expect.objectContaining({ code: 'INVALID_RECORD', message: expect.stringContaining(text) }),
+      )
     }
   })
 })

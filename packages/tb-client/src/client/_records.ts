@@ -3,8 +3,7 @@ import { TbClientError } from '../errors.ts'
 import type { StoredRecord } from '@restgate/storage'
 import type { UplinkRecordInput } from './types.ts'
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> =>
-  typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array)
+const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Uint8Array)
 
 const invalid = (path: string, message: string): TbClientError => new TbClientError('INVALID_RECORD', `${path}: ${message}`)
 

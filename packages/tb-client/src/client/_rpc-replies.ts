@@ -98,9 +98,7 @@ export function createRpcReplies(maxQueued: number, logger: Logger): RpcReplies 
       try {
         payload = JSON.stringify(data ?? null) ?? 'null'
       } catch (error) {
-        return Promise.reject(
-          new TbClientError('INVALID_ARGUMENT', `replyGatewayRpc: data for id ${String(id)} is not JSON-serialisable`, { cause: error }),
-        )
+        return Promise.reject(new TbClientError('INVALID_ARGUMENT', `replyGatewayRpc: data for id ${String(id)} is not JSON-serialisable`, { cause: error }))
       }
       return submit(session, `gateway RPC reply id ${String(id)}`, `${TOPIC_ME_RPC_RESPONSE}${String(id)}`, payload)
     },

@@ -98,11 +98,14 @@ export function createTbClient(options: TbClientOptions): TbClient {
             // answered: a later message on the same response topic is not a limits reply
             limitsRequestId = undefined
             connection.current()?.setMaxInflight(parsed.maxInflightMessages)
-            logger.info({
-              maxPayloadSize: parsed.maxPayloadSize,
-              maxInflightMessages: parsed.maxInflightMessages,
-              rateLimitWindows: parsed.messages.length + parsed.telemetryMessages.length + parsed.telemetryDataPoints.length,
-            }, 'applied ThingsBoard session limits')
+            logger.info(
+              {
+                maxPayloadSize: parsed.maxPayloadSize,
+                maxInflightMessages: parsed.maxInflightMessages,
+                rateLimitWindows: parsed.messages.length + parsed.telemetryMessages.length + parsed.telemetryDataPoints.length,
+              },
+              'applied ThingsBoard session limits',
+            )
             return undefined
           }
           case 'ignored':
@@ -153,8 +156,7 @@ export function createTbClient(options: TbClientOptions): TbClient {
             storageAckRetry: o.storageAckRetry,
             connectorType: o.connectorType,
             connectorName: o.connectorName,
-            maxPayloadBytes: () =>
-              limits?.maxPayloadSize !== undefined ? Math.min(o.maxPayloadSizeBytes, limits.maxPayloadSize) : o.maxPayloadSizeBytes,
+            maxPayloadBytes: () => (limits?.maxPayloadSize !== undefined ? Math.min(o.maxPayloadSizeBytes, limits.maxPayloadSize) : o.maxPayloadSizeBytes),
             limits: () => limits,
             logger,
           })

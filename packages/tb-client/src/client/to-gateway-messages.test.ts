@@ -15,7 +15,10 @@ describe('toGatewayMessages', () => {
     expect(messages).toEqual([
       { topic: 'v1/gateway/connect', payload: '{"device":"A","type":"T"}' },
       { topic: 'v1/gateway/connect', payload: '{"device":"B","type":"default"}' },
-      { topic: 'v1/gateway/attributes', payload: '{"A":{"connectorType":"rest","connectorName":"C1","m":"x"},"B":{"connectorType":"rest","connectorName":"C1"}}' },
+      {
+        topic: 'v1/gateway/attributes',
+        payload: '{"A":{"connectorType":"rest","connectorName":"C1","m":"x"},"B":{"connectorType":"rest","connectorName":"C1"}}',
+      },
       { topic: 'v1/gateway/telemetry', payload: '{"A":[{"ts":1,"values":{"v":1.5}}],"B":[{"ts":2,"values":{"v":2}}]}' },
     ])
   })
