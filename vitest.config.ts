@@ -1,8 +1,12 @@
+import { availableParallelism } from 'node:os'
 import { defineConfig, type ViteUserConfig } from 'vitest/config'
 
 const config: ViteUserConfig = defineConfig({
   test: {
     projects: ['packages/*', 'apps/*', 'examples/*'],
+    // Most test time is spent waiting on sockets, child processes and disks, not on the CPU: two test
+    // files per core keep a 2-core machine busy (vitest's default would run one file at a time there).
+    maxWorkers: Math.max(2, availableParallelism() * 2),
   },
 })
 

@@ -84,7 +84,7 @@ describe('one gateway process on the original rest.json', () => {
   let base: string
 
   beforeAll(async () => {
-    sandbox = await startSandbox()
+    sandbox = await startSandbox({ maxTelemetryPerDevice: 50_000 }) // the 30 000-element body below is counted at the sandbox
     const port = await freePort()
     folder = writeConfigFolder({
       brokerPort: sandbox.port,
