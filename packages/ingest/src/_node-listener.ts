@@ -1,15 +1,15 @@
 /**
- * The Node request listener of the ingest server. h3 routes every request (its `~findRoute`: the
- * same radix router and the same route table as `app.fetch`); when the matched route has a Node
+ * The Node request listener of the ingest server. Every request is looked up in a rou3 router that
+ * holds the same routes as the h3 app (see `registerRoutes`); when the matched route has a Node
  * fast-path handler and the request target is plain, the route serves Node's request and response
  * directly, without the web `Request`/`Response` objects srvx builds per request. Everything else
  * (404, 405, HEAD, targets h3 normalises: percent escapes, dot segments, absolute form, ...) goes
  * through h3's own Node handler, unchanged.
  */
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http'
-import { type H3, type H3Event, type NodeHandler, toNodeHandler } from 'h3'
-import type { NodeRouteHandler } from './_endpoint-route.ts'
-import { NODE_HANDLER } from './_router.ts'
+import { type H3, type NodeHandler, toNodeHandler } from 'h3'
+import { findRoute } from 'rou3'
+import type { FastRoutes } from './_router.ts'
 
 /**
  * An origin-form target that h3 (srvx's URL) takes as it is: path and query of unreserved and
@@ -22,20 +22,16 @@ export function isPlainTarget(target: string): boolean {
   return PLAIN_TARGET.test(target) && !target.includes('/.')
 }
 
-/** The `{ req.method, url.pathname }` that h3's route lookup reads, reused (the lookup is synchronous). */
-interface RouteProbe {
-  req: { method: string }
-  url: { pathname: string }
-}
-
 /** One h3 app and its Node handler: what the listener serves, swapped as a whole by `update()`. */
 export interface ListenerTarget {
   readonly app: H3
   readonly viaH3: NodeHandler
+  /** The app's routes with their Node fast-path handlers (`registerRoutes`). */
+  readonly fast: FastRoutes
 }
 
-export function listenerTarget(app: H3): ListenerTarget {
-  return { app, viaH3: toNodeHandler(app) }
+export function listenerTarget(app: H3, fast: FastRoutes): ListenerTarget {
+  return { app, viaH3: toNodeHandler(app), fast }
 }
 
 /**
@@ -43,9 +39,8 @@ export function listenerTarget(app: H3): ListenerTarget {
  * next request while a request in flight finishes with the handler it was routed to.
  */
 export function createNodeListener(ref: { readonly current: ListenerTarget }): RequestListener {
-  const probe: RouteProbe = { req: { method: '' }, url: { pathname: '' } }
   return (req: IncomingMessage, res: ServerResponse): void => {
-    const { app, viaH3 } = ref.current
+    const { fast, viaH3 } = ref.current
     const target = req.url ?? ''
     const method = req.method ?? ''
     if (method === 'HEAD' || !isPlainTarget(target)) {
@@ -54,14 +49,13 @@ export function createNodeListener(ref: { readonly current: ListenerTarget }): R
     }
     const q = target.indexOf('?')
     const pathname = q < 0 ? target : target.slice(0, q)
-    probe.req.method = method
-    probe.url.pathname = pathname
-    const match = app['~findRoute'](probe as unknown as H3Event)
-    const node = match?.data.meta?.[NODE_HANDLER] as NodeRouteHandler | undefined
-    if (match === undefined || node === undefined) {
+    const match = findRoute(fast, method, pathname)
+    // rou3 gives `null` data for the routes registered without a handler (405 / 404 fallbacks)
+    const node = match?.data
+    if (match === undefined || node == null) {
       void viaH3(req, res)
       return
     }
-    node(req, res, pathname, q < 0 || q === target.length - 1 ? '' : target.slice(q), match.params)
+    node(req, res, pathname, q < 0 || q === target.length - 1 ? '' : target.slice(q), match.params ?? {})
   }
 }

@@ -1,10 +1,12 @@
 /**
  * Registers one h3 route per (endpoint, method), plus per path a method-less fallback answering
  * 405 with `Allow`, and a catch-all 404. h3's radix router (rou3) makes lookup cost independent of
- * the number of mappings. A route's Node fast-path handler rides in the route's meta, so the Node
- * listener finds it with h3's own lookup.
+ * the number of mappings. The same routes go into a second rou3 router of our own, whose data is the
+ * route's Node fast-path handler (or nothing, for the fallbacks): the Node listener looks requests
+ * up there, with rou3's public API, and finds exactly the route h3 would.
  */
 import type { H3, H3Event, HTTPResponse } from 'h3'
+import { addRoute, createRouter, type RouterContext } from 'rou3'
 import type { NodeRouteHandler } from './_endpoint-route.ts'
 import { errorResponse, toHttpResponse } from './_respond.ts'
 import type { IngestRuntime } from './_runtime.ts'
@@ -20,8 +22,8 @@ export interface RouteEntry {
   path: string
 }
 
-/** Key of the Node fast-path handler in an h3 route's `meta`. */
-export const NODE_HANDLER = 'restgate:node'
+/** The Node listener's router: h3's routes, with each route's fast-path handler (none for fallbacks). */
+export type FastRoutes = RouterContext<NodeRouteHandler | undefined>
 
 const BRACE_PARAM = /\{([^}:]+)(?::[^}]*)?\}/g
 const NAMED_PARAM = /:[^/]+/g
@@ -37,7 +39,8 @@ function shapeOf(pattern: string): string {
   return pattern.replace(NAMED_PARAM, ':')
 }
 
-export function registerRoutes(app: H3, entries: readonly RouteEntry[], rt: IngestRuntime): void {
+export function registerRoutes(app: H3, entries: readonly RouteEntry[], rt: IngestRuntime): FastRoutes {
+  const fast: FastRoutes = createRouter()
   const byShape = new Map<string, { pattern: string; methods: Map<string, RouteEntry> }>()
   for (const entry of entries) {
     if (/\{[^}]*:[^}]*\}/.test(entry.endpoint)) {
@@ -63,13 +66,15 @@ export function registerRoutes(app: H3, entries: readonly RouteEntry[], rt: Inge
         )
       }
       group.methods.set(upper, entry)
-      app.on(upper as 'GET', pattern, entry.handle, entry.node ? { meta: { [NODE_HANDLER]: entry.node } } : undefined)
+      app.on(upper as 'GET', pattern, entry.handle)
+      addRoute(fast, upper, pattern, entry.node)
     }
   }
   for (const group of byShape.values()) {
     const allow = [...group.methods.keys()].toSorted().join(', ')
     const message = `allowed methods: ${allow}`
     const endpoint = group.methods.values().next().value?.endpoint ?? ''
+    addRoute(fast, '', group.pattern, undefined)
     app.on('', group.pattern, (event: H3Event) => {
       rt.requests++
       return toHttpResponse(
@@ -82,5 +87,10 @@ export function registerRoutes(app: H3, entries: readonly RouteEntry[], rt: Inge
     return toHttpResponse(rt.finish(errorResponse(404, 'NOT_FOUND', `no endpoint is configured at ${event.url.pathname}`)))
   }
   app.all('/**', notFound)
-  if (!byShape.has('/')) app.all('/', notFound)
+  addRoute(fast, '', '/**', undefined)
+  if (!byShape.has('/')) {
+    app.all('/', notFound)
+    addRoute(fast, '', '/', undefined)
+  }
+  return fast
 }

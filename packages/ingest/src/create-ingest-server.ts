@@ -84,8 +84,8 @@ export function createIngestServer(options: IngestServerOptions): IngestServer {
         return toHttpResponse(rt.finish(errorResponse(status, status === 500 ? 'INTERNAL_ERROR' : 'BAD_REQUEST', message)))
       },
     })
-    registerRoutes(app, entries, rt)
-    return { ...listenerTarget(app), config, mappings, endpoints: entries.length }
+    const fast = registerRoutes(app, entries, rt)
+    return { ...listenerTarget(app, fast), config, mappings, endpoints: entries.length }
   }
 
   /** The generation serving requests; the Node listener and `app` read it per request. */

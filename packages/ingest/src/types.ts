@@ -1,6 +1,5 @@
 import type { MappingConfig, RestConnectorConfig } from '@restgate/config'
 import type { UplinkConverter, UplinkRecord } from '@restgate/converters'
-import type { H3 } from 'h3'
 import type { Logger } from './logger.ts'
 
 /** What an attribute-request endpoint asks ThingsBoard for. */
@@ -114,9 +113,19 @@ export interface PreparedUpdate {
   apply(): void
 }
 
+/**
+ * The web-standard face of the server's h3 app: answers a `Request` without listening (tests, dry
+ * runs). Kept to these two methods so h3's own types stay out of this package's public types.
+ */
+export interface IngestApp {
+  fetch(request: Request): Response | Promise<Response>
+  /** `fetch` with a path or URL relative to `http://localhost`. */
+  request(input: string | URL | Request, init?: RequestInit): Response | Promise<Response>
+}
+
 export interface IngestServer {
-  /** The h3 app serving now (usable without `listen()`, e.g. `app.request('/path')` in tests); replaced by `update()`. */
-  readonly app: H3
+  /** The app serving now (usable without `listen()`, e.g. `app.request('/path')` in tests); replaced by `update()`. */
+  readonly app: IngestApp
   /**
    * Loads every mapping's converter (custom extensions included) without listening: call it before
    * connecting anything else, so a converter that cannot be loaded stops the start-up first.
