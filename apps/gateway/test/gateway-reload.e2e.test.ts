@@ -7,14 +7,9 @@
 import { writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import { loadGatewayFiles, type LoadedGateway } from '../src/load-config.ts'
 import { freePort, startGateway, startSandbox, writeConfigFolder } from './_harness.ts'
-
-const cleanups: Array<() => Promise<void> | void> = []
-afterEach(async () => {
-  for (const c of cleanups.splice(0).toReversed()) await c()
-})
 
 const route = (endpoint: string) => ({
   endpoint,
@@ -55,9 +50,9 @@ function startTarget(): Promise<{ port: number; paths: string[]; server: Server 
 describe('gateway.reload()', { timeout: 60_000 }, () => {
   it('swaps downlink rules, moves a connector to a new port, reports TLS changes', async () => {
     const sandbox = await startSandbox()
-    cleanups.push(() => sandbox.stop())
+    onTestFinished(() => sandbox.stop())
     const target = await startTarget()
-    cleanups.push(() => void target.server.close())
+    onTestFinished(() => void target.server.close())
     const [port, port2] = [await freePort(), await freePort()]
     const rest = (p: number, rpcPath: string, extra: Record<string, unknown> = {}) => ({
       server: { host: '127.0.0.1', port: p, ...extra },
@@ -65,9 +60,9 @@ describe('gateway.reload()', { timeout: 60_000 }, () => {
       requestsMapping: { serverSideRpc: [rpcRule(target.port, rpcPath)] },
     })
     const folder = writeConfigFolder({ brokerPort: sandbox.port, connectors: { 'rest.json': rest(port, '/one') } })
-    cleanups.push(folder.cleanup)
+    onTestFinished(folder.cleanup)
     const gw = await startGateway(folder.file)
-    cleanups.push(gw.stop)
+    onTestFinished(gw.stop)
     expect(await sandbox.sendRpc('D', 'go', { a: 1 }, { timeoutMs: 5_000 })).toEqual({ result: { at: '/one' } })
 
     writeFileSync(join(folder.dir, 'rest.json'), JSON.stringify(rest(port, '/two')))
@@ -98,12 +93,12 @@ describe('gateway.reload()', { timeout: 60_000 }, () => {
 
   it('a rename on the same port closes the old server, then the new one listens there', async () => {
     const sandbox = await startSandbox()
-    cleanups.push(() => sandbox.stop())
+    onTestFinished(() => sandbox.stop())
     const port = await freePort()
     const folder = writeConfigFolder({ brokerPort: sandbox.port, connectors: { 'rest.json': { server: { host: '127.0.0.1', port }, mapping: [route('/t')] } } })
-    cleanups.push(folder.cleanup)
+    onTestFinished(folder.cleanup)
     const gw = await startGateway(folder.file)
-    cleanups.push(gw.stop)
+    onTestFinished(gw.stop)
     const tb = JSON.parse(await (await import('node:fs/promises')).readFile(folder.file, 'utf8')) as { connectors: Array<{ name: string }> }
     tb.connectors[0]!.name = 'Renamed'
     writeFileSync(folder.file, JSON.stringify(tb))
@@ -116,15 +111,15 @@ describe('gateway.reload()', { timeout: 60_000 }, () => {
 
   it('a reload that cannot be built changes nothing', async () => {
     const sandbox = await startSandbox()
-    cleanups.push(() => sandbox.stop())
+    onTestFinished(() => sandbox.stop())
     const [port, taken] = [await freePort(), await freePort()]
     const blocker = createServer()
     await new Promise<void>((resolve) => blocker.listen(taken, '127.0.0.1', resolve))
-    cleanups.push(() => void blocker.close())
+    onTestFinished(() => void blocker.close())
     const folder = writeConfigFolder({ brokerPort: sandbox.port, connectors: { 'rest.json': { server: { host: '127.0.0.1', port }, mapping: [route('/t')] } } })
-    cleanups.push(folder.cleanup)
+    onTestFinished(folder.cleanup)
     const gw = await startGateway(folder.file)
-    cleanups.push(gw.stop)
+    onTestFinished(gw.stop)
     // a new mapping for the first connector and a second connector on a port another process holds
     writeFileSync(join(folder.dir, 'rest.json'), JSON.stringify({ server: { host: '127.0.0.1', port }, mapping: [route('/u')] }))
     writeFileSync(join(folder.dir, 'rest2.json'), JSON.stringify({ server: { host: '127.0.0.1', port: taken }, mapping: [route('/v')] }))

@@ -7,13 +7,8 @@ import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs'
 import { request } from 'node:https'
 import { join } from 'node:path'
 import selfsigned from 'selfsigned'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import { basicAuth, docsConfig, freePort, runCli, startGateway, startSandbox, writeConfigFolder } from './_harness.ts'
-
-const cleanups: Array<() => Promise<void> | void> = []
-afterEach(async () => {
-  for (const c of cleanups.splice(0).toReversed()) await c()
-})
 
 function httpsPost(url: string, ca: string, body: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -36,12 +31,12 @@ const anonMapping = {
 describe('HTTPS', () => {
   it('generates a self-signed certificate into the data folder and serves with it', async () => {
     const sandbox = await startSandbox()
-    cleanups.push(() => sandbox.stop())
+    onTestFinished(() => sandbox.stop())
     const port = await freePort()
     const folder = writeConfigFolder({ brokerPort: sandbox.port, connectors: { 'rest.json': { host: '127.0.0.1', port, SSL: true, mapping: [anonMapping] } } })
-    cleanups.push(folder.cleanup)
+    onTestFinished(folder.cleanup)
     const gw = await startGateway(folder.file)
-    cleanups.push(gw.stop)
+    onTestFinished(gw.stop)
     expect(gw.urls[0]).toBe(`https://127.0.0.1:${port}`)
     const tlsDir = join(folder.dir, 'data', 'tls')
     const certFile = readdirSync(tlsDir).find((f) => f.endsWith('.crt') || f.endsWith('cert.pem'))
@@ -56,7 +51,7 @@ describe('HTTPS', () => {
 
   it('serves with a given certificate and key', async () => {
     const sandbox = await startSandbox()
-    cleanups.push(() => sandbox.stop())
+    onTestFinished(() => sandbox.stop())
     const port = await freePort()
     const pems = await selfsigned.generate([{ name: 'commonName', value: '127.0.0.1' }], {
       keySize: 2048,
@@ -66,11 +61,11 @@ describe('HTTPS', () => {
       brokerPort: sandbox.port,
       connectors: { 'rest.json': { server: { host: '127.0.0.1', port, SSL: true, security: { cert: 'my.crt', key: 'my.key' } }, mapping: [anonMapping] } },
     })
-    cleanups.push(folder.cleanup)
+    onTestFinished(folder.cleanup)
     writeFileSync(join(folder.dir, 'my.crt'), pems.cert)
     writeFileSync(join(folder.dir, 'my.key'), pems.private)
     const gw = await startGateway(folder.file)
-    cleanups.push(gw.stop)
+    onTestFinished(gw.stop)
     const res = await httpsPost(`${gw.urls[0]}/t`, pems.cert, '{"name":"TLS-2","n":2}')
     expect(res.status).toBe(200)
     await sandbox.waitFor((s) => s.devices.get('TLS-2')?.telemetry.length)
@@ -81,11 +76,11 @@ describe('HTTPS', () => {
 describe('delivery', () => {
   it('loses nothing that was answered 200 when the broker restarts in the middle of traffic', async () => {
     const sandbox = await startSandbox()
-    cleanups.push(() => sandbox.stop())
+    onTestFinished(() => sandbox.stop())
     const folder = writeConfigFolder({ brokerPort: sandbox.port, connectors: { 'rest.json': { port: await freePort(), mapping: [anonMapping] } } })
-    cleanups.push(folder.cleanup)
+    onTestFinished(folder.cleanup)
     const gw = await startGateway(folder.file)
-    cleanups.push(gw.stop)
+    onTestFinished(gw.stop)
     const ok = new Set<string>()
     const send = async (i: number): Promise<void> => {
       const res = await fetch(`${gw.urls[0]}/t`, {
@@ -130,9 +125,9 @@ describe('delivery', () => {
       storage: { type: 'memory', max_records_count: 3, read_records_count: 10 },
       connectors: { 'rest.json': { port: await freePort(), mapping: [anonMapping] } },
     })
-    cleanups.push(folder.cleanup)
+    onTestFinished(folder.cleanup)
     const gw = await startGateway(folder.file, { waitForConnection: false })
-    cleanups.push(gw.stop)
+    onTestFinished(gw.stop)
     const statuses: number[] = []
     for (let n = 0; n < 5; n++) {
       const res = await fetch(`${gw.urls[0]}/t`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ name: 'FULL', n }) })
@@ -144,7 +139,7 @@ describe('delivery', () => {
     }
     expect(statuses).toEqual([200, 200, 200, 503, 503])
     await sandbox.start()
-    cleanups.push(() => sandbox.stop())
+    onTestFinished(() => sandbox.stop())
     const device = await sandbox.waitFor((s) => (s.devices.get('FULL')?.telemetry.length === 3 ? s.devices.get('FULL') : undefined), 15_000)
     expect(device.telemetry.map((t) => t.values.n)).toEqual([0, 1, 2])
   })
@@ -153,12 +148,12 @@ describe('delivery', () => {
 describe('the CLI process', () => {
   it('starts on the docs config, prints where it listens, and flushes the outbox on SIGTERM', async () => {
     const sandbox = await startSandbox()
-    cleanups.push(() => sandbox.stop())
+    onTestFinished(() => sandbox.stop())
     const port = await freePort()
     const folder = writeConfigFolder({ brokerPort: sandbox.port, connectors: { 'rest.json': await docsConfig(port) } })
-    cleanups.push(folder.cleanup)
+    onTestFinished(folder.cleanup)
     const cli = runCli(['--config', folder.file])
-    cleanups.push(() => void cli.child.kill('SIGKILL'))
+    onTestFinished(() => void cli.child.kill('SIGKILL'))
     await cli.waitForOutput(new RegExp(`listening on http://127\\.0\\.0\\.1:${port}`))
     const auth = basicAuth('user', 'password')
     const answered = await Promise.all(
@@ -182,7 +177,7 @@ describe('the CLI process', () => {
       brokerPort: 1,
       connectors: { 'rest.json': { port: 5000, mapping: [{ endpoint: '/x', HTTPMethods: ['PSOT'], converter: { type: 'json', deviceNameExpression: 'x' } }] } },
     })
-    cleanups.push(folder.cleanup)
+    onTestFinished(folder.cleanup)
     const cli = runCli(['--config', folder.file])
     expect(await cli.exited).toBe(2)
     expect(cli.output()).toContain('mapping[0].HTTPMethods[0]: expected one of')

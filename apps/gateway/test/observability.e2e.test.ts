@@ -5,15 +5,10 @@
  */
 import { writeFileSync } from 'node:fs'
 import { createServer } from 'node:http'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi, onTestFinished } from 'vitest'
 import { basicAuth, freePort, runCli, startSandbox, TOKEN, writeConfigFolder, type CliProcess } from './_harness.ts'
 
 vi.setConfig({ testTimeout: 120_000, hookTimeout: 60_000 })
-
-const cleanups: Array<() => Promise<void> | void> = []
-afterEach(async () => {
-  for (const c of cleanups.splice(0).toReversed()) await c()
-})
 
 const PASSWORD = 'hunter2-very-secret'
 const mapping = {
@@ -45,7 +40,7 @@ async function start(
   rest: Record<string, unknown> = {},
 ): Promise<Setup> {
   const sandbox = await startSandbox()
-  cleanups.push(() => sandbox.stop())
+  onTestFinished(() => sandbox.stop())
   const port = await freePort()
   const adminPort = await freePort()
   const folder = writeConfigFolder({
@@ -53,13 +48,13 @@ async function start(
     thingsboard,
     connectors: { 'rest.json': { host: '127.0.0.1', port, mapping: [mapping], ...rest } },
   })
-  cleanups.push(folder.cleanup)
+  onTestFinished(folder.cleanup)
   // the admin section sits at the root of tb_gateway.json
   const { readFileSync } = await import('node:fs')
   const gw = JSON.parse(readFileSync(folder.file, 'utf8')) as Record<string, unknown>
   writeFileSync(folder.file, JSON.stringify({ ...gw, admin: { host: '127.0.0.1', port: adminPort, readyGraceSeconds: 0 } }))
   const cli = runCli(['--config', folder.file, ...args], env)
-  cleanups.push(async () => {
+  onTestFinished(async () => {
     if (cli.child.exitCode === null) {
       cli.child.kill('SIGTERM')
       await cli.exited
@@ -209,7 +204,7 @@ describe('downlink metrics', () => {
       req.on('end', () => res.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}'))
     })
     await new Promise<void>((resolve) => target.listen(0, '127.0.0.1', resolve))
-    cleanups.push(() => new Promise<void>((resolve) => target.close(() => resolve())))
+    onTestFinished(() => new Promise<void>((resolve) => target.close(() => resolve())))
     const targetPort = (target.address() as { port: number }).port
     const closedPort = await freePort()
     const { admin, sandbox } = await start([], {}, {}, { serverSideRpc: [rpc('echo', targetPort), rpc('down', closedPort)] })

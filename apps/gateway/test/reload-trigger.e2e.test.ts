@@ -5,16 +5,11 @@
  */
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import { loadGatewayFiles } from '../src/load-config.ts'
 import { createConsoleLogger } from '../src/logger.ts'
 import { startReloadTriggers } from '../src/reload-trigger.ts'
 import { freePort, startGateway, startSandbox, writeConfigFolder } from './_harness.ts'
-
-const cleanups: Array<() => Promise<void> | void> = []
-afterEach(async () => {
-  for (const c of cleanups.splice(0).toReversed()) await c()
-})
 
 const route = (endpoint: string) => ({
   endpoint,
@@ -27,13 +22,13 @@ const status = (url: string): Promise<number> => fetch(url, { method: 'POST', bo
 describe('reload trigger', { timeout: 60_000 }, () => {
   it('coalesces triggers that arrive during a reload into one more, which reads the latest files', async () => {
     const sandbox = await startSandbox()
-    cleanups.push(() => sandbox.stop())
+    onTestFinished(() => sandbox.stop())
     const port = await freePort()
     const rest = (endpoint: string) => ({ server: { host: '127.0.0.1', port }, mapping: [route(endpoint)] })
     const folder = writeConfigFolder({ brokerPort: sandbox.port, connectors: { 'rest.json': rest('/a') } })
-    cleanups.push(folder.cleanup)
+    onTestFinished(folder.cleanup)
     const gw = await startGateway(folder.file)
-    cleanups.push(gw.stop)
+    onTestFinished(gw.stop)
     const loaded = await loadGatewayFiles(folder.file)
     if (!loaded.ok) throw new Error('invalid test config')
     const lines: string[] = []
@@ -43,7 +38,7 @@ describe('reload trigger', { timeout: 60_000 }, () => {
       loaded: loaded.value,
       logger: createConsoleLogger({ write: (l) => lines.push(l) }),
     })
-    cleanups.push(() => trigger.close())
+    onTestFinished(() => trigger.close())
 
     writeFileSync(join(folder.dir, 'rest.json'), JSON.stringify(rest('/b')))
     const first = trigger.reload('one')

@@ -6,13 +6,8 @@
  */
 import { renameSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, describe, expect, it, vi } from 'vitest'
+import { describe, expect, it, vi, onTestFinished } from 'vitest'
 import { freePort, runCli, startSandbox, writeConfigFolder, type CliProcess } from './_harness.ts'
-
-const cleanups: Array<() => Promise<void> | void> = []
-afterEach(async () => {
-  for (const c of cleanups.splice(0).toReversed()) await c()
-})
 
 const route = (endpoint: string, key: string) => ({
   endpoint,
@@ -36,7 +31,7 @@ const post = (url: string, body: unknown): Promise<number> =>
 
 async function startCli(args: string[]): Promise<CliProcess> {
   const cli = runCli(args)
-  cleanups.push(async () => {
+  onTestFinished(async () => {
     if (cli.child.exitCode === null) {
       cli.child.kill('SIGTERM')
       await cli.exited
@@ -49,10 +44,10 @@ async function startCli(args: string[]): Promise<CliProcess> {
 describe('reload through the CLI', { timeout: 90_000 }, () => {
   it('SIGHUP swaps the mapping under a steady stream: no request fails, no record is lost', async () => {
     const sandbox = await startSandbox()
-    cleanups.push(() => sandbox.stop())
+    onTestFinished(() => sandbox.stop())
     const port = await freePort()
     const folder = writeConfigFolder({ brokerPort: sandbox.port, connectors: { 'rest.json': connector(port, [route('/stable', 'a'), route('/old', 'o')]) } })
-    cleanups.push(folder.cleanup)
+    onTestFinished(folder.cleanup)
     const cli = await startCli(['--config', folder.file])
     const base = `http://127.0.0.1:${port}`
     expect(await post(`${base}/old`, { name: 'O', n: 1 })).toBe(200)
@@ -99,10 +94,10 @@ describe('reload through the CLI', { timeout: 90_000 }, () => {
 
   it('SIGHUP with an invalid config: refused with the messages of `restgate validate`, the old config keeps serving', async () => {
     const sandbox = await startSandbox()
-    cleanups.push(() => sandbox.stop())
+    onTestFinished(() => sandbox.stop())
     const port = await freePort()
     const folder = writeConfigFolder({ brokerPort: sandbox.port, connectors: { 'rest.json': connector(port, [route('/t', 'a')]) } })
-    cleanups.push(folder.cleanup)
+    onTestFinished(folder.cleanup)
     const cli = await startCli(['--config', folder.file])
     const base = `http://127.0.0.1:${port}`
 
@@ -140,9 +135,9 @@ describe('reload through the CLI', { timeout: 90_000 }, () => {
   it('a SIGHUP while starting is held and reloads once the connectors listen (not the default: exit)', async () => {
     const [brokerPort, port] = [await freePort(), await freePort()]
     const folder = writeConfigFolder({ brokerPort, connectors: { 'rest.json': connector(port, [route('/t', 'a')]) } })
-    cleanups.push(folder.cleanup)
+    onTestFinished(folder.cleanup)
     const cli = runCli(['--config', folder.file, '--sandbox', '--sandbox-http-port', '0'])
-    cleanups.push(async () => {
+    onTestFinished(async () => {
       if (cli.child.exitCode === null) {
         cli.child.kill('SIGTERM')
         await cli.exited
@@ -159,10 +154,10 @@ describe('reload through the CLI', { timeout: 90_000 }, () => {
 
   it('--watch: a file saved by rename reloads; a new connector starts, restart-only changes are reported', async () => {
     const sandbox = await startSandbox()
-    cleanups.push(() => sandbox.stop())
+    onTestFinished(() => sandbox.stop())
     const [port, port2] = [await freePort(), await freePort()]
     const folder = writeConfigFolder({ brokerPort: sandbox.port, connectors: { 'rest.json': connector(port, [route('/t', 'a')]) } })
-    cleanups.push(folder.cleanup)
+    onTestFinished(folder.cleanup)
     const cli = await startCli(['--config', folder.file, '--watch'])
     expect(cli.output()).toMatch(/reloads the config on SIGHUP and when tb_gateway.json, rest.json change/)
     const base = `http://127.0.0.1:${port}`
