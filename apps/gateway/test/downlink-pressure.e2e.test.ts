@@ -130,12 +130,15 @@ describe('downlink under pressure (CLI process)', () => {
       console.log(`${keys} keys: ${(performance.now() - t0).toFixed(0)} ms, ${count} uplink probes, slowest ${max.toFixed(0)} ms`)
       expect(count).toBeGreaterThan(0)
       // The one step that cannot yield is JSON.parse of the message itself (1.9 MB for 100 000 keys);
-      // on a loaded machine it alone can take a good part of a second, so it is allowed on top.
+      // on a loaded machine it alone can take a good part of a second, so it is allowed on top. The
+      // bound is loose on purpose (this file runs beside others): what it must catch is the old
+      // quadratic build, which stalled uplink for 77 s at 10 000 keys. The figures on a quiet machine
+      // (182 ms at 10 000 keys, 303 ms at 100 000) are in BENCHMARKS.md, Downlink.
       const text = JSON.stringify({ device, data })
       const parseStarted = performance.now()
       JSON.parse(text)
       const parseMs = performance.now() - parseStarted
-      expect(max, `slowest uplink ${max.toFixed(0)} ms, parse of the update ${parseMs.toFixed(0)} ms`).toBeLessThan(1000 + 2 * parseMs)
+      expect(max, `slowest uplink ${max.toFixed(0)} ms, parse of the update ${parseMs.toFixed(0)} ms`).toBeLessThan(3000 + 4 * parseMs)
       const paths = new Set((await targets.view('fast', `/big/${device}/`)).arrivals.map(([p]) => p))
       expect(paths.size).toBe(expected)
       expect(paths.has(`/big/${device}/k${keys - 100}`)).toBe(true)
