@@ -4,5 +4,6 @@
 # ThingsBoard sandbox. Extra arguments go to restgate (e.g. --log-level debug).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+# the optional test tools (chromium, haproxy, systemd) are not needed to run restgate
+RESTGATE_SKIP_APT=1 bash scripts/setup.sh
 exec node apps/gateway/bin/restgate.js --config examples/quickstart/tb_gateway.json --sandbox "$@"
