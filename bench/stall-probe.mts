@@ -1,5 +1,5 @@
 // How long small requests wait while BIG (default 4) array bodies of ELEMENTS (default 30 000) small
-// objects are processed by the real gateway CLI process (from source) and a sandbox broker: prints
+// objects are processed by the real gateway CLI process (the built bin: `pnpm build` first) and a sandbox broker: prints
 // the probes' p50/p99/max latency and when each big body was answered. Wall-clock figures: run it
 // on a quiet machine. PROF=1 writes a CPU profile of the gateway to /tmp/restgate-stall-prof.
 //   node --conditions=@restgate/source --import tsx bench/stall-probe.mts
@@ -41,16 +41,7 @@ let cli: { child: ReturnType<typeof spawn>; exited: Promise<unknown>; waitForOut
 if (process.env.PROF) {
   const child = spawn(
     process.execPath,
-    [
-      '--cpu-prof',
-      '--cpu-prof-dir=/tmp/restgate-stall-prof',
-      '--conditions=@restgate/source',
-      '--import',
-      'tsx',
-      new URL('../apps/gateway/test/_cli-entry.ts', import.meta.url).pathname,
-      '--config',
-      folder.file,
-    ],
+    ['--cpu-prof', '--cpu-prof-dir=/tmp/restgate-stall-prof', new URL('../apps/gateway/bin/restgate.js', import.meta.url).pathname, '--config', folder.file],
     { cwd: new URL('..', import.meta.url).pathname, stdio: ['ignore', 'pipe', 'inherit'] },
   )
   let out = ''
