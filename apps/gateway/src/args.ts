@@ -28,7 +28,7 @@ export class UsageError extends RestgateError<'USAGE'> {
 export const usage = `restgate: the ThingsBoard REST connector, in TypeScript
 
 Usage:
-  restgate --config <tb_gateway.json> [--sandbox] [--log-level debug|info|warn|error] [--log-format json|pretty] [--admin host:port]
+  restgate --config <tb_gateway.json> [--sandbox] [--log-level debug|info|warn|error] [--log-format json|pretty] [--admin host:port] [--watch]
       Start the gateway with every "rest" connector that tb_gateway.json lists.
       --sandbox            also start a local ThingsBoard stand-in (MQTT broker) at thingsboard.host:port
       --sandbox-http-port  port of the sandbox's HTTP view (default 8080, 0 = any free port)
