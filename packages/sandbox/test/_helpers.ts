@@ -77,12 +77,3 @@ afterEach(async () => {
   await Promise.all(clients.splice(0).map((c) => c.endAsync(true).catch(() => undefined)))
   await Promise.all(sandboxes.splice(0).map((s) => s.stop()))
 })
-
-/** Polls a condition outside the sandbox's state (e.g. what a client received), bounded in time. */
-export async function eventually(condition: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`condition not met within ${timeoutMs} ms`)
-    await new Promise((r) => setTimeout(r, 5))
-  }
-}

@@ -1,7 +1,7 @@
 import type { MqttClient } from 'mqtt'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { SandboxError } from '../src/index.ts'
-import { connect, eventually, inbox, nextMessage, publish, startSandbox } from './_helpers.ts'
+import { connect, inbox, nextMessage, publish, startSandbox } from './_helpers.ts'
 
 type RpcMsg = { device: string; data: { id: number; method: string; params: unknown } }
 
@@ -22,7 +22,7 @@ describe('sendRpc', () => {
     const { gw, requests } = await rpcGateway(mqttUrl)
     const a = sandbox.sendRpc('Dev A', 'echo', { x: 1 })
     const b = sandbox.sendRpc('Dev B', 'setTemp', { zone: 'k', value: 21.5 })
-    await eventually(() => requests.length === 2)
+    await vi.waitFor(() => expect(requests).toHaveLength(2), { timeout: 5_000 })
     const [ra, rb] = requests
     expect(ra).toEqual({ device: 'Dev A', data: { id: expect.any(Number), method: 'echo', params: { x: 1 } } })
     expect(rb?.data.method).toBe('setTemp')
@@ -45,7 +45,7 @@ describe('sendRpc', () => {
     const { sandbox, mqttUrl } = await startSandbox()
     const { gw, requests } = await rpcGateway(mqttUrl)
     const reply = sandbox.sendRpc('D', 'ping')
-    await eventually(() => requests.length === 1)
+    await vi.waitFor(() => expect(requests).toHaveLength(1), { timeout: 5_000 })
     expect(requests[0]?.data.params).toEqual({})
     await publish(gw, 'v1/gateway/rpc', { device: 'D', id: String(requests[0]?.data.id), data: { error: 'Request timeout', code: 408 } })
     await expect(reply).resolves.toEqual({ error: 'Request timeout', code: 408 })
@@ -56,7 +56,7 @@ describe('sendRpc', () => {
     const { gw, requests } = await rpcGateway(mqttUrl)
     const reply = sandbox.sendRpc('D', 'slow', null, { timeoutMs: 150 })
     await expect(reply).rejects.toSatisfy((e: unknown) => SandboxError.is(e, 'RPC_TIMEOUT') && /"slow".*"D".*150 ms/.test((e as Error).message))
-    await eventually(() => requests.length === 1)
+    await vi.waitFor(() => expect(requests).toHaveLength(1), { timeout: 5_000 })
     await publish(gw, 'v1/gateway/rpc', { device: 'D', id: requests[0]?.data.id, data: { result: 'late' } })
     expect(sandbox.state.unmatchedRpcReplies).toBe(1)
   })

@@ -1,6 +1,6 @@
 import { logFnOf } from '@restgate/core'
-import { describe, expect, it } from 'vitest'
-import { connect, eventually, inbox, nextMessage, publish, startSandbox } from './_helpers.ts'
+import { describe, expect, it, vi } from 'vitest'
+import { connect, inbox, nextMessage, publish, startSandbox } from './_helpers.ts'
 
 describe('no echo to the publisher', () => {
   it('does not send a client its own v1/gateway/attributes and v1/gateway/rpc messages, while other subscribers get them', async () => {
@@ -18,7 +18,7 @@ describe('no echo to the publisher', () => {
     const update = nextMessage(gw, 'v1/gateway/attributes')
     await sandbox.sendAttributeUpdate('SN-1', { firmware: '1.2' })
     expect((await update).payload).toEqual({ device: 'SN-1', data: { firmware: '1.2' } })
-    await eventually(() => observerGot.length === 3)
+    await vi.waitFor(() => expect(observerGot).toHaveLength(3), { timeout: 5_000 })
 
     expect(gwGot.map((m) => m.raw)).toEqual(['{"device":"SN-1","data":{"firmware":"1.2"}}'])
     expect(observerGot.map((m) => m.topic)).toEqual(['v1/gateway/attributes', 'v1/gateway/rpc', 'v1/gateway/attributes'])

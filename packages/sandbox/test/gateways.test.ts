@@ -1,7 +1,7 @@
 import type { MqttClient } from 'mqtt'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { SandboxError } from '../src/index.ts'
-import { connect, eventually, inbox, nextMessage, publish, startSandbox } from './_helpers.ts'
+import { connect, inbox, nextMessage, publish, startSandbox } from './_helpers.ts'
 
 const DOWN = ['v1/gateway/attributes', 'v1/gateway/rpc']
 
@@ -89,7 +89,7 @@ describe('several gateways (one per access token)', () => {
     const c = await gateway(lenient.mqttUrl, 'tok-A', 'c')
     const d = await gateway(lenient.mqttUrl, 'tok-B', 'd')
     await lenient.sandbox.sendAttributeUpdate('never-connected', { k: 1 })
-    await eventually(() => c.got.length === 1 && d.got.length === 1)
+    await vi.waitFor(() => expect(c.got.length === 1 && d.got.length === 1).toBe(true), { timeout: 5_000 })
   })
 
   it('refuses a bad unownedDownlink', async () => {

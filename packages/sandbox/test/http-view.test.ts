@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest'
-import { connect, eventually, nextMessage, publish, startSandbox } from './_helpers.ts'
+import { describe, expect, it, vi } from 'vitest'
+import { connect, nextMessage, publish, startSandbox } from './_helpers.ts'
 
 async function json(res: Response): Promise<unknown> {
   expect(res.headers.get('content-type')).toBe('application/json')
@@ -105,7 +105,7 @@ describe('HTTP view', () => {
     expect(res.status).toBe(200)
     expect(await json(res)).toEqual({ ok: true })
     expect((await got).payload).toEqual({ device: 'SN-1', data: { fw: '2.0' } })
-    await eventually(() => sandbox.messages({ kind: 'attributeUpdate' }).length === 1)
+    await vi.waitFor(() => expect(sandbox.messages({ kind: 'attributeUpdate' })).toHaveLength(1), { timeout: 5_000 })
     const bad = await post(`${httpUrl}/api/attributes`, { device: 'SN-1', data: 'x' })
     expect(bad.status).toBe(400)
   })
