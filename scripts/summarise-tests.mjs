@@ -15,6 +15,6 @@ const passed = report.numPassedTests ?? 0
 const failedTests = report.numFailedTests ?? 0
 const failed = (failedTests > 0 ? failedTests : (report.numFailedTestSuites ?? 0)) + extra
 const skipped = (report.numPendingTests ?? 0) + (report.numTodoTests ?? 0)
-if (extra > 0) console.log(`${extra} check(s) failed: typecheck or lint (see above)`)
+if (extra > 0) console.log(`${extra} check(s) failed: typecheck, lint or format (see above)`)
 console.log(`${passed} passed, ${failed} failed${skipped ? `, ${skipped} skipped` : ''}`)
 if (failed > 0 || passed === 0 || vitestCode !== '0') process.exit(1)
