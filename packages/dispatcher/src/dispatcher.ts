@@ -141,6 +141,16 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     return readyPromise
   }
 
+  /** The prepared rules; a message that cannot be dispatched (rules failed to prepare) is released to the broker at once. */
+  async function preparedFor(hooks: DispatchHooks | undefined): Promise<Prepared> {
+    try {
+      return await prepareAll()
+    } catch (e) {
+      hooks?.onAdmitted?.()
+      throw e
+    }
+  }
+
   /** Runs `work` as a tracked dispatch (close() waits for it); rejects once closed. */
   async function track<T>(work: () => Promise<T>, hooks?: DispatchHooks): Promise<T> {
     if (closePromise !== undefined) {
@@ -280,13 +290,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   async function handleRpc(event: RpcEvent, rawHooks?: DispatchHooks): Promise<DispatchReport> {
     const arrivedAt = Date.now()
     const hooks = once(rawHooks)
-    let prepared: Prepared
-    try {
-      prepared = await prepareAll()
-    } catch (e) {
-      hooks?.onAdmitted?.()
-      throw e
-    }
+    const prepared = await preparedFor(hooks)
     counters.rpcs++
     const report: DispatchReport = { handled: false, requests: [], replied: false }
     const { device } = event
@@ -371,8 +375,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         if (++seen % YIELD_EVERY === 0) await yieldToLoop()
       }
       if (running > 0) await new Promise<void>((resolve) => (allDone = resolve))
-      if (requests.length === 0)
-        logger.debug({ device, keys: Object.keys(data) }, `attribute update for ${JSON.stringify(device)}: no attributeUpdates rule matches`)
+      if (requests.length === 0) logger.debug({ device }, `attribute update for ${JSON.stringify(device)}: no attributeUpdates rule matches`)
       return { handled: requests.length > 0, requests, replied: false }
     } finally {
       scope.dispose()
@@ -381,13 +384,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
 
   async function handleAttributeUpdate(event: AttributeUpdateEvent, rawHooks?: DispatchHooks): Promise<DispatchReport> {
     const hooks = once(rawHooks)
-    let prepared: Prepared
-    try {
-      prepared = await prepareAll()
-    } catch (e) {
-      hooks?.onAdmitted?.()
-      throw e
-    }
+    const prepared = await preparedFor(hooks)
     counters.attributeUpdates++
     const { device } = event
     const data = typeof event.data === 'object' && event.data !== null ? event.data : {}

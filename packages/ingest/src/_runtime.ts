@@ -13,8 +13,7 @@ export class IngestRuntime {
   /** The `meta` of every `sink.accept` (one frozen object, not one per request). */
   readonly acceptMeta: { readonly connectorName: string }
   readonly retryAfterSeconds: number
-  /** Bounds of one JSON body (depth, top-level elements, keys). */
-  /** The per-request work limits; a reload (`update()`) swaps them. */
+  /** Bounds of one JSON body (depth, top-level elements, keys); a reload (`update()`) swaps them. */
   limits: JsonLimits
   /** Rate-limited lines for refused requests and failed authentications. */
   readonly requestLog: LogLimiter
