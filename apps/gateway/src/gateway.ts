@@ -79,6 +79,20 @@ export interface Connector {
   dispatcher: Dispatcher
 }
 
+/**
+ * Resolves when the dispatcher has taken (or dropped) the message: the tb-client then sends its
+ * PUBACK. One reaction per message (an RPC can wait long for its reply's PUBACK in a flood, and
+ * every promise and closure here is held that long per RPC).
+ */
+const admitted = (start: (hooks: { onAdmitted(): void }) => Promise<unknown>, onError: (error: unknown) => void): Promise<void> =>
+  new Promise<void>((resolve) => {
+    const done = (): void => resolve()
+    start({ onAdmitted: done }).then(done, (error: unknown) => {
+      onError(error)
+      resolve()
+    })
+  })
+
 export function createGateway(options: GatewayOptions): Gateway {
   const { gateway, connectors: connectorConfigs } = options.config
   const log = options.logger
@@ -133,10 +147,28 @@ export function createGateway(options: GatewayOptions): Gateway {
       ...(onResponse ? { onResponse } : {}),
     })
   }
+  /**
+   * An RPC reply counts as sent once the tb-client has taken it (it keeps it until ThingsBoard's
+   * PUBACK and sends it again after a reconnect), not at the PUBACK: in a flood that PUBACK comes
+   * behind everything the broker queued for us, and the RPC's whole dispatch would be held in
+   * memory meanwhile (about 4 KB per RPC). A reply the client refuses at once (stopped, invalid)
+   * is still the dispatcher's failure; one lost later (offline queue full) is logged here.
+   */
+  const handedOver = (what: () => string, sent: Promise<void>): Promise<void> => {
+    let taken = false
+    sent.catch((error: unknown) => {
+      if (taken) log.error({ error: String(error) }, `${what()} was not delivered`)
+    })
+    return Promise.race([sent, Promise.resolve()]).then(() => {
+      taken = true
+    })
+  }
   const dispatcherOf = (config: RestConnectorConfig): Dispatcher =>
     createDispatcher({
       config,
-      publisher: { replyRpc: (device, id, data) => tb.replyRpc(device, id, data) },
+      publisher: {
+        replyRpc: (device, id, data) => handedOver(() => `RPC reply for ${JSON.stringify(device)} id ${String(id)}`, tb.replyRpc(device, id, data)),
+      },
       logger: log.child(`rest:${config.name}`).child('downlink'),
     })
   const connectorOf = (config: RestConnectorConfig): Connector => {
@@ -159,23 +191,19 @@ export function createGateway(options: GatewayOptions): Gateway {
   }
   const connectors: Connector[] = connectorConfigs.map(connectorOf)
 
-  const observed =
-    (kind: 'attributeUpdate' | 'rpc', connector: string) =>
-    (report: DispatchReport): void =>
-      options.observer?.dispatched?.(kind, connector, report)
-
-  /** Resolves when the dispatcher has taken (or dropped) the message: the tb-client then sends its PUBACK. */
-  const admitted = (start: (hooks: { onAdmitted(): void }) => Promise<unknown>, onError: (error: unknown) => void): Promise<void> =>
-    new Promise<void>((resolve) => {
-      start({ onAdmitted: resolve }).catch(onError).finally(resolve)
-    })
+  /** The dispatch, reported to the observer when there is one (no extra reaction per message otherwise). */
+  const observed = (kind: 'attributeUpdate' | 'rpc', connector: string, dispatch: Promise<DispatchReport>): Promise<unknown> => {
+    const observer = options.observer
+    if (observer?.dispatched === undefined) return dispatch
+    return dispatch.then((report) => observer.dispatched?.(kind, connector, report))
+  }
 
   tb.on('attributeUpdate', (event) => {
     waiters.deliver(event.device, event.data)
     return Promise.all(
       connectors.map((c) =>
         admitted(
-          (hooks) => c.dispatcher.onAttributeUpdate(event, hooks).then(observed('attributeUpdate', c.config.name)),
+          (hooks) => observed('attributeUpdate', c.config.name, c.dispatcher.onAttributeUpdate(event, hooks)),
           (error) => log.error({ connector: c.config.name, device: event.device, error: String(error) }, 'attribute update failed'),
         ),
       ),
@@ -187,7 +215,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     first &&
     createDispatcher({
       config: { ...first, attributeUpdates: [], serverSideRpc: [] },
-      publisher: { replyRpc: (_device, id, data) => tb.replyGatewayRpc(id, data) },
+      publisher: { replyRpc: (_device, id, data) => handedOver(() => `gateway RPC reply id ${String(id)}`, tb.replyGatewayRpc(id, data)) },
       logger: log.child(`rest:${first.name}`).child('gateway-rpc'),
       // rest_get / rest_set are governed by tb_gateway.json's restRpc, not by the connector's reservedRpc
       reservedRpc: gateway.restRpc ?? { enabled: true, allow: [], configKey: 'restRpc (tb_gateway.json)' },
@@ -207,7 +235,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     if (connectorRpc !== undefined && connectorRpc.matchesRpc(rpc)) {
       const dispatcher = connectorRpc
       return admitted(
-        (hooks) => dispatcher.onRpc(rpc, hooks).then(observed('rpc', connectors[0]?.config.name ?? '')),
+        (hooks) => observed('rpc', connectors[0]?.config.name ?? '', dispatcher.onRpc(rpc, hooks)),
         (error) => {
           log.error({ method, id, error: String(error) }, 'gateway RPC failed')
           replyGateway(id, { error: `gateway RPC "${method}" failed: ${error instanceof Error ? error.message : String(error)}`, code: 500 })
@@ -229,7 +257,7 @@ export function createGateway(options: GatewayOptions): Gateway {
       (owner && owner.dispatcher.matchesRpc(event) ? owner : undefined) ?? connectors.find((c) => c.dispatcher.matchesRpc(event)) ?? owner ?? connectors[0]
     if (!target) return undefined
     return admitted(
-      (hooks) => target.dispatcher.onRpc(event, hooks).then(observed('rpc', target.config.name)),
+      (hooks) => observed('rpc', target.config.name, target.dispatcher.onRpc(event, hooks)),
       (error) => log.error({ connector: target.config.name, device: event.device, error: String(error) }, 'rpc failed'),
     )
   })

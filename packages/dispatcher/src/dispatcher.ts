@@ -151,38 +151,47 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     }
   }
 
-  /** Runs `work` as a tracked dispatch (close() waits for it); rejects once closed. */
-  async function track<T>(work: () => Promise<T>, hooks?: DispatchHooks): Promise<T> {
+  /**
+   * Runs `work` as a tracked dispatch (close() waits for it); rejects once closed. Plain promise
+   * chains here and in `publish` (no async frames): a flood leaves thousands of RPCs waiting for
+   * their reply's PUBACK, and each suspended frame would hold its whole context meanwhile.
+   */
+  function track<T>(work: () => Promise<T>, hooks?: DispatchHooks): Promise<T> {
     if (closePromise !== undefined) {
       hooks?.onAdmitted?.()
-      throw new DispatcherError('DISPATCHER_CLOSED', 'the dispatcher is closed; event not handled')
+      return Promise.reject(new DispatcherError('DISPATCHER_CLOSED', 'the dispatcher is closed; event not handled'))
     }
     const promise = work()
     pending.add(promise)
-    try {
-      return await promise
-    } finally {
-      pending.delete(promise)
-    }
+    const untrack = (): void => void pending.delete(promise)
+    promise.then(untrack, untrack)
+    return promise
   }
 
-  async function publish(device: string, id: number | string | undefined, data: unknown, report: DispatchReport): Promise<void> {
+  function publish(device: string, id: number | string | undefined, data: unknown, report: DispatchReport): Promise<void> {
     report.reply = data
     if (id === undefined || id === null) {
       logger.warn({ device }, `RPC for ${JSON.stringify(device)} has no id; its reply cannot be published`)
-      return
+      return Promise.resolve()
     }
-    try {
-      await publisher.replyRpc(device, id, data)
-      report.replied = true
-      counters.replies++
-    } catch (e) {
+    const failed = (e: unknown): void => {
       counters.replyFailures++
       logger.error(
         { device, id },
         `RPC reply for ${JSON.stringify(device)} id ${JSON.stringify(id)} could not be published: ${e instanceof Error ? e.message : String(e)}`,
       )
     }
+    let sent: Promise<void>
+    try {
+      sent = publisher.replyRpc(device, id, data)
+    } catch (e) {
+      failed(e)
+      return Promise.resolve()
+    }
+    return sent.then(() => {
+      report.replied = true
+      counters.replies++
+    }, failed)
   }
 
   /** Why a message was not taken, for the reply and the log. */
@@ -201,7 +210,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     bytes: number,
     deadlineAt: number | undefined,
     hooks: DispatchHooks | undefined,
-    run: () => Promise<DispatchReport>,
+    run: (release: () => void) => Promise<DispatchReport>,
     dropped: (why: 'full' | 'expired' | 'closed', message: string) => Promise<DispatchReport>,
   ): Promise<DispatchReport> {
     let admitted = false
@@ -220,12 +229,20 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         deadlineAt,
         start() {
           signalAdmitted()
-          run()
+          // the room is freed when the work is done, before an RPC's reply waits for its PUBACK: the
+          // PUBACK comes in behind inbound messages that may be waiting for this very room
+          let finished = false
+          const release = (): void => {
+            if (finished) return
+            finished = true
+            admission.finish(bytes)
+          }
+          run(release)
             .then(resolve, (e: unknown) => {
               logger.error(`downlink message failed: ${e instanceof Error ? e.message : String(e)}`)
               resolve({ handled: false, requests: [], replied: false })
             })
-            .finally(() => admission.finish(bytes))
+            .finally(release)
         },
         cancel(reason) {
           signalAdmitted()
@@ -243,7 +260,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   }
 
   /** Reserved `get`/`set` (and `rest_get`/`rest_set`): a one-off request from the params; always replies. */
-  async function handleReserved(method: ReservedRpcMethod, event: RpcDownlinkEvent, report: DispatchReport): Promise<DispatchReport> {
+  async function handleReserved(
+    method: ReservedRpcMethod,
+    event: RpcDownlinkEvent,
+    report: DispatchReport,
+    release: () => void = () => undefined,
+  ): Promise<DispatchReport> {
     const { device, data: call } = event
     report.handled = true
     let rule: PreparedRule
@@ -256,6 +278,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       const message = e instanceof Error ? e.message : String(e)
       logger.warn({ device }, `RPC ${JSON.stringify(call.method)} id ${JSON.stringify(call.id)} for ${JSON.stringify(device)}: ${message}`)
       report.requests.push({ rule: `rpc "${method}" params`, ok: false, attempts: 0, durationMs: 0, failure: { kind: 'build', message, code: 400 } })
+      release()
       await publish(device, call.id, { error: message, code: 400 }, report)
       return report
     }
@@ -264,6 +287,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       const outcome = await runWithSlot(rule, event, scope, true)
       if (outcome.failure?.kind === 'refused') counters.refused++
       report.requests.push(outcome)
+      release()
       await publish(device, call.id, replyOf(outcome), report)
     } finally {
       scope.dispose()
@@ -314,31 +338,32 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     const responseTimeout = match?.rule.responseTimeout
     const replies = reserved !== undefined || responseTimeout !== undefined
     const deadlineAt = responseTimeout === undefined ? undefined : arrivedAt + responseTimeout * 1000
-    const what = `RPC ${JSON.stringify(call.method)} id ${JSON.stringify(call.id)} for ${JSON.stringify(device)}`
+    // built when logged: a message's closures live until its reply is confirmed
+    const what = (): string => `RPC ${JSON.stringify(call.method)} id ${JSON.stringify(call.id)} for ${JSON.stringify(device)}`
     return admit(
       sizeOf(event),
       deadlineAt,
       hooks,
-      async () => {
-        if (reserved !== undefined) return handleReserved(reserved, rpcEvent, report)
+      async (release) => {
+        if (reserved !== undefined) return handleReserved(reserved, rpcEvent, report, release)
         report.handled = true
         const scope = createScope(closing.signal, responseTimeout, arrivedAt)
         try {
           const outcome = await runWithSlot((match as { prepared: PreparedRule }).prepared, rpcEvent, scope, replies)
           report.requests.push(outcome)
+          release()
           if (replies) await publish(device, call.id, replyOf(outcome), report)
         } finally {
           scope.dispose()
         }
         return report
       },
-      async (why, message) => {
+      (why, message) => {
         const code = why === 'expired' ? 408 : 503
         const text = why === 'expired' ? `timeout after ${responseTimeout}s (${message})` : message
-        if (why === 'closed') logger.warn({ device }, `${what}: ${text}`)
-        else logDrop(`${what}: ${text}`)
-        if (replies) await publish(device, call.id, { error: text, code }, report)
-        return report
+        if (why === 'closed') logger.warn({ device }, `${what()}: ${text}`)
+        else logDrop(`${what()}: ${text}`)
+        return replies ? publish(device, call.id, { error: text, code }, report).then(() => report) : Promise.resolve(report)
       },
     )
   }
