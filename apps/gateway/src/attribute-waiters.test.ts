@@ -39,4 +39,23 @@ describe('attribute waiters', () => {
     w.cancelAll('gateway stopping')
     await expect(p).rejects.toThrow('gateway stopping')
   })
+
+  it("matches an update against the keys waited for, never walks the update's keys (issue 10: 100 000 keys)", async () => {
+    const w = createAttributeWaiters()
+    const data: Record<string, number> = {}
+    for (let i = 0; i < 100_000; i++) data[`k${i}`] = i
+    let listed = 0
+    const watched = new Proxy(data, {
+      ownKeys(target) {
+        listed++
+        return Reflect.ownKeys(target)
+      },
+    })
+    // nobody waits for the device: nothing is looked at
+    expect(w.deliver('D', watched)).toBe(0)
+    const waiter = w.wait('D', 'k99999', 5_000)
+    expect(w.deliver('D', watched)).toBe(1)
+    await expect(waiter).resolves.toBe(99_999)
+    expect(listed).toBe(0)
+  })
 })

@@ -25,28 +25,29 @@ export interface AttributeWaiters {
   cancelAll(reason: string): void
 }
 
-const keyOf = (device: string, key: string): string => `${device}\u0000${key}`
-
 export function createAttributeWaiters(): AttributeWaiters {
-  const waiting = new Map<string, Set<Waiter>>()
+  // by device, then by key: an update is matched against the requests waiting for its device, never
+  // walked key by key (an update can carry 100 000 keys; usually nobody waits)
+  const waiting = new Map<string, Map<string, Set<Waiter>>>()
   let count = 0
 
-  const remove = (id: string, waiter: Waiter): void => {
-    const set = waiting.get(id)
+  const remove = (device: string, key: string, waiter: Waiter): void => {
+    const byKey = waiting.get(device)
+    const set = byKey?.get(key)
     if (set?.delete(waiter)) {
       count--
-      if (set.size === 0) waiting.delete(id)
+      if (set.size === 0) byKey!.delete(key)
+      if (byKey!.size === 0) waiting.delete(device)
     }
   }
 
   return {
     wait(device, key, timeoutMs, signal) {
       return new Promise<unknown>((resolve, reject) => {
-        const id = keyOf(device, key)
         const cleanup = (): void => {
           clearTimeout(timer)
           signal?.removeEventListener('abort', onAbort)
-          remove(id, waiter)
+          remove(device, key, waiter)
         }
         const waiter: Waiter = {
           resolve: (v) => {
@@ -66,17 +67,23 @@ export function createAttributeWaiters(): AttributeWaiters {
         timer.unref?.()
         if (signal?.aborted) return onAbort()
         signal?.addEventListener('abort', onAbort, { once: true })
-        let set = waiting.get(id)
-        if (!set) waiting.set(id, (set = new Set()))
+        let byKey = waiting.get(device)
+        if (!byKey) waiting.set(device, (byKey = new Map()))
+        let set = byKey.get(key)
+        if (!set) byKey.set(key, (set = new Set()))
         set.add(waiter)
         count++
       })
     },
     deliver(device, data) {
+      const byKey = waiting.get(device)
+      if (byKey === undefined) return 0
       let answered = 0
-      for (const [key, value] of Object.entries(data)) {
-        const set = waiting.get(keyOf(device, key))
-        if (!set) continue
+      // the keys waited for, not the update's keys (a resolved waiter removes itself: Map and Set
+      // iteration skips deleted entries)
+      for (const [key, set] of byKey) {
+        if (!Object.hasOwn(data, key)) continue
+        const value = data[key]
         for (const waiter of set) {
           waiter.resolve(value)
           answered++
@@ -86,7 +93,7 @@ export function createAttributeWaiters(): AttributeWaiters {
     },
     size: () => count,
     cancelAll(reason) {
-      for (const set of waiting.values()) for (const w of set) w.reject(new Error(reason))
+      for (const byKey of waiting.values()) for (const set of byKey.values()) for (const w of set) w.reject(new Error(reason))
     },
   }
 }

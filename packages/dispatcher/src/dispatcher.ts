@@ -33,7 +33,6 @@ function positive(value: number | undefined, fallback: number, name: string): nu
   return value
 }
 
-const hasOwn = Object.hasOwn
 /** What one request's outcome holds (counted against maxQueuedBytes for each key × rule of an update). */
 const OUTCOME_BYTES = 256
 /** Keys handled between two yields to the event loop: one update never holds it for long. */
@@ -369,7 +368,12 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
   }
 
   /** Every key × every matching rule, requests bounded by `maxRequests`, yielding every YIELD_EVERY keys. */
-  async function runUpdate(rules: Prepared['attributeUpdates'], device: string, data: Record<string, unknown>): Promise<DispatchReport> {
+  async function runUpdate(
+    rules: Prepared['attributeUpdates'],
+    device: string,
+    data: Record<string, unknown>,
+    keys: readonly string[],
+  ): Promise<DispatchReport> {
     const scope = createScope(closing.signal)
     // outcomes only (no promise per request kept): what an update holds stays small per key
     const requests: RequestOutcome[] = []
@@ -381,9 +385,8 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       if (--running === 0) allDone?.()
     }
     try {
-      let seen = 0
-      for (const key in data) {
-        if (!hasOwn(data, key)) continue
+      for (let i = 0; i < keys.length; i++) {
+        const key = keys[i] as string
         for (const { rule, prepared: p } of rules) {
           if (!rule.attributeFilter.test(key)) continue
           if (!requestSlots.tryAcquire()) {
@@ -397,7 +400,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
           running++
           void runRule(p, { type: 'attributeUpdate', device, key, value: data[key], data }, scope, env, true).then(settled)
         }
-        if (++seen % YIELD_EVERY === 0) await yieldToLoop()
+        if ((i + 1) % YIELD_EVERY === 0) await yieldToLoop()
       }
       if (running > 0) await new Promise<void>((resolve) => (allDone = resolve))
       if (requests.length === 0) logger.debug({ device }, `attribute update for ${JSON.stringify(device)}: no attributeUpdates rule matches`)
@@ -419,16 +422,17 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
       logger.debug({ device }, `attribute update for ${JSON.stringify(device)}: no attributeUpdates rule matches`)
       return { handled: false, requests: [], replied: false }
     }
-    // what an update holds grows with its keys: its payload, plus an outcome per request made
-    let keys = 0
-    for (const key in data) if (hasOwn(data, key)) keys++
+    // what an update holds grows with its keys: its payload, plus an outcome per request made. The
+    // keys are listed once (the one step of an update that cannot yield, after JSON.parse itself:
+    // ~25 ms for 100 000 keys) and walked by index in chunks; a second walk (for…in) costs as much
+    const keys = Object.keys(data)
     return admit(
-      sizeOf(event) + keys * rules.length * OUTCOME_BYTES,
+      sizeOf(event) + keys.length * rules.length * OUTCOME_BYTES,
       undefined,
       hooks,
-      () => runUpdate(rules, device, data),
+      () => runUpdate(rules, device, data, keys),
       async (why, message) => {
-        const text = `attribute update for ${JSON.stringify(device)} (${keys} keys): ${message}`
+        const text = `attribute update for ${JSON.stringify(device)} (${keys.length} keys): ${message}`
         if (why === 'full') logDrop(text)
         else logger.warn({ device }, text)
         return { handled: false, requests: [], replied: false, dropped: true }
