@@ -8,11 +8,13 @@ import { freePort, runCli, startSandbox, writeConfigFolder, type CliProcess } fr
 import { peakRssMb, resetPeakRss, rssMb, startTargetProcess, uplinkLatency, type TargetProcess } from './_downlink-targets.ts'
 
 /**
- * Documented bound (dispatcher README): growth of the gateway's peak RSS through the flood below,
- * over its RSS before it (the process runs from source under tsx, whose own footprint is not the
- * gateway's). Before the bounds, 10 s of such a flood took the RSS to 2 GB.
+ * Documented bound (dispatcher README, "Bounds"; BENCHMARKS.md, "Downlink"): growth of the gateway's
+ * peak RSS through the flood below over its RSS before it. Measured +110 to +126 MB at machine load
+ * ~12 (was +174 to +190 MB before the RPC chain was slimmed; 2 GB before the bounds). What it holds at
+ * the peak: the ~22 000–30 000 RPC replies the sandbox broker has not confirmed yet (~2.5 KB each in
+ * the tb-client) plus V8's young generation; see the README for why they are not bounded with aedes.
  */
-const RSS_GROWTH_BOUND_MB = 250 // measured: +190 MB (174 → 366 MB); see the report, not yet tight
+const RSS_GROWTH_BOUND_MB = 160
 const PER_ORIGIN = 4
 const BATCHES = Number(process.env.FLOOD_BATCHES ?? 50)
 /** Slowest uplink answer allowed while 50 000 messages pour in (a shared 2-core machine at load ~15 showed 1–3.5 s). */
@@ -93,6 +95,9 @@ describe('downlink under pressure (CLI process)', () => {
     await uplinkLatency(up)
     // data flows once the session is subscribed: downlink sent from now on is received
     await sandbox.waitFor((s) => s.devices.get('probe')?.telemetry.length, 15_000)
+    // one probe round first: the target process's first fetch loads undici (0.5–1 s at load ~12),
+    // which the first test's slowest "uplink answer" measured instead of the gateway
+    await targets.probeWhile(up, Promise.resolve())
   }, 60_000)
 
   afterAll(async () => {
@@ -129,16 +134,17 @@ describe('downlink under pressure (CLI process)', () => {
       await all
       console.log(`${keys} keys: ${(performance.now() - t0).toFixed(0)} ms, ${count} uplink probes, slowest ${max.toFixed(0)} ms`)
       expect(count).toBeGreaterThan(0)
-      // The one step that cannot yield is JSON.parse of the message itself (1.9 MB for 100 000 keys);
-      // on a loaded machine it alone can take a good part of a second, so it is allowed on top. The
-      // bound is loose on purpose (this file runs beside others): what it must catch is the old
-      // quadratic build, which stalled uplink for 77 s at 10 000 keys. The figures on a quiet machine
-      // (slowest uplink answer 0.27–0.30 s at 100 000 keys) are in BENCHMARKS.md, Downlink.
+      // What cannot yield: JSON.parse of the message itself (1.9 MB for 100 000 keys) and listing its
+      // keys once (Object.keys, ~15 % of the parse); everything after works in chunks of 256 keys. The
+      // parse is measured here on the same machine and allowed four times on top of a second: its
+      // cost follows the machine's load (~35 ms quiet: bound ~1.15 s; 175–380 ms at load ~12), and so
+      // do GC pauses and CPU starvation. Measured slowest uplink answers at load 12–17: 0.26–0.42 s
+      // at 100 000 keys, once 2.0 s (parse 0.3 s); 0.29–0.66 s at 10 000 keys. BENCHMARKS.md, Downlink.
       const text = JSON.stringify({ device, data })
       const parseStarted = performance.now()
       JSON.parse(text)
       const parseMs = performance.now() - parseStarted
-      expect(max, `slowest uplink ${max.toFixed(0)} ms, parse of the update ${parseMs.toFixed(0)} ms`).toBeLessThan(3000 + 4 * parseMs)
+      expect(max, `slowest uplink ${max.toFixed(0)} ms, parse of the update ${parseMs.toFixed(0)} ms`).toBeLessThan(1000 + 4 * parseMs)
       const paths = new Set((await targets.view('fast', `/big/${device}/`)).arrivals.map(([p]) => p))
       expect(paths.size).toBe(expected)
       expect(paths.has(`/big/${device}/k${keys - 100}`)).toBe(true)
