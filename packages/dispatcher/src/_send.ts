@@ -1,17 +1,18 @@
 /** Sends one OutboundRequest: tries, per-try timeout, backoff, per-origin slots, response reading. */
-import { interceptors, type Dispatcher as UndiciDispatcher } from 'undici'
+import type { Dispatcher as UndiciDispatcher } from 'undici'
+import type { ConnectionPool, TlsSetup } from './_agents.ts'
 import type { OutboundRequest } from '@restgate/converters'
 import { backoffDelay, retryAfterMs } from './_backoff.ts'
 import { classifyNetworkError, classifyResponse, type Attempt } from './_classify.ts'
-import type { OriginLimiter } from './_origin-limiter.ts'
+import type { Lease, OriginLimiter } from './_origin-limiter.ts'
 import type { Scope } from './_scope.ts'
 import type { RequestFailure } from './types.ts'
 
 /** How a rule's requests travel. */
 export interface Transport {
-  agent: UndiciDispatcher
-  /** Resolves once a socket of `origin` is gone (or after `maxMs`): see AgentPool.socketGone. */
-  socketGone?(origin: string, maxMs: number): Promise<void>
+  /** One connection per slot of each origin (see ConnectionPool). */
+  connections: ConnectionPool
+  setup: TlsSetup
   /** `Basic ...` from the rule's security; wins over a configured Authorization header. */
   authorization: string | undefined
   timeoutMs: number
@@ -41,8 +42,6 @@ export interface SendResult {
 }
 
 const TOO_LARGE: unique symbol = Symbol('too large')
-/** Longest an aborted try waits for its socket to close before its origin slot is freed anyway. */
-const SOCKET_GONE_MAX_MS = 1_000
 
 function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
   if (signal.aborted) return Promise.resolve(false)
@@ -119,18 +118,6 @@ async function readCoreBody(body: AsyncIterable<Uint8Array> & { destroy(): void 
   return Buffer.concat(chunks)
 }
 
-const redirecting = new WeakMap<UndiciDispatcher, UndiciDispatcher>()
-
-/** `agent` with undici's redirect interceptor, composed once per agent. */
-function following(agent: UndiciDispatcher): UndiciDispatcher {
-  let composed = redirecting.get(agent)
-  if (composed === undefined) {
-    composed = agent.compose(interceptors.redirect({ maxRedirections: 20 }))
-    redirecting.set(agent, composed)
-  }
-  return composed
-}
-
 /**
  * Every request goes through undici's core `request` on the rule's own agent: it sends exactly the
  * configured headers (fetch would add user-agent, accept, accept-language, sec-fetch-mode, ...) and
@@ -141,10 +128,11 @@ function following(agent: UndiciDispatcher): UndiciDispatcher {
 async function sendCore(
   p: Prepared,
   transport: Transport,
+  slot: number,
   signal: AbortSignal,
   maxBytes: number,
 ): Promise<{ response: Response; body: Uint8Array | typeof TOO_LARGE }> {
-  const agent = transport.allowRedirects ? following(transport.agent) : transport.agent
+  const agent = await transport.connections.connection(transport.setup, p.origin, slot, transport.allowRedirects)
   const res = await agent.request({
     origin: p.origin,
     path: p.path,
@@ -162,7 +150,7 @@ async function sendCore(
   return { response: new Response(null, { status: res.statusCode, statusText: res.statusText ?? '', headers }), body }
 }
 
-async function attemptOnce(p: Prepared, transport: Transport, env: SendEnv, scope: Scope): Promise<Attempt> {
+async function attemptOnce(p: Prepared, transport: Transport, env: SendEnv, scope: Scope, slot: number): Promise<Attempt> {
   const controller = new AbortController()
   let timedOut = false
   const timer = setTimeout(() => {
@@ -173,7 +161,7 @@ async function attemptOnce(p: Prepared, transport: Transport, env: SendEnv, scop
   const onScopeAbort = (): void => controller.abort(scope.signal.reason)
   scope.signal.addEventListener('abort', onScopeAbort, { once: true })
   try {
-    const { response, body } = await sendCore(p, transport, controller.signal, env.maxResponseBytes)
+    const { response, body } = await sendCore(p, transport, slot, controller.signal, env.maxResponseBytes)
     if (body === TOO_LARGE) {
       const failure: RequestFailure = { kind: 'too-large', message: `response from ${p.hostPort} is larger than ${env.maxResponseBytes} bytes`, code: 502 }
       return { done: true, status: response.status, failure }
@@ -210,25 +198,24 @@ export async function sendRequest(req: OutboundRequest, transport: Transport, en
     return out
   }
   for (let attempt = 1; ; attempt++) {
-    let release: () => void
+    let lease: Lease
     try {
-      release = await env.limiter.acquire(prepared.origin, scope.signal)
+      lease = await env.limiter.acquire(prepared.origin, scope.signal)
     } catch {
       return done({ done: true, failure: scope.failure() }, attempt - 1)
     }
     // absolute deadline: a try never starts once the RPC's responseTimeout has passed (it got its 408)
     if (scope.signal.aborted || (scope.deadlineAt !== undefined && Date.now() >= scope.deadlineAt)) {
-      release()
+      lease.release()
       return done({ done: true, failure: scope.failure() }, attempt - 1)
     }
     let result: Attempt
     try {
       env.onTry(attempt)
-      result = await attemptOnce(prepared, transport, env, scope)
-      // an aborted try's socket is being torn down: its slot frees once it is gone (per-origin limit at the socket level)
-      if (result.aborted && transport.socketGone !== undefined) await transport.socketGone(prepared.origin, SOCKET_GONE_MAX_MS)
+      // the slot's own connection: an aborted try's socket is destroyed before that connection opens another
+      result = await attemptOnce(prepared, transport, env, scope, lease.slot)
     } finally {
-      release()
+      lease.release()
     }
     if (result.done || attempt >= transport.tries) return done(result, attempt)
     const delay = result.retryAfterMs ?? backoffDelay(attempt, env.retryBaseMs, env.retryCapMs)
