@@ -1,4 +1,9 @@
-/** Sends one OutboundRequest: tries, per-try timeout, backoff, per-origin slots, response reading. */
+/**
+ * Sends one OutboundRequest. ofetch drives the tries (retry count and statuses, per-try timeout,
+ * reading the body, its error path and hooks); its `fetch` is a small adapter on undici's core
+ * `request` over the rule's connections (exactly the configured headers, GET/HEAD with a body).
+ */
+import { createFetch, type FetchContext, type FetchOptions } from 'ofetch'
 import type { Dispatcher as UndiciDispatcher } from 'undici'
 import type { ConnectionPool, TlsSetup } from './_agents.ts'
 import type { OutboundRequest } from '@restgate/converters'
@@ -39,23 +44,6 @@ export interface SendResult {
   attempts: number
   result?: unknown
   failure?: RequestFailure
-}
-
-const TOO_LARGE: unique symbol = Symbol('too large')
-
-function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return Promise.resolve(false)
-  return new Promise((resolve) => {
-    const onAbort = (): void => {
-      clearTimeout(timer)
-      resolve(false)
-    }
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort)
-      resolve(true)
-    }, ms)
-    signal.addEventListener('abort', onAbort, { once: true })
-  })
 }
 
 interface Prepared {
@@ -103,84 +91,195 @@ function prepare(req: OutboundRequest, transport: Transport): Prepared | Request
   }
 }
 
-/** Bytes of a core undici response body, up to `max`. */
-async function readCoreBody(body: AsyncIterable<Uint8Array> & { destroy(): void }, max: number): Promise<Uint8Array | typeof TOO_LARGE> {
+
+/** A response body over `maxResponseBytes` (not retried). */
+class ResponseTooLarge extends Error {
+  readonly status: number
+  constructor(status: number, hostPort: string, max: number) {
+    super(`response from ${hostPort} is larger than ${max} bytes`)
+    this.name = 'ResponseTooLarge'
+    this.status = status
+  }
+}
+
+/** Ends the tries without another request: the scope ended (deadline, close) before a try could start. */
+class Stop extends Error {
+  constructor() {
+    super('stopped')
+    this.name = 'Stop'
+  }
+}
+
+/** Statuses for which ofetch makes another try (the same set as `classifyResponse`'s retriable ones; 500 also stands for a network error). */
+const RETRY_STATUS_CODES: number[] = [408, 429, ...Array.from({ length: 100 }, (_, i) => 500 + i)]
+/** Statuses whose Response has no body. */
+const NULL_BODY = new Set([101, 204, 205, 304])
+
+/** One sendRequest call, shared by the hooks and the adapter through ofetch's options. */
+interface Call {
+  p: Prepared
+  transport: Transport
+  env: SendEnv
+  scope: Scope
+  /** Tries started. */
+  tries: number
+  /** The slot held by the try in progress. */
+  lease: Lease | undefined
+  /** The outcome of the last try that failed. */
+  last: Attempt | undefined
+  /** Wait before the next try. */
+  delay: number
+}
+
+const CALL: unique symbol = Symbol('restgate call')
+type CallOptions = FetchOptions<'arrayBuffer'> & { [CALL]: Call }
+const callOf = (options: object): Call => (options as CallOptions)[CALL]
+
+/** Bytes of a core undici response body, up to `max` (else ResponseTooLarge). */
+async function readCoreBody(body: AsyncIterable<Uint8Array> & { destroy(): void }, max: number, tooLarge: () => Error): Promise<Uint8Array> {
   const chunks: Uint8Array[] = []
   let total = 0
   for await (const chunk of body) {
     total += chunk.byteLength
     if (total > max) {
       body.destroy()
-      return TOO_LARGE
+      throw tooLarge()
     }
     chunks.push(chunk)
   }
-  return Buffer.concat(chunks)
+  return chunks.length === 1 ? (chunks[0] as Uint8Array) : Buffer.concat(chunks)
 }
 
 /**
- * Every request goes through undici's core `request` on the rule's own agent: it sends exactly the
- * configured headers (fetch would add user-agent, accept, accept-language, sec-fetch-mode, ...) and
- * it sends GET and HEAD with a body, as the original gateway does (the docs' `echo` RPC is a GET
- * whose body is `${params}`). Redirects are followed by undici's redirect interceptor when allowed.
- * The answer is returned as a web `Response` head plus the body bytes.
+ * ofetch's `fetch`: one try on the slot's own connection (see ConnectionPool). undici's core
+ * `request` sends exactly the headers it is given (fetch would add user-agent, accept,
+ * accept-language, sec-fetch-mode, ...) and sends GET and HEAD with a body, as the original gateway
+ * does (the docs' `echo` RPC is a GET whose body is `${params}`). The body is read here, up to
+ * maxResponseBytes, and the slot freed once the try is over (an aborted try's socket is destroyed
+ * by then). Redirects are followed by undici's redirect interceptor when allowed.
  */
-async function sendCore(
-  p: Prepared,
-  transport: Transport,
-  slot: number,
-  signal: AbortSignal,
-  maxBytes: number,
-): Promise<{ response: Response; body: Uint8Array | typeof TOO_LARGE }> {
-  const agent = await transport.connections.connection(transport.setup, p.origin, slot, transport.allowRedirects)
-  const res = await agent.request({
-    origin: p.origin,
-    path: p.path,
-    method: p.init.method as UndiciDispatcher.HttpMethod,
-    headers: p.init.headers,
-    body: p.init.body === undefined ? null : Buffer.from(p.init.body),
-    signal,
-  })
-  const headers = new Headers()
-  for (const [name, value] of Object.entries(res.headers)) {
-    if (value === undefined) continue
-    for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v)
+async function adapter(_url: string | URL | Request, init?: RequestInit): Promise<Response> {
+  const call = callOf(init as object)
+  const { p, transport, env, scope } = call
+  const lease = call.lease as Lease
+  try {
+    const headers: Record<string, string> = {}
+    for (const [name, value] of (init?.headers as Headers).entries()) headers[name] = value
+    // ofetch's per-try timeout, and the scope (deadline, close)
+    const signal = init?.signal == null ? scope.signal : AbortSignal.any([init.signal, scope.signal])
+    const dispatcher = await transport.connections.connection(transport.setup, p.origin, lease.slot, transport.allowRedirects)
+    const res = await dispatcher.request({
+      origin: p.origin,
+      path: p.path,
+      method: (init?.method ?? 'GET') as UndiciDispatcher.HttpMethod,
+      headers,
+      body: (init?.body as Buffer | undefined) ?? null,
+      signal,
+    })
+    const status = res.statusCode
+    const body = await readCoreBody(res.body, env.maxResponseBytes, () => new ResponseTooLarge(status, p.hostPort, env.maxResponseBytes))
+    if (status < 200 || status > 599) throw new Error(`invalid HTTP status ${status}`)
+    const out = new Headers()
+    for (const [name, value] of Object.entries(res.headers)) {
+      if (value === undefined) continue
+      for (const v of Array.isArray(value) ? value : [value]) out.append(name, v)
+    }
+    return new Response(NULL_BODY.has(status) || body.byteLength === 0 ? null : body, { status, statusText: res.statusText ?? '', headers: out })
+  } finally {
+    lease.release()
+    call.lease = undefined
   }
-  const body = await readCoreBody(res.body, maxBytes)
-  return { response: new Response(null, { status: res.statusCode, statusText: res.statusText ?? '', headers }), body }
 }
 
-async function attemptOnce(p: Prepared, transport: Transport, env: SendEnv, scope: Scope, slot: number): Promise<Attempt> {
-  const controller = new AbortController()
-  let timedOut = false
-  const timer = setTimeout(() => {
-    timedOut = true
-    controller.abort(new Error(`timeout after ${transport.timeoutSeconds}s`))
-  }, transport.timeoutMs)
-  timer.unref?.()
-  const onScopeAbort = (): void => controller.abort(scope.signal.reason)
-  scope.signal.addEventListener('abort', onScopeAbort, { once: true })
-  try {
-    const { response, body } = await sendCore(p, transport, slot, controller.signal, env.maxResponseBytes)
-    if (body === TOO_LARGE) {
-      const failure: RequestFailure = { kind: 'too-large', message: `response from ${p.hostPort} is larger than ${env.maxResponseBytes} bytes`, code: 502 }
-      return { done: true, status: response.status, failure }
+function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false)
+  if (ms <= 0) return Promise.resolve(true)
+  return new Promise((resolve) => {
+    const onAbort = (): void => {
+      clearTimeout(timer)
+      resolve(false)
     }
-    const attempt = classifyResponse(response, body, transport.allowRedirects)
-    if (!attempt.done && attempt.failure !== undefined) {
-      const after = retryAfterMs(response.headers.get('retry-after'), env.retryCapMs)
-      if (after !== undefined) attempt.retryAfterMs = after
-    }
-    return attempt
-  } catch (e) {
-    if (scope.signal.aborted) return { done: true, failure: scope.failure(), aborted: true }
-    if (timedOut) return { done: false, failure: { kind: 'timeout', message: `timeout after ${transport.timeoutSeconds}s`, code: 408 }, aborted: true }
-    return classifyNetworkError(e, p.hostPort)
-  } finally {
-    clearTimeout(timer)
-    scope.signal.removeEventListener('abort', onScopeAbort)
-  }
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort)
+      resolve(true)
+    }, ms)
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
 }
+
+/**
+ * Before every try: the wait before a retry (abortable: ofetch's own `retryDelay` wait is a plain
+ * timer that neither the deadline nor close() could cut short), the origin slot, the absolute
+ * deadline (a try never starts once the RPC's responseTimeout has passed), then a fresh signal slot
+ * for ofetch's per-try timeout, which starts now, slot in hand.
+ */
+async function onRequest(context: FetchContext): Promise<void> {
+  const call = callOf(context.options)
+  const { scope } = call
+  if (call.tries > 0 && !(await sleep(call.delay, scope.signal))) throw new Stop()
+  let lease: Lease
+  try {
+    lease = await call.env.limiter.acquire(call.p.origin, scope.signal)
+  } catch {
+    throw new Stop()
+  }
+  if (scope.signal.aborted || (scope.deadlineAt !== undefined && Date.now() >= scope.deadlineAt)) {
+    lease.release()
+    throw new Stop()
+  }
+  call.lease = lease
+  call.tries++
+  call.last = undefined
+  call.env.onTry(call.tries)
+  // ofetch 1.5.1 makes its timeout signal only when options.signal is unset, and a retry inherits
+  // the previous try's (aborted) signal: without this reset a retry after a timeout would abort at once
+  context.options.signal = undefined
+}
+
+/** After a failed try: stop (not retriable, or the next try would start after the deadline) or plan the wait. */
+function settle(context: FetchContext, call: Call, attempt: Attempt): void {
+  call.last = attempt
+  if (attempt.done) {
+    context.options.retry = false
+    return
+  }
+  if (context.options.retry === false || context.options.retry === 0) return
+  const delay = attempt.retryAfterMs ?? backoffDelay(call.tries, call.env.retryBaseMs, call.env.retryCapMs)
+  if (call.scope.deadlineAt !== undefined && Date.now() + delay >= call.scope.deadlineAt) {
+    context.options.retry = false
+    return
+  }
+  call.delay = delay
+}
+
+function onRequestError(context: FetchContext & { error: Error }): void {
+  const call = callOf(context.options)
+  const e = context.error
+  if (call.scope.signal.aborted) return settle(context, call, { done: true, failure: call.scope.failure(), aborted: true })
+  if (e instanceof ResponseTooLarge) return settle(context, call, { done: true, status: e.status, failure: { kind: 'too-large', message: e.message, code: 502 } })
+  if (e.name === 'TimeoutError') {
+    const message = `timeout after ${call.transport.timeoutSeconds}s`
+    return settle(context, call, { done: false, failure: { kind: 'timeout', message, code: 408 }, aborted: true })
+  }
+  settle(context, call, classifyNetworkError(e, call.p.hostPort))
+}
+
+function bytesOf(data: unknown): Uint8Array {
+  return data instanceof ArrayBuffer ? new Uint8Array(data) : new Uint8Array(0)
+}
+
+function onResponseError(context: FetchContext & { response: Response & { _data?: unknown } }): void {
+  const call = callOf(context.options)
+  const { response } = context
+  const attempt = classifyResponse(response, bytesOf(response._data), call.transport.allowRedirects)
+  if (!attempt.done && attempt.failure !== undefined) {
+    const after = retryAfterMs(response.headers.get('retry-after'), call.env.retryCapMs)
+    if (after !== undefined) attempt.retryAfterMs = after
+  }
+  settle(context, call, attempt)
+}
+
+const $fetch = createFetch({ fetch: adapter as typeof globalThis.fetch })
 
 /**
  * Sends `req` with the transport's tries: retries network errors, per-try timeouts, 5xx, 408 and
@@ -190,36 +289,35 @@ async function attemptOnce(p: Prepared, transport: Transport, env: SendEnv, scop
 export async function sendRequest(req: OutboundRequest, transport: Transport, env: SendEnv, scope: Scope): Promise<SendResult> {
   const prepared = prepare(req, transport)
   if (!('init' in prepared)) return { ok: false, target: req.url, attempts: 0, failure: prepared }
-  const done = (a: Attempt, attempts: number): SendResult => {
-    const out: SendResult = { ok: a.failure === undefined, target: prepared.target, attempts }
+  const call: Call = { p: prepared, transport, env, scope, tries: 0, lease: undefined, last: undefined, delay: 0 }
+  const done = (a: Attempt): SendResult => {
+    const out: SendResult = { ok: a.failure === undefined, target: prepared.target, attempts: call.tries }
     if (a.status !== undefined) out.status = a.status
     if (a.failure === undefined) out.result = a.result
     else out.failure = a.failure
     return out
   }
-  for (let attempt = 1; ; attempt++) {
-    let lease: Lease
-    try {
-      lease = await env.limiter.acquire(prepared.origin, scope.signal)
-    } catch {
-      return done({ done: true, failure: scope.failure() }, attempt - 1)
-    }
-    // absolute deadline: a try never starts once the RPC's responseTimeout has passed (it got its 408)
-    if (scope.signal.aborted || (scope.deadlineAt !== undefined && Date.now() >= scope.deadlineAt)) {
-      lease.release()
-      return done({ done: true, failure: scope.failure() }, attempt - 1)
-    }
-    let result: Attempt
-    try {
-      env.onTry(attempt)
-      // the slot's own connection: an aborted try's socket is destroyed before that connection opens another
-      result = await attemptOnce(prepared, transport, env, scope, lease.slot)
-    } finally {
-      lease.release()
-    }
-    if (result.done || attempt >= transport.tries) return done(result, attempt)
-    const delay = result.retryAfterMs ?? backoffDelay(attempt, env.retryBaseMs, env.retryCapMs)
-    if (scope.deadlineAt !== undefined && Date.now() + delay >= scope.deadlineAt) return done(result, attempt)
-    if (!(await sleep(delay, scope.signal))) return done({ done: true, failure: scope.failure() }, attempt)
+  const options: CallOptions = {
+    [CALL]: call,
+    method: prepared.init.method,
+    headers: prepared.init.headers,
+    // a Buffer: ofetch leaves it as it is (a string or object would be JSON with content-type and accept added)
+    ...(prepared.init.body === undefined ? {} : { body: Buffer.from(prepared.init.body.buffer, prepared.init.body.byteOffset, prepared.init.body.byteLength) }),
+    retry: transport.tries - 1,
+    retryStatusCodes: RETRY_STATUS_CODES,
+    timeout: transport.timeoutMs,
+    responseType: 'arrayBuffer',
+    onRequest,
+    onRequestError,
+    onResponseError,
+  }
+  try {
+    const response = await $fetch.raw(prepared.url, options)
+    return done(classifyResponse(response, bytesOf(response._data), transport.allowRedirects))
+  } catch (e) {
+    call.lease?.release()
+    if (e instanceof Stop) return done({ done: true, failure: scope.failure() })
+    if (call.last !== undefined) return done(call.last)
+    return done(classifyNetworkError(e, prepared.hostPort))
   }
 }

@@ -1,5 +1,5 @@
 /** Issue 10: bounded queue with visible drops, absolute deadlines, per-origin limit under churn, only configured headers, the reserved-RPC switch. */
-import { afterEach, describe, expect, it, onTestFinished } from 'vitest'
+import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest'
 import { fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 import { attributeUpdateRule, cleanup, dispatcherFor, rpcRule, sendJson, startTarget } from './_helpers.ts'
@@ -45,20 +45,20 @@ describe('bounds', () => {
   })
 
   it('never has more than maxConcurrencyPerOrigin connections open at a hanging target, aborted tries included', async () => {
-    // the target counts in its own process: counted in this one, its view of closes would wait for
-    // the dispatcher's work (it saw 4–5 where a separate process saw 6–8 with undici's Agent)
+    // the target counts in its own process (in this one its view of closes would wait for the
+    // dispatcher's work), one loop turn after each accept (see the child)
     const child = fork(fileURLToPath(new URL('./_counting-target-child.mjs', import.meta.url)), { stdio: 'inherit' })
     onTestFinished(() => {
       if (child.connected) child.disconnect()
     })
     const port = await new Promise<number>((resolve) => child.once('message', (m: { port: number }) => resolve(m.port)))
-    const view = (): Promise<{ peak: number; connections: number }> =>
+    const view = (): Promise<{ peak: number; open: number; connections: number }> =>
       new Promise((resolve) => {
         child.once('message', resolve)
         child.send({})
       })
     const { dispatcher, replies } = dispatcherFor(
-      { serverSideRpc: [rpcRule({ requestUrlExpression: `http://127.0.0.1:${port}/\${requestId}`, timeout: 0.05, tries: 3, responseTimeout: 0.4 })] },
+      { serverSideRpc: [rpcRule({ requestUrlExpression: `http://127.0.0.1:${port}/\${requestId}`, timeout: 0.05, tries: 3, responseTimeout: 1 })] },
       { maxConcurrencyPerOrigin: 4, retryBaseMs: 1, retryCapMs: 5 },
     )
     // a busy event loop (as in the gateway under a flood): connects and closes are seen late
@@ -67,17 +67,28 @@ describe('bounds', () => {
       while (performance.now() < end);
     }, 15)
     onTestFinished(() => clearInterval(spin))
-    await Promise.all(Array.from({ length: 300 }, (_, id) => dispatcher.onRpc({ device: 'd', data: { id, method: 'm' } })))
+    // aborts at per-try timeouts (while writing or still connecting), and deadlines passing while queued
+    await Promise.all(Array.from({ length: 150 }, (_, id) => dispatcher.onRpc({ device: 'd', data: { id, method: 'm' } })))
     clearInterval(spin)
-    expect(replies).toHaveLength(300)
+    expect(replies).toHaveLength(150)
     // Each slot of the origin limiter has its own undici Client (one socket at a time). With undici's
-    // Agent the target saw 6–8: the Agent drops an origin's Pool (and makes a new one) while the old
+    // Agent the target saw 5–8: the Agent drops an origin's Pool (and makes a new one) while the old
     // Pool's sockets are still connecting or busy.
-    const { peak, connections } = await view()
-    expect(connections).toBeGreaterThan(4) // aborted tries made new connections
-    expect(peak).toBeGreaterThan(0)
-    expect(peak).toBeLessThanOrEqual(4)
     expect(dispatcher.stats().inFlight).toBe(0)
+    await dispatcher.close()
+    // every socket closed, and the target has seen it (its process may lag on a loaded machine)
+    await vi.waitFor(
+      async () => {
+        const now = await view()
+        expect(now.connections).toBeGreaterThan(0)
+        expect(now.open).toBe(0)
+      },
+      { timeout: 15_000, interval: 50 },
+    )
+    const { peak, connections } = await view()
+    expect(peak).toBeGreaterThan(0)
+    expect(connections).toBeGreaterThanOrEqual(peak)
+    expect(peak).toBeLessThanOrEqual(4)
   })
 })
 
