@@ -112,6 +112,10 @@ class SlotRouter extends UndiciDispatcher {
   }
 }
 
+function openSlot(setup: TlsSetup, id: string, origin: string): SlotConnection {
+  return { setupId: id, client: new Client(origin, { connect: connectOptions(setup) }) }
+}
+
 function setupId(setup: TlsSetup): string {
   return `${setup.sslVerify ? 'verify' : 'noverify'}|${setup.key}`
 }
@@ -153,10 +157,6 @@ export function createConnectionPool(connectionsPerOrigin: number): ConnectionPo
       for (const s of entry.slots) void s?.client.destroy().catch(() => undefined)
     }
   }
-  const open = (setup: TlsSetup, id: string, origin: string): SlotConnection => ({
-    setupId: id,
-    client: new Client(origin, { connect: connectOptions(setup) }),
-  })
   const wrap = (slot: SlotConnection, setup: TlsSetup, origin: string, followRedirects: boolean): UndiciDispatcher => {
     if (!followRedirects) return slot.client
     slot.following ??= new SlotRouter(origin, slot.client, () => agentOf(setup, slot.setupId)).compose(interceptors.redirect({ maxRedirections: 20 }))
@@ -175,7 +175,7 @@ export function createConnectionPool(connectionsPerOrigin: number): ConnectionPo
       const id = setupId(setup)
       const current = entry.slots[slot]
       if (current !== undefined && current.setupId === id) return wrap(current, setup, origin, followRedirects)
-      const next = open(setup, id, origin)
+      const next = openSlot(setup, id, origin)
       entry.slots[slot] = next
       if (current === undefined) return wrap(next, setup, origin, followRedirects)
       // the slot's connection was made for another TLS setup: it goes before the new one connects

@@ -159,21 +159,22 @@ async function readCoreBody(body: AsyncIterable<Uint8Array> & { destroy(): void 
  * by then). Redirects are followed by undici's redirect interceptor when allowed.
  */
 async function adapter(_url: string | URL | Request, init?: RequestInit): Promise<Response> {
-  const call = callOf(init as object)
+  const options = init as Omit<RequestInit, 'headers'> & { headers: Headers }
+  const call = callOf(options)
   const { p, transport, env, scope } = call
   const lease = call.lease as Lease
   try {
     const headers: Record<string, string> = {}
-    for (const [name, value] of (init?.headers as Headers).entries()) headers[name] = value
+    for (const [name, value] of options.headers.entries()) headers[name] = value
     // ofetch's per-try timeout, and the scope (deadline, close)
-    const signal = init?.signal == null ? scope.signal : AbortSignal.any([init.signal, scope.signal])
+    const signal = options.signal == null ? scope.signal : AbortSignal.any([options.signal, scope.signal])
     const dispatcher = await transport.connections.connection(transport.setup, p.origin, lease.slot, transport.allowRedirects)
     const res = await dispatcher.request({
       origin: p.origin,
       path: p.path,
-      method: (init?.method ?? 'GET') as UndiciDispatcher.HttpMethod,
+      method: (options.method ?? 'GET') as UndiciDispatcher.HttpMethod,
       headers,
-      body: (init?.body as Buffer | undefined) ?? null,
+      body: (options.body as Buffer | undefined) ?? null,
       signal,
     })
     const status = res.statusCode
