@@ -163,14 +163,12 @@ async function readCoreBody(body: AsyncIterable<Uint8Array> & { destroy(): void 
  * interceptor when allowed.
  */
 async function adapter(_url: string | URL | Request, init?: RequestInit): Promise<Response> {
-  const options = init as Omit<RequestInit, 'headers'> & { headers: Headers }
+  const options = init as RequestInit
   const call = callOf(options)
   const { p, transport, env, scope } = call
   const lease = call.lease as Lease
   let unlink: (() => void) | undefined
   try {
-    const headers: Record<string, string> = {}
-    for (const [name, value] of options.headers.entries()) headers[name] = value
     // ofetch's per-try timeout, and the scope (deadline, close)
     const link = joined(options.signal, scope.signal)
     unlink = link.unlink
@@ -180,7 +178,8 @@ async function adapter(_url: string | URL | Request, init?: RequestInit): Promis
       origin: p.origin,
       path: p.path,
       method: (options.method ?? 'GET') as UndiciDispatcher.HttpMethod,
-      headers,
+      // the prepared headers as they are (ofetch's Headers copy holds the same, lower-cased)
+      headers: p.init.headers,
       body: (options.body as Buffer | undefined) ?? null,
       signal,
     })
