@@ -92,7 +92,6 @@ function prepare(req: OutboundRequest, transport: Transport): Prepared | Request
   }
 }
 
-
 /** A response body over `maxResponseBytes` (not retried). */
 class ResponseTooLarge extends Error {
   readonly status: number
@@ -285,14 +284,14 @@ function onRequestError(context: FetchContext & { error: Error }): void {
   const call = callOf(context.options)
   const e = context.error
   if (call.scope.signal.aborted) return settle(context, call, { done: true, failure: call.scope.failure(), aborted: true })
-  if (e instanceof ResponseTooLarge) return settle(context, call, { done: true, status: e.status, failure: { kind: 'too-large', message: e.message, code: 502 } })
+  if (e instanceof ResponseTooLarge)
+    return settle(context, call, { done: true, status: e.status, failure: { kind: 'too-large', message: e.message, code: 502 } })
   if (e.name === 'TimeoutError') {
     const message = `timeout after ${call.transport.timeoutSeconds}s`
     return settle(context, call, { done: false, failure: { kind: 'timeout', message, code: 408 }, aborted: true })
   }
   settle(context, call, classifyNetworkError(e, call.p.hostPort))
 }
-
 
 function onResponseError(context: FetchContext & { response: Response }): void {
   const call = callOf(context.options)
