@@ -5,8 +5,10 @@ import { createServer } from 'node:http'
 function start(answer) {
   const arrivals = new Map()
   let requests = 0
-  let open = 0
   let peak = 0
+  let connections = 0
+  /** Open sockets by accept order. */
+  const open = new Map()
   const server = createServer((req, res) => {
     requests++
     arrivals.set(req.url ?? '', Date.now())
@@ -16,17 +18,20 @@ function start(answer) {
   })
   server.keepAliveTimeout = 60_000
   server.on('connection', (socket) => {
-    open++
-    // measured after this poll phase: an older socket's FIN (sent before this SYN) is processed by then
+    const seq = ++connections
+    open.set(socket, seq)
+    // measured one loop turn later, over the connections accepted up to now: libuv's accept loop can
+    // take a connection whose SYN came after an older socket's FIN that this poll has not read yet
+    // (counted at once, that showed one more than the client ever had); the next poll reads it
     setImmediate(() => {
-      peak = Math.max(peak, open)
+      const cut = connections
+      setImmediate(() => {
+        let n = 0
+        for (const s of open.values()) if (s <= cut) n++
+        peak = Math.max(peak, n)
+      })
     })
-    let gone = false
-    const down = () => {
-      if (gone) return
-      gone = true
-      open--
-    }
+    const down = () => open.delete(socket)
     socket.on('end', down)
     socket.on('error', down)
     socket.on('close', down)

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { resolve } from 'node:path'
 import type { OutboundSecurity } from '@restgate/config'
-import { Agent } from 'undici'
+import { Agent, Client, Dispatcher as UndiciDispatcher, interceptors } from 'undici'
 import { DispatcherError } from './errors.ts'
 
 /** PEM contents for a client certificate (`security.type: cert`) and/or a CA to trust. */
@@ -50,80 +50,150 @@ export async function loadTlsMaterial(security: OutboundSecurity, configDir: str
   return { cert: cert as Buffer, key: key ?? (cert as Buffer), ...(ca === undefined ? {} : { ca }) }
 }
 
-export interface AgentPool {
-  /** The shared Agent for this TLS setup (one per distinct combination). */
-  agentFor(sslVerify: boolean, tls: TlsMaterial | undefined, tlsKey: string): Agent
+/** How a rule's connections are made: certificate checks and client TLS material. */
+export interface TlsSetup {
+  sslVerify: boolean
+  tls: TlsMaterial | undefined
+  /** Identifies `tls` (its file paths); '' without client TLS material. */
+  key: string
+}
+
+export interface ConnectionPool {
   /**
-   * Resolves when `agent` next reports a socket of `origin` gone (disconnect or failed connect), or
-   * after `maxMs`: an aborted try keeps its origin slot until its socket is really closed, so a new
-   * connection never overlaps the one being torn down.
+   * The connection of slot `slot` (0 ≤ slot < connectionsPerOrigin, from the origin limiter) of
+   * `origin`, for `setup`: one undici `Client`, which has at most one socket at any time and opens a
+   * new one only after its previous socket is closed. With `followRedirects`, undici's redirect
+   * interceptor on top (hops to the same origin stay on this connection, other origins use a shared
+   * agent of the same setup). The holder of the slot is the only user of the connection.
    */
-  socketGone(agent: Agent, origin: string, maxMs: number): Promise<void>
+  connection(setup: TlsSetup, origin: string, slot: number, followRedirects: boolean): UndiciDispatcher | Promise<UndiciDispatcher>
   close(): Promise<void>
   /** Aborts every connection now. */
   destroy(): Promise<void>
 }
 
+/** Origins whose connections are kept while idle; beyond this, idle ones are closed when a new origin comes. */
+const KEPT_ORIGINS = 64
+/** An origin's connections count as idle once unused for this long (and with no request on them). */
+const IDLE_MS = 1_000
+
+interface SlotConnection {
+  setupId: string
+  client: Client
+  /** `client` behind the redirect interceptor, made on first use. */
+  following?: UndiciDispatcher
+}
+
+interface OriginConnections {
+  slots: Array<SlotConnection | undefined>
+  lastUsed: number
+}
+
+/** Sends to the slot's own connection, or (a redirect to another origin) to the setup's agent. */
+class SlotRouter extends UndiciDispatcher {
+  readonly #origin: string
+  readonly #own: UndiciDispatcher
+  readonly #other: () => UndiciDispatcher
+  constructor(origin: string, own: UndiciDispatcher, other: () => UndiciDispatcher) {
+    super()
+    this.#origin = origin
+    this.#own = own
+    this.#other = other
+  }
+  override dispatch(options: UndiciDispatcher.DispatchOptions, handler: UndiciDispatcher.DispatchHandler): boolean {
+    const origin = options.origin === undefined ? this.#origin : typeof options.origin === 'string' ? options.origin : options.origin.origin
+    return (origin === this.#origin ? this.#own : this.#other()).dispatch(options, handler)
+  }
+  override close(): Promise<void> {
+    return Promise.resolve()
+  }
+  override destroy(): Promise<void> {
+    return Promise.resolve()
+  }
+}
+
+function openSlot(setup: TlsSetup, id: string, origin: string): SlotConnection {
+  return { setupId: id, client: new Client(origin, { connect: connectOptions(setup) }) }
+}
+
+function setupId(setup: TlsSetup): string {
+  return `${setup.sslVerify ? 'verify' : 'noverify'}|${setup.key}`
+}
+
+function connectOptions(setup: TlsSetup): Record<string, unknown> {
+  return {
+    rejectUnauthorized: setup.sslVerify,
+    ...(setup.tls?.cert === undefined ? {} : { cert: setup.tls.cert }),
+    ...(setup.tls?.key === undefined ? {} : { key: setup.tls.key }),
+    ...(setup.tls?.ca === undefined ? {} : { ca: setup.tls.ca }),
+  }
+}
+
 /**
- * `connectionsPerOrigin` caps undici's sockets per origin (the dispatcher's per-origin limit), so
- * the limit holds at the socket level too, aborted tries included.
+ * Per origin, `connectionsPerOrigin` connections, one per slot of the origin limiter: the number of
+ * sockets open to an origin can never exceed the limit, aborted tries included (an aborted try's
+ * socket is destroyed by undici, and its slot's next request connects only after that socket has
+ * closed). undici's Agent cannot give this: it drops an origin's Pool when its count of connected
+ * sockets reaches 0 (a count that sockets still connecting, and events of an already dropped Pool,
+ * make wrong) and opens a new Pool beside the one still closing.
  */
-export function createAgentPool(connectionsPerOrigin: number): AgentPool {
+export function createConnectionPool(connectionsPerOrigin: number): ConnectionPool {
+  const origins = new Map<string, OriginConnections>()
+  /** Agents for redirect hops to other origins, per setup. */
   const agents = new Map<string, Agent>()
-  const gone = new WeakMap<Agent, Map<string, Array<() => void>>>()
-  const watch = (agent: Agent): void => {
-    const waiters = new Map<string, Array<() => void>>()
-    gone.set(agent, waiters)
-    const onGone = (origin: unknown): void => {
-      const key = typeof origin === 'string' ? origin : origin instanceof URL ? origin.origin : String(origin)
-      waiters.get(key)?.shift()?.()
+  const agentOf = (setup: TlsSetup, id: string): Agent => {
+    let agent = agents.get(id)
+    if (agent === undefined) {
+      agent = new Agent({ connections: connectionsPerOrigin, connect: connectOptions(setup) })
+      agents.set(id, agent)
     }
-    agent.on('disconnect', onGone)
-    agent.on('connectionError', onGone)
+    return agent
+  }
+  const evictIdle = (now: number): void => {
+    for (const [origin, entry] of origins) {
+      if (now - entry.lastUsed < IDLE_MS) continue
+      if (entry.slots.some((s) => s !== undefined && s.client.stats.size > 0)) continue
+      origins.delete(origin)
+      for (const s of entry.slots) void s?.client.destroy().catch(() => undefined)
+    }
+  }
+  const wrap = (slot: SlotConnection, setup: TlsSetup, origin: string, followRedirects: boolean): UndiciDispatcher => {
+    if (!followRedirects) return slot.client
+    slot.following ??= new SlotRouter(origin, slot.client, () => agentOf(setup, slot.setupId)).compose(interceptors.redirect({ maxRedirections: 20 }))
+    return slot.following
   }
   return {
-    socketGone(agent, origin, maxMs) {
-      const waiters = gone.get(agent)
-      if (waiters === undefined) return Promise.resolve()
-      return new Promise<void>((settle) => {
-        let list = waiters.get(origin)
-        if (list === undefined) waiters.set(origin, (list = []))
-        const done = (): void => {
-          clearTimeout(timer)
-          settle()
-        }
-        const timer = setTimeout(() => {
-          const at = list.indexOf(done)
-          if (at !== -1) list.splice(at, 1)
-          settle()
-        }, maxMs)
-        list.push(done)
-      })
-    },
-    agentFor(sslVerify, tls, tlsKey) {
-      const id = `${sslVerify ? 'verify' : 'noverify'}|${tlsKey}`
-      let agent = agents.get(id)
-      if (agent === undefined) {
-        agent = new Agent({
-          connections: connectionsPerOrigin,
-          connect: {
-            rejectUnauthorized: sslVerify,
-            ...(tls?.cert === undefined ? {} : { cert: tls.cert }),
-            ...(tls?.key === undefined ? {} : { key: tls.key }),
-            ...(tls?.ca === undefined ? {} : { ca: tls.ca }),
-          },
-        })
-        watch(agent)
-        agents.set(id, agent)
+    connection(setup, origin, slot, followRedirects) {
+      const now = Date.now()
+      let entry = origins.get(origin)
+      if (entry === undefined) {
+        if (origins.size >= KEPT_ORIGINS) evictIdle(now)
+        entry = { slots: [], lastUsed: now }
+        origins.set(origin, entry)
       }
-      return agent
+      entry.lastUsed = now
+      const id = setupId(setup)
+      const current = entry.slots[slot]
+      if (current !== undefined && current.setupId === id) return wrap(current, setup, origin, followRedirects)
+      const next = openSlot(setup, id, origin)
+      entry.slots[slot] = next
+      if (current === undefined) return wrap(next, setup, origin, followRedirects)
+      // the slot's connection was made for another TLS setup: it goes before the new one connects
+      return current.client.destroy().then(
+        () => wrap(next, setup, origin, followRedirects),
+        () => wrap(next, setup, origin, followRedirects),
+      )
     },
     async close() {
-      await Promise.all([...agents.values()].map((a) => a.close()))
+      const all = [...origins.values()].flatMap((e) => e.slots.filter((s) => s !== undefined).map((s) => s.client.close()))
+      origins.clear()
+      await Promise.all([...all, ...[...agents.values()].map((a) => a.close())])
       agents.clear()
     },
     async destroy() {
-      await Promise.all([...agents.values()].map((a) => a.destroy()))
+      const all = [...origins.values()].flatMap((e) => e.slots.filter((s) => s !== undefined).map((s) => s.client.destroy()))
+      origins.clear()
+      await Promise.all([...all, ...[...agents.values()].map((a) => a.destroy())])
       agents.clear()
     },
   }

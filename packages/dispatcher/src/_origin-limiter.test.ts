@@ -13,16 +13,21 @@ describe('origin limiter', () => {
     const a3 = limiter.acquire('http://a', never).then((r) => (order.push('a3'), r))
     const a4 = limiter.acquire('http://a', never).then((r) => (order.push('a4'), r))
     expect([limiter.active(), limiter.waiting()]).toEqual([3, 2])
-    a1()
-    a1() // releasing twice is harmless
+    expect([a1.slot, a2.slot, b1.slot]).toEqual([0, 1, 0])
+    a1.release()
+    a1.release() // releasing twice is harmless
     const r3 = await a3
     expect(order).toEqual(['a3'])
+    expect(r3.slot).toBe(a1.slot) // the slot (and its connection) passes on
     expect([limiter.active(), limiter.waiting()]).toEqual([3, 1])
-    a2()
+    a2.release()
     const r4 = await a4
     expect(order).toEqual(['a3', 'a4'])
-    for (const release of [r3, r4, b1]) release()
+    for (const lease of [r3, r4, b1]) lease.release()
     expect([limiter.active(), limiter.waiting()]).toEqual([0, 0])
+    // slot numbers are reused: never more distinct slots than the limit
+    const again = await Promise.all([limiter.acquire('http://a', never), limiter.acquire('http://a', never)])
+    expect(again.map((l) => l.slot).toSorted()).toEqual([0, 1])
   })
 
   it('a waiter whose signal aborts leaves the queue with the abort reason', async () => {
@@ -33,7 +38,7 @@ describe('origin limiter', () => {
     controller.abort(new Error('deadline'))
     await expect(waiting).rejects.toThrow('deadline')
     expect(limiter.waiting()).toBe(0)
-    held()
+    held.release()
     expect(limiter.active()).toBe(0)
     await expect(limiter.acquire('o', controller.signal)).rejects.toThrow('deadline')
   })

@@ -1,7 +1,7 @@
 /** Rules prepared once at `ready()`: request builder + transport (agent, auth header, tries, timeouts). */
 import type { OutboundRequestConfig } from '@restgate/config'
 import { loadDownlinkBuilder, type DownlinkBuilder } from '@restgate/converters'
-import { createAgentPool, loadTlsMaterial, type AgentPool, type TlsMaterial } from './_agents.ts'
+import { createConnectionPool, loadTlsMaterial, type ConnectionPool, type TlsMaterial } from './_agents.ts'
 import type { Transport } from './_send.ts'
 import { DispatcherError } from './errors.ts'
 import type { Logger } from './logger.ts'
@@ -21,13 +21,12 @@ function basicAuthorization(username: string, password: string): string {
   return `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`
 }
 
-/** The transport of a rule, given the agent for its TLS setup. */
-export function transportFor(rule: OutboundRequestConfig, agents: AgentPool, tls?: TlsMaterial, tlsKey = ''): Transport {
+/** The transport of a rule: the shared connections, with the rule's TLS setup. */
+export function transportFor(rule: OutboundRequestConfig, agents: ConnectionPool, tls?: TlsMaterial, tlsKey = ''): Transport {
   const seconds = Number.isFinite(rule.timeout) && rule.timeout > 0 ? rule.timeout : FALLBACK_TIMEOUT_SECONDS
-  const agent = agents.agentFor(rule.sslVerify, tls, tlsKey)
   return {
-    agent,
-    socketGone: (origin, maxMs) => agents.socketGone(agent, origin, maxMs),
+    connections: agents,
+    setup: { sslVerify: rule.sslVerify, tls, key: tlsKey },
     authorization: rule.security.type === 'basic' ? basicAuthorization(rule.security.username, rule.security.password) : undefined,
     timeoutMs: Math.max(1, Math.round(seconds * 1000)),
     timeoutSeconds: seconds,
@@ -37,13 +36,13 @@ export function transportFor(rule: OutboundRequestConfig, agents: AgentPool, tls
 }
 
 export interface RuleLoader {
-  agents: AgentPool
+  agents: ConnectionPool
   prepare(rule: OutboundRequestConfig): Promise<PreparedRule>
 }
 
 /** Prepares rules; TLS files are read once per distinct set of paths. */
 export function createRuleLoader(configDir: string, logger: Logger, connectionsPerOrigin: number): RuleLoader {
-  const agents = createAgentPool(connectionsPerOrigin)
+  const agents = createConnectionPool(connectionsPerOrigin)
   const tlsByFiles = new Map<string, Promise<TlsMaterial | undefined>>()
 
   async function tlsOf(rule: OutboundRequestConfig): Promise<{ tls: TlsMaterial | undefined; key: string }> {

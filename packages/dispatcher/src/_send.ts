@@ -1,17 +1,24 @@
-/** Sends one OutboundRequest: tries, per-try timeout, backoff, per-origin slots, response reading. */
-import { interceptors, type Dispatcher as UndiciDispatcher } from 'undici'
+/**
+ * Sends one OutboundRequest. ofetch drives the tries (retry count and statuses, per-try timeout,
+ * its error path and hooks); its `fetch` is a small adapter on undici's core `request` over the
+ * slot's connection (exactly the configured headers, GET/HEAD with a body), which reads the body
+ * once, up to maxResponseBytes, and hands ofetch the head.
+ */
+import { createFetch, type FetchContext, type FetchOptions } from 'ofetch'
+import type { Dispatcher as UndiciDispatcher } from 'undici'
+import type { ConnectionPool, TlsSetup } from './_agents.ts'
 import type { OutboundRequest } from '@restgate/converters'
 import { backoffDelay, retryAfterMs } from './_backoff.ts'
 import { classifyNetworkError, classifyResponse, type Attempt } from './_classify.ts'
-import type { OriginLimiter } from './_origin-limiter.ts'
+import type { Lease, OriginLimiter } from './_origin-limiter.ts'
 import type { Scope } from './_scope.ts'
 import type { RequestFailure } from './types.ts'
 
 /** How a rule's requests travel. */
 export interface Transport {
-  agent: UndiciDispatcher
-  /** Resolves once a socket of `origin` is gone (or after `maxMs`): see AgentPool.socketGone. */
-  socketGone?(origin: string, maxMs: number): Promise<void>
+  /** One connection per slot of each origin (see ConnectionPool). */
+  connections: ConnectionPool
+  setup: TlsSetup
   /** `Basic ...` from the rule's security; wins over a configured Authorization header. */
   authorization: string | undefined
   timeoutMs: number
@@ -38,25 +45,6 @@ export interface SendResult {
   attempts: number
   result?: unknown
   failure?: RequestFailure
-}
-
-const TOO_LARGE: unique symbol = Symbol('too large')
-/** Longest an aborted try waits for its socket to close before its origin slot is freed anyway. */
-const SOCKET_GONE_MAX_MS = 1_000
-
-function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
-  if (signal.aborted) return Promise.resolve(false)
-  return new Promise((resolve) => {
-    const onAbort = (): void => {
-      clearTimeout(timer)
-      resolve(false)
-    }
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort)
-      resolve(true)
-    }, ms)
-    signal.addEventListener('abort', onAbort, { once: true })
-  })
 }
 
 interface Prepared {
@@ -104,95 +92,219 @@ function prepare(req: OutboundRequest, transport: Transport): Prepared | Request
   }
 }
 
-/** Bytes of a core undici response body, up to `max`. */
-async function readCoreBody(body: AsyncIterable<Uint8Array> & { destroy(): void }, max: number): Promise<Uint8Array | typeof TOO_LARGE> {
+/** A response body over `maxResponseBytes` (not retried). */
+class ResponseTooLarge extends Error {
+  readonly status: number
+  constructor(status: number, hostPort: string, max: number) {
+    super(`response from ${hostPort} is larger than ${max} bytes`)
+    this.name = 'ResponseTooLarge'
+    this.status = status
+  }
+}
+
+/** Ends the tries without another request: the scope ended (deadline, close) before a try could start. */
+class Stop extends Error {
+  constructor() {
+    super('stopped')
+    this.name = 'Stop'
+  }
+}
+
+/** Statuses for which ofetch makes another try (the same set as `classifyResponse`'s retriable ones; 500 also stands for a network error). */
+const RETRY_STATUS_CODES: number[] = [408, 429, ...Array.from({ length: 100 }, (_, i) => 500 + i)]
+
+/** One sendRequest call, shared by the hooks and the adapter through ofetch's options. */
+interface Call {
+  p: Prepared
+  transport: Transport
+  env: SendEnv
+  scope: Scope
+  /** Tries started. */
+  tries: number
+  /** The slot held by the try in progress. */
+  lease: Lease | undefined
+  /** The outcome of the last try that failed. */
+  last: Attempt | undefined
+  /** Wait before the next try. */
+  delay: number
+  /** The body of the last response. */
+  body: Uint8Array
+}
+
+const CALL: unique symbol = Symbol('restgate call')
+const EMPTY = new Uint8Array(0)
+type CallOptions = FetchOptions & { [CALL]: Call }
+const callOf = (options: object): Call => (options as CallOptions)[CALL]
+
+/** Bytes of a core undici response body, up to `max` (else ResponseTooLarge). */
+async function readCoreBody(body: AsyncIterable<Uint8Array> & { destroy(): void }, max: number, tooLarge: () => Error): Promise<Uint8Array> {
   const chunks: Uint8Array[] = []
   let total = 0
   for await (const chunk of body) {
     total += chunk.byteLength
     if (total > max) {
       body.destroy()
-      return TOO_LARGE
+      throw tooLarge()
     }
     chunks.push(chunk)
   }
-  return Buffer.concat(chunks)
-}
-
-const redirecting = new WeakMap<UndiciDispatcher, UndiciDispatcher>()
-
-/** `agent` with undici's redirect interceptor, composed once per agent. */
-function following(agent: UndiciDispatcher): UndiciDispatcher {
-  let composed = redirecting.get(agent)
-  if (composed === undefined) {
-    composed = agent.compose(interceptors.redirect({ maxRedirections: 20 }))
-    redirecting.set(agent, composed)
-  }
-  return composed
+  return chunks.length === 1 ? (chunks[0] as Uint8Array) : Buffer.concat(chunks)
 }
 
 /**
- * Every request goes through undici's core `request` on the rule's own agent: it sends exactly the
- * configured headers (fetch would add user-agent, accept, accept-language, sec-fetch-mode, ...) and
- * it sends GET and HEAD with a body, as the original gateway does (the docs' `echo` RPC is a GET
- * whose body is `${params}`). Redirects are followed by undici's redirect interceptor when allowed.
- * The answer is returned as a web `Response` head plus the body bytes.
+ * ofetch's `fetch`: one try on the slot's own connection (see ConnectionPool). undici's core
+ * `request` sends exactly the headers it is given (fetch would add user-agent, accept,
+ * accept-language, sec-fetch-mode, ...) and sends GET and HEAD with a body, as the original gateway
+ * does (the docs' `echo` RPC is a GET whose body is `${params}`). The body is read here, up to
+ * maxResponseBytes, and kept with the call; the Response has none (ofetch reading it again through
+ * a web stream cost about 40 µs of CPU per request). The slot is freed once the try is over (an
+ * aborted try's socket is destroyed by then). Redirects are followed by undici's redirect
+ * interceptor when allowed.
  */
-async function sendCore(
-  p: Prepared,
-  transport: Transport,
-  signal: AbortSignal,
-  maxBytes: number,
-): Promise<{ response: Response; body: Uint8Array | typeof TOO_LARGE }> {
-  const agent = transport.allowRedirects ? following(transport.agent) : transport.agent
-  const res = await agent.request({
-    origin: p.origin,
-    path: p.path,
-    method: p.init.method as UndiciDispatcher.HttpMethod,
-    headers: p.init.headers,
-    body: p.init.body === undefined ? null : Buffer.from(p.init.body),
-    signal,
-  })
-  const headers = new Headers()
-  for (const [name, value] of Object.entries(res.headers)) {
-    if (value === undefined) continue
-    for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v)
+async function adapter(_url: string | URL | Request, init?: RequestInit): Promise<Response> {
+  const options = init as RequestInit
+  const call = callOf(options)
+  const { p, transport, env, scope } = call
+  const lease = call.lease as Lease
+  let unlink: (() => void) | undefined
+  try {
+    // ofetch's per-try timeout, and the scope (deadline, close)
+    const link = joined(options.signal, scope.signal)
+    unlink = link.unlink
+    const signal = link.signal
+    const dispatcher = await transport.connections.connection(transport.setup, p.origin, lease.slot, transport.allowRedirects)
+    const res = await dispatcher.request({
+      origin: p.origin,
+      path: p.path,
+      method: (options.method ?? 'GET') as UndiciDispatcher.HttpMethod,
+      // the prepared headers as they are (ofetch's Headers copy holds the same, lower-cased)
+      headers: p.init.headers,
+      body: (options.body as Buffer | undefined) ?? null,
+      signal,
+    })
+    const status = res.statusCode
+    const body = await readCoreBody(res.body, env.maxResponseBytes, () => new ResponseTooLarge(status, p.hostPort, env.maxResponseBytes))
+    if (status < 200 || status > 599) throw new Error(`invalid HTTP status ${status}`)
+    const out = new Headers()
+    for (const [name, value] of Object.entries(res.headers)) {
+      if (value === undefined) continue
+      for (const v of Array.isArray(value) ? value : [value]) out.append(name, v)
+    }
+    // the body stays with the call: read once here (for the size cap), not again through a web stream
+    call.body = body
+    return new Response(null, { status, statusText: res.statusText ?? '', headers: out })
+  } finally {
+    unlink?.()
+    lease.release()
+    call.lease = undefined
   }
-  const body = await readCoreBody(res.body, maxBytes)
-  return { response: new Response(null, { status: res.statusCode, statusText: res.statusText ?? '', headers }), body }
 }
 
-async function attemptOnce(p: Prepared, transport: Transport, env: SendEnv, scope: Scope): Promise<Attempt> {
+/** A signal that aborts when `a` or `b` does, and how to unhook it (AbortSignal.any costs more). */
+function joined(a: AbortSignal | null | undefined, b: AbortSignal): { signal: AbortSignal; unlink(): void } {
+  if (a == null || a.aborted) return { signal: a ?? b, unlink: () => undefined }
+  if (b.aborted) return { signal: b, unlink: () => undefined }
   const controller = new AbortController()
-  let timedOut = false
-  const timer = setTimeout(() => {
-    timedOut = true
-    controller.abort(new Error(`timeout after ${transport.timeoutSeconds}s`))
-  }, transport.timeoutMs)
-  timer.unref?.()
-  const onScopeAbort = (): void => controller.abort(scope.signal.reason)
-  scope.signal.addEventListener('abort', onScopeAbort, { once: true })
-  try {
-    const { response, body } = await sendCore(p, transport, controller.signal, env.maxResponseBytes)
-    if (body === TOO_LARGE) {
-      const failure: RequestFailure = { kind: 'too-large', message: `response from ${p.hostPort} is larger than ${env.maxResponseBytes} bytes`, code: 502 }
-      return { done: true, status: response.status, failure }
-    }
-    const attempt = classifyResponse(response, body, transport.allowRedirects)
-    if (!attempt.done && attempt.failure !== undefined) {
-      const after = retryAfterMs(response.headers.get('retry-after'), env.retryCapMs)
-      if (after !== undefined) attempt.retryAfterMs = after
-    }
-    return attempt
-  } catch (e) {
-    if (scope.signal.aborted) return { done: true, failure: scope.failure(), aborted: true }
-    if (timedOut) return { done: false, failure: { kind: 'timeout', message: `timeout after ${transport.timeoutSeconds}s`, code: 408 }, aborted: true }
-    return classifyNetworkError(e, p.hostPort)
-  } finally {
-    clearTimeout(timer)
-    scope.signal.removeEventListener('abort', onScopeAbort)
+  const onA = (): void => controller.abort(a.reason)
+  const onB = (): void => controller.abort(b.reason)
+  a.addEventListener('abort', onA, { once: true })
+  b.addEventListener('abort', onB, { once: true })
+  return {
+    signal: controller.signal,
+    unlink: () => {
+      a.removeEventListener('abort', onA)
+      b.removeEventListener('abort', onB)
+    },
   }
 }
+
+function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
+  if (signal.aborted) return Promise.resolve(false)
+  if (ms <= 0) return Promise.resolve(true)
+  return new Promise((resolve) => {
+    const onAbort = (): void => {
+      clearTimeout(timer)
+      resolve(false)
+    }
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort)
+      resolve(true)
+    }, ms)
+    signal.addEventListener('abort', onAbort, { once: true })
+  })
+}
+
+/**
+ * Before every try: the wait before a retry (abortable: ofetch's own `retryDelay` wait is a plain
+ * timer that neither the deadline nor close() could cut short), the origin slot, the absolute
+ * deadline (a try never starts once the RPC's responseTimeout has passed), then a fresh signal slot
+ * for ofetch's per-try timeout, which starts now, slot in hand.
+ */
+async function onRequest(context: FetchContext): Promise<void> {
+  const call = callOf(context.options)
+  const { scope } = call
+  if (call.tries > 0 && !(await sleep(call.delay, scope.signal))) throw new Stop()
+  let lease: Lease
+  try {
+    lease = await call.env.limiter.acquire(call.p.origin, scope.signal)
+  } catch {
+    throw new Stop()
+  }
+  if (scope.signal.aborted || (scope.deadlineAt !== undefined && Date.now() >= scope.deadlineAt)) {
+    lease.release()
+    throw new Stop()
+  }
+  call.lease = lease
+  call.tries++
+  call.last = undefined
+  call.body = EMPTY
+  call.env.onTry(call.tries)
+  // ofetch 1.5.1 makes its timeout signal only when options.signal is unset, and a retry inherits
+  // the previous try's (aborted) signal: without this reset a retry after a timeout would abort at once
+  context.options.signal = undefined
+}
+
+/** After a failed try: stop (not retriable, or the next try would start after the deadline) or plan the wait. */
+function settle(context: FetchContext, call: Call, attempt: Attempt): void {
+  call.last = attempt
+  if (attempt.done) {
+    context.options.retry = false
+    return
+  }
+  if (context.options.retry === false || context.options.retry === 0) return
+  const delay = attempt.retryAfterMs ?? backoffDelay(call.tries, call.env.retryBaseMs, call.env.retryCapMs)
+  if (call.scope.deadlineAt !== undefined && Date.now() + delay >= call.scope.deadlineAt) {
+    context.options.retry = false
+    return
+  }
+  call.delay = delay
+}
+
+function onRequestError(context: FetchContext & { error: Error }): void {
+  const call = callOf(context.options)
+  const e = context.error
+  if (call.scope.signal.aborted) return settle(context, call, { done: true, failure: call.scope.failure(), aborted: true })
+  if (e instanceof ResponseTooLarge)
+    return settle(context, call, { done: true, status: e.status, failure: { kind: 'too-large', message: e.message, code: 502 } })
+  if (e.name === 'TimeoutError') {
+    const message = `timeout after ${call.transport.timeoutSeconds}s`
+    return settle(context, call, { done: false, failure: { kind: 'timeout', message, code: 408 }, aborted: true })
+  }
+  settle(context, call, classifyNetworkError(e, call.p.hostPort))
+}
+
+function onResponseError(context: FetchContext & { response: Response }): void {
+  const call = callOf(context.options)
+  const { response } = context
+  const attempt = classifyResponse(response, call.body, call.transport.allowRedirects)
+  if (!attempt.done && attempt.failure !== undefined) {
+    const after = retryAfterMs(response.headers.get('retry-after'), call.env.retryCapMs)
+    if (after !== undefined) attempt.retryAfterMs = after
+  }
+  settle(context, call, attempt)
+}
+
+const $fetch = createFetch({ fetch: adapter as typeof globalThis.fetch })
 
 /**
  * Sends `req` with the transport's tries: retries network errors, per-try timeouts, 5xx, 408 and
@@ -202,37 +314,34 @@ async function attemptOnce(p: Prepared, transport: Transport, env: SendEnv, scop
 export async function sendRequest(req: OutboundRequest, transport: Transport, env: SendEnv, scope: Scope): Promise<SendResult> {
   const prepared = prepare(req, transport)
   if (!('init' in prepared)) return { ok: false, target: req.url, attempts: 0, failure: prepared }
-  const done = (a: Attempt, attempts: number): SendResult => {
-    const out: SendResult = { ok: a.failure === undefined, target: prepared.target, attempts }
+  const call: Call = { p: prepared, transport, env, scope, tries: 0, lease: undefined, last: undefined, delay: 0, body: EMPTY }
+  const done = (a: Attempt): SendResult => {
+    const out: SendResult = { ok: a.failure === undefined, target: prepared.target, attempts: call.tries }
     if (a.status !== undefined) out.status = a.status
     if (a.failure === undefined) out.result = a.result
     else out.failure = a.failure
     return out
   }
-  for (let attempt = 1; ; attempt++) {
-    let release: () => void
-    try {
-      release = await env.limiter.acquire(prepared.origin, scope.signal)
-    } catch {
-      return done({ done: true, failure: scope.failure() }, attempt - 1)
-    }
-    // absolute deadline: a try never starts once the RPC's responseTimeout has passed (it got its 408)
-    if (scope.signal.aborted || (scope.deadlineAt !== undefined && Date.now() >= scope.deadlineAt)) {
-      release()
-      return done({ done: true, failure: scope.failure() }, attempt - 1)
-    }
-    let result: Attempt
-    try {
-      env.onTry(attempt)
-      result = await attemptOnce(prepared, transport, env, scope)
-      // an aborted try's socket is being torn down: its slot frees once it is gone (per-origin limit at the socket level)
-      if (result.aborted && transport.socketGone !== undefined) await transport.socketGone(prepared.origin, SOCKET_GONE_MAX_MS)
-    } finally {
-      release()
-    }
-    if (result.done || attempt >= transport.tries) return done(result, attempt)
-    const delay = result.retryAfterMs ?? backoffDelay(attempt, env.retryBaseMs, env.retryCapMs)
-    if (scope.deadlineAt !== undefined && Date.now() + delay >= scope.deadlineAt) return done(result, attempt)
-    if (!(await sleep(delay, scope.signal))) return done({ done: true, failure: scope.failure() }, attempt)
+  const options: CallOptions = {
+    [CALL]: call,
+    method: prepared.init.method,
+    headers: prepared.init.headers,
+    // a Buffer: ofetch leaves it as it is (a string or object would be JSON with content-type and accept added)
+    ...(prepared.init.body === undefined ? {} : { body: Buffer.from(prepared.init.body.buffer, prepared.init.body.byteOffset, prepared.init.body.byteLength) }),
+    retry: transport.tries - 1,
+    retryStatusCodes: RETRY_STATUS_CODES,
+    timeout: transport.timeoutMs,
+    onRequest,
+    onRequestError,
+    onResponseError,
+  }
+  try {
+    const response = await $fetch.raw(prepared.url, options)
+    return done(classifyResponse(response, call.body, transport.allowRedirects))
+  } catch (e) {
+    call.lease?.release()
+    if (e instanceof Stop) return done({ done: true, failure: scope.failure() })
+    if (call.last !== undefined) return done(call.last)
+    return done(classifyNetworkError(e, prepared.hostPort))
   }
 }
