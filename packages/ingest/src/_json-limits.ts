@@ -47,10 +47,31 @@ function surelyWithin(text: string, limits: JsonLimits): boolean {
   return braces <= limits.maxDepth && braces + countUpTo(text, '[', limits.maxDepth) <= limits.maxDepth
 }
 
+/**
+ * Where a top-level array body may be cut into slices that are parsed one per turn of the event
+ * loop (see `_parse.ts`): `open`/`close` are the offsets of its brackets, `cuts` the offsets of the
+ * top-level commas after which a new slice starts. Filled by {@link checkJsonLimits} when asked.
+ */
+export interface ArrayCuts {
+  /** Offset of the body's `[` (-1: the body is not an array). */
+  open: number
+  /** Offset of the bracket that closes it (-1: never closed). */
+  close: number
+  cuts: number[]
+  /** False when the text reaches depth 0 more than once (not one JSON value). */
+  single: boolean
+  /** Elements and characters per slice. */
+  sliceElements: number
+  sliceChars: number
+}
+
 /** `undefined` when `text` (about to be parsed as JSON) is within `limits`, else which limit it breaks. */
-export function checkJsonLimits(text: string, limits: JsonLimits): LimitBreach | undefined {
-  if (surelyWithin(text, limits)) return undefined
+export function checkJsonLimits(text: string, limits: JsonLimits, cuts?: ArrayCuts): LimitBreach | undefined {
+  if (cuts === undefined && surelyWithin(text, limits)) return undefined
   const { maxDepth, maxElements, maxKeys } = limits
+  /** Elements and characters in the current slice (with `cuts`). */
+  let inSlice = 0
+  let sliceStart = 0
   let depth = 0
   let keys = 0
   /** Whether the body is an array; `separators` counts the commas between its elements. */
@@ -69,18 +90,31 @@ export function checkJsonLimits(text: string, limits: JsonLimits): LimitBreach |
       continue
     }
     if (c === OPEN_BRACE || c === OPEN_BRACKET) {
-      if (depth === 0 && c === OPEN_BRACKET) topArray = true
+      if (depth === 0) {
+        if (c === OPEN_BRACKET) topArray = true
+        if (cuts !== undefined) {
+          if (cuts.open >= 0) cuts.single = false
+          else if (c === OPEN_BRACKET) cuts.open = sliceStart = i
+        }
+      }
       if (++depth > maxDepth) {
         return { code: 'BODY_TOO_DEEP', message: `the body nests deeper than the limit of ${maxDepth} levels of objects and arrays` }
       }
     } else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
-      depth--
+      if (--depth === 0 && cuts !== undefined && cuts.close < 0) cuts.close = i
     } else if (c === COLON) {
       if (++keys > maxKeys) return { code: 'TOO_MANY_KEYS', message: `the body has more than the limit of ${maxKeys} object keys` }
     } else if (c === COMMA) {
       // n separators: n + 1 elements
-      if (depth === 1 && topArray && ++separators >= maxElements) {
-        return { code: 'TOO_MANY_ELEMENTS', message: `the body array has more than the limit of ${maxElements} elements` }
+      if (depth === 1 && topArray) {
+        if (++separators >= maxElements) {
+          return { code: 'TOO_MANY_ELEMENTS', message: `the body array has more than the limit of ${maxElements} elements` }
+        }
+        if (cuts !== undefined && (++inSlice >= cuts.sliceElements || i - sliceStart >= cuts.sliceChars)) {
+          cuts.cuts.push(i)
+          inSlice = 0
+          sliceStart = i
+        }
       }
     }
   }

@@ -118,9 +118,9 @@ describe('mergeData', () => {
     expect(mergeData({}, [{ a: 1 }, 5], {}, false)).toEqual({ ok: true, data: [{ a: 1 }, 5] })
   })
 
-  test('"__proto__" keys stay plain data', () => {
+  test('"__proto__" keys stay plain data', async () => {
     const body = JSON.parse('{"__proto__":{"polluted":true},"a":1}') as Record<string, unknown>
-    const result = mergeData({}, body, Object.fromEntries(new URLSearchParams('__proto__=x')), true)
+    const result = await mergeData({}, body, Object.fromEntries(new URLSearchParams('__proto__=x')), true)
     expect(result.ok).toBe(true)
     expect(({} as Record<string, unknown>).polluted).toBeUndefined()
     if (result.ok) expect(Object.getPrototypeOf(result.data)).toBe(Object.prototype)
