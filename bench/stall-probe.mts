@@ -52,13 +52,23 @@ const monitorEnv: Record<string, string> = monitorFile === undefined ? {} : { LO
 /** p50/p99/max (ms) of the gateway's loop turns that ended in [from, to] (process.hrtime ms). */
 function loopFigures(from: number, to: number): Record<string, unknown> | undefined {
   if (monitorFile === undefined) return undefined
-  const turns = (JSON.parse(readFileSync(monitorFile, 'utf8')) as Array<[number, number, number]>).filter(([end]) => end >= from && end <= to)
+  const all = JSON.parse(readFileSync(monitorFile, 'utf8')) as { turns: Array<[number, number, number]>; gc: Array<[number, number, string]> }
+  const turns = all.turns.filter(([end]) => end >= from && end <= to)
+  const gc = all.gc.filter(([end]) => end >= from && end <= to)
+  const gcMax = (kind: string): number => Number(Math.max(0, ...gc.filter((g) => g[2] === kind).map((g) => g[1])).toFixed(1))
   const stats = (list: number[]): Record<string, number> => {
     const s = list.toSorted((a, b) => a - b)
     const at = (p: number): number => Number((s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? 0).toFixed(1))
     return { p50: at(0.5), p99: at(0.99), max: at(1) }
   }
-  return { turns: turns.length, wallMs: stats(turns.map((t) => t[1])), cpuMs: stats(turns.map((t) => t[2])), over10msCpu: turns.filter((t) => t[2] > 10).length }
+  return {
+    turns: turns.length,
+    wallMs: stats(turns.map((t) => t[1])),
+    cpuMs: stats(turns.map((t) => t[2])),
+    over10msCpu: turns.filter((t) => t[2] > 10).length,
+    gcPauses: gc.length,
+    gcMaxMs: { minor: gcMax('minor'), major: gcMax('major') },
+  }
 }
 const hrMs = (): number => Number(process.hrtime.bigint() / 1000n) / 1000
 let cli: { child: ReturnType<typeof spawn>; exited: Promise<unknown>; waitForOutput(re: RegExp, ms: number): Promise<unknown> }
@@ -83,7 +93,9 @@ if (process.env.PROF) {
   }
 } else {
   // runCli starts the bin without node flags: the monitor comes in through NODE_OPTIONS
-  const nodeOptions = monitorArgs.length === 0 ? {} : { NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${monitorArgs.join(' ')}`.trim() }
+  // GATEWAY_NODE_OPTIONS: node flags for the gateway only (e.g. GC settings to compare)
+  const flags = `${process.env.NODE_OPTIONS ?? ''} ${process.env.GATEWAY_NODE_OPTIONS ?? ''} ${monitorArgs.join(' ')}`.trim()
+  const nodeOptions = flags === '' ? {} : { NODE_OPTIONS: flags }
   cli = runCli(['--config', folder.file], { ...nodeOptions, ...monitorEnv })
 }
 await cli.waitForOutput(/sending to ThingsBoard/, 60_000)

@@ -263,7 +263,7 @@ export function createJsonConverter(config: ConverterConfig): UplinkConverter {
     const dropped: DroppedDatapoint[] = []
     const records: UplinkRecord[] = []
     for (let from = 0; from < data.length; from += CHUNK_ELEMENTS) {
-      if (from > 0) await nextTurn()
+      await nextTurn()
       convertRange(data, from, Math.min(data.length, from + CHUNK_ELEMENTS), request, records, dropped)
     }
     return { records, dropped }

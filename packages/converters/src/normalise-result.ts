@@ -145,7 +145,7 @@ async function normaliseInSlices(output: unknown, list: unknown[], request: Requ
   const dropped = Array.isArray(output) ? [] : checkDropped((output as Record<string, unknown>).dropped, label)
   const records: UplinkRecord[] = []
   for (let from = 0; from < list.length; from += NORMALISE_SLICE) {
-    if (from > 0) await nextTurn()
+    await nextTurn()
     checkRange(list, from, Math.min(list.length, from + NORMALISE_SLICE), false, label, request.receivedAt, records)
   }
   return { records, dropped }

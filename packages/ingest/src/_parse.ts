@@ -7,7 +7,7 @@
  */
 import { decodeText, decoderFor, type ContentType } from './_content-type.ts'
 import { nextTurn } from '@restgate/core'
-import { type ArrayCuts, checkJsonLimits, type JsonLimits, type LimitBreach } from './_json-limits.ts'
+import { type ArrayCuts, checkJsonLimits, type JsonLimits, JsonScan, type LimitBreach } from './_json-limits.ts'
 import { parseMultipart } from './_multipart.ts'
 
 export type JsonObject = Record<string, unknown>
@@ -109,14 +109,16 @@ function fromText(text: string, type: ContentType, strict: boolean, parsed: unkn
 
 /**
  * Bodies from this size on are read in turns of the event loop (`nextTurn` of @restgate/core):
- * decoding, the limit scan and the parse each get a turn, and a JSON array is parsed a slice at a
- * time (see {@link parseArrayInSlices}), so one big body never holds other requests for its whole
+ * decoding gets a turn, the limit scan a turn per {@link SCAN_CHARS} characters, and a JSON array
+ * is parsed a slice at a time (see {@link parseArrayInSlices}), so one big body never holds other requests for its whole
  * parse. Smaller bodies are read at once (no extra turn on the usual path).
  */
 export const LARGE_BODY_BYTES: number = 64 * 1024
 /** A slice of a big JSON array body: at most this many elements or about this many characters. */
 export const SLICE_ELEMENTS: number = 1024
 export const SLICE_CHARS: number = 32 * 1024
+/** Characters of a big body scanned for the limits per turn. */
+export const SCAN_CHARS: number = 256 * 1024
 
 /**
  * Reads `bytes` by the rules above; an empty body gives `undefined`. Text about to be parsed as
@@ -149,9 +151,13 @@ async function parseLargeBody(bytes: Uint8Array, type: ContentType, strict: bool
   if (type.kind !== 'json' && !mayBeJson(text)) return fromText(text, type, strict, NOT_TRIED)
   await nextTurn()
   const cuts: ArrayCuts = { open: -1, close: -1, cuts: [], single: true, sliceElements: SLICE_ELEMENTS, sliceChars: SLICE_CHARS }
-  const breach = checkJsonLimits(text, limits, cuts)
-  if (breach) return refusal(breach)
-  await nextTurn()
+  const scan = new JsonScan(text, limits, cuts)
+  for (let end = SCAN_CHARS; ; end += SCAN_CHARS) {
+    const breach = scan.run(end)
+    if (breach) return refusal(breach)
+    await nextTurn()
+    if (scan.done) break
+  }
   const parsed = isSliceable(text, cuts) ? await parseArrayInSlices(text, cuts) : jsonOf(text)
   return fromText(text, type, strict, parsed)
 }
@@ -229,7 +235,7 @@ function mergeRange(params: JsonObject, body: unknown[], query: JsonObject, stri
 async function mergeInSlices(params: JsonObject, body: unknown[], query: JsonObject, strict: boolean): Promise<DataResult> {
   const out: unknown[] = []
   for (let from = 0; from < body.length; from += SLICE_ELEMENTS) {
-    if (from > 0) await nextTurn()
+    await nextTurn()
     const failed = mergeRange(params, body, query, strict, from, Math.min(body.length, from + SLICE_ELEMENTS), out)
     if (failed) return failed
   }

@@ -76,7 +76,7 @@ export function summariseRecords(records: readonly UplinkRecord[]): RecordSummar
 
 async function summariseInSlices(records: readonly UplinkRecord[], t: Tally): Promise<RecordSummary | string> {
   for (let from = 0; from < records.length; from += RECORD_SLICE) {
-    if (from > 0) await nextTurn()
+    await nextTurn()
     const problem = tallyRange(records, from, Math.min(records.length, from + RECORD_SLICE), t)
     if (problem !== undefined) return problem
   }
@@ -114,7 +114,7 @@ async function droppedInSlices(
   out: { dropped: DroppedEntry[]; warnings: DroppedEntry[]; lost: DroppedDatapoint[] },
 ): Promise<{ dropped: DroppedEntry[]; warnings: DroppedEntry[]; lost: DroppedDatapoint[] }> {
   for (let from = 0; from < dropped.length; from += RECORD_SLICE) {
-    if (from > 0) await nextTurn()
+    await nextTurn()
     droppedRange(dropped, from, Math.min(dropped.length, from + RECORD_SLICE), out)
   }
   return out
@@ -142,7 +142,7 @@ function droppedRange(
 export async function stringifyInSlices(list: readonly unknown[]): Promise<string> {
   const parts: string[] = []
   for (let from = 0; from < list.length; from += RECORD_SLICE) {
-    if (from > 0) await nextTurn()
+    await nextTurn()
     const text = JSON.stringify(list.slice(from, from + RECORD_SLICE))
     parts.push(text.slice(1, -1))
   }

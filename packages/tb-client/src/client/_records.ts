@@ -42,7 +42,7 @@ export async function toStoredRecordsInTurns(
   if (!Array.isArray(records)) throw invalid('records', 'expected an array')
   const out: StoredRecord[] = []
   for (let from = 0; from < records.length; from += SEND_SLICE_RECORDS) {
-    if (from > 0) await nextTurn()
+    await nextTurn()
     convertRange(records, from, Math.min(records.length, from + SEND_SLICE_RECORDS), connectorName, receivedAt, out)
   }
   return out
