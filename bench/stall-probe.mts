@@ -49,6 +49,11 @@ const monitorDir = process.env.LOOP === '0' ? undefined : mkdtempSync(join(tmpdi
 const monitorFile = monitorDir === undefined ? undefined : join(monitorDir, 'turns.json')
 const monitorArgs = monitorFile === undefined ? [] : ['--import', new URL('./lib/loop-monitor.mjs', import.meta.url).href]
 const monitorEnv: Record<string, string> = monitorFile === undefined ? {} : { LOOP_MONITOR_FILE: monitorFile }
+function stats(list: number[]): Record<string, number> {
+  const s = list.toSorted((a, b) => a - b)
+  const at = (p: number): number => Number((s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? 0).toFixed(1))
+  return { p50: at(0.5), p99: at(0.99), max: at(1) }
+}
 /** p50/p99/max (ms) of the gateway's loop turns that ended in [from, to] (process.hrtime ms). */
 function loopFigures(from: number, to: number): Record<string, unknown> | undefined {
   if (monitorFile === undefined) return undefined
@@ -56,11 +61,6 @@ function loopFigures(from: number, to: number): Record<string, unknown> | undefi
   const turns = all.turns.filter(([end]) => end >= from && end <= to)
   const gc = all.gc.filter(([end]) => end >= from && end <= to)
   const gcMax = (kind: string): number => Number(Math.max(0, ...gc.filter((g) => g[2] === kind).map((g) => g[1])).toFixed(1))
-  const stats = (list: number[]): Record<string, number> => {
-    const s = list.toSorted((a, b) => a - b)
-    const at = (p: number): number => Number((s[Math.min(s.length - 1, Math.floor(p * s.length))] ?? 0).toFixed(1))
-    return { p50: at(0.5), p99: at(0.99), max: at(1) }
-  }
   return {
     turns: turns.length,
     wallMs: stats(turns.map((t) => t[1])),
