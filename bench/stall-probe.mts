@@ -75,7 +75,14 @@ let cli: { child: ReturnType<typeof spawn>; exited: Promise<unknown>; waitForOut
 if (process.env.PROF) {
   const child = spawn(
     process.execPath,
-    [...monitorArgs, '--cpu-prof', '--cpu-prof-dir=/tmp/restgate-stall-prof', new URL('../apps/gateway/bin/restgate.js', import.meta.url).pathname, '--config', folder.file],
+    [
+      ...monitorArgs,
+      '--cpu-prof',
+      '--cpu-prof-dir=/tmp/restgate-stall-prof',
+      new URL('../apps/gateway/bin/restgate.js', import.meta.url).pathname,
+      '--config',
+      folder.file,
+    ],
     { cwd: new URL('..', import.meta.url).pathname, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, ...monitorEnv } },
   )
   let out = ''

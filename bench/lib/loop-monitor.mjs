@@ -24,7 +24,12 @@ if (file) {
   }
   setTimeout(tick, 0).unref()
   const gc = []
-  const kinds = { [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor', [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major', [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental', [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb' }
+  const kinds = {
+    [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
+    [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
+    [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+    [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
+  }
   // entries carry performance-timeline times: shifted onto the hrtime clock of the turns
   const shift = Number(process.hrtime.bigint() / 1000n) / 1000 - performance.now()
   new PerformanceObserver((list) => {

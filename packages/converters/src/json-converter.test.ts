@@ -432,8 +432,14 @@ describe('createJsonConverter: long arrays are converted in chunks', () => {
     const converter = createJsonConverter(createTestConverterConfig(init))
     const n = CHUNK_ELEMENTS * 6
     const [a, b] = await Promise.all([
-      converter.convert(Array.from({ length: n }, (_, i) => element(i)), request),
-      converter.convert(Array.from({ length: n }, (_, i) => element(i)), request),
+      converter.convert(
+        Array.from({ length: n }, (_, i) => element(i)),
+        request,
+      ),
+      converter.convert(
+        Array.from({ length: n }, (_, i) => element(i)),
+        request,
+      ),
     ])
     counting = false
     expect(a.records).toHaveLength(n)

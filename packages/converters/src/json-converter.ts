@@ -234,7 +234,6 @@ function newState(data: Record<string, unknown>, index: number | undefined, requ
  */
 export const CHUNK_ELEMENTS = 256
 
-
 /**
  * The built-in JSON converter. Every template is compiled here, once; `convert` only looks values
  * up. A JSON array converts every element (each may be another device). A missing device name

@@ -165,7 +165,10 @@ describe('toUplinkConverter: a long result', () => {
       return r
     }
     const n = NORMALISE_SLICE * 5 + 1
-    const out = toUplinkConverter({ convert: () => Array.from({ length: n }, (_, i) => record(i)) as unknown as UplinkRecordInput[] }, 'custom').convert({}, createRequestInfo({ receivedAt: 1 }))
+    const out = toUplinkConverter({ convert: () => Array.from({ length: n }, (_, i) => record(i)) as unknown as UplinkRecordInput[] }, 'custom').convert(
+      {},
+      createRequestInfo({ receivedAt: 1 }),
+    )
     expect(out).toBeInstanceOf(Promise)
     const result = await out
     counting = false
@@ -174,7 +177,9 @@ describe('toUplinkConverter: a long result', () => {
     expect(perTurn.size).toBe(6)
     const bad: unknown[] = Array.from({ length: n }, (_, i) => ({ deviceName: `D${i}`, attributes: { i } }))
     bad[n - 1] = { deviceName: '' }
-    await expect(toUplinkConverter({ convert: () => ({ records: bad as UplinkRecordInput[] }) }, 'custom').convert({}, createRequestInfo({ receivedAt: 1 }))).rejects.toMatchObject({
+    await expect(
+      toUplinkConverter({ convert: () => ({ records: bad as UplinkRecordInput[] }) }, 'custom').convert({}, createRequestInfo({ receivedAt: 1 })),
+    ).rejects.toMatchObject({
       code: 'CONVERTER_RESULT',
       message: expect.stringContaining(`records[${n - 1}].deviceName`),
     })

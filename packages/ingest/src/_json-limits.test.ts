@@ -52,7 +52,15 @@ test('the cheap pre-check never lets a breach through: exact answers around ever
 const cutsOf = (): ArrayCuts => ({ open: -1, close: -1, cuts: [], single: true, sliceElements: 3, sliceChars: 40 })
 
 test('a scan run in windows (ending anywhere, inside strings and escapes too) finds what one run finds, and the same slice cuts', () => {
-  const text = JSON.stringify([{ a: 'x\\"],[{', b: [1, 2, { c: '\\\\' }] }, 'q"uo,te', [], {}, 7, { d: '::' }, ...Array.from({ length: 40 }, (_, i) => ({ i, s: ',"\\' }))])
+  const text = JSON.stringify([
+    { a: 'x\\"],[{', b: [1, 2, { c: '\\\\' }] },
+    'q"uo,te',
+    [],
+    {},
+    7,
+    { d: '::' },
+    ...Array.from({ length: 40 }, (_, i) => ({ i, s: ',"\\' })),
+  ])
   const big = { maxDepth: 8, maxElements: 1000, maxKeys: 1000 }
   const whole = cutsOf()
   expect(new JsonScan(text, big, whole).run(text.length)).toBeUndefined()

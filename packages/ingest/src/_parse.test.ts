@@ -175,7 +175,10 @@ describe('parseBody of a big body (read in turns, a JSON array in slices)', () =
     const plain = 'hello '.repeat(LARGE_BODY_BYTES / 4)
     expect(await parseBody(bytes(plain), ct('text/plain'), true, many)).toEqual({ ok: true, value: { text: plain } })
     const form = `a=${'1'.repeat(LARGE_BODY_BYTES)}&b=2`
-    expect(await parseBody(bytes(form), ct('application/x-www-form-urlencoded'), true, many)).toEqual({ ok: true, value: { a: '1'.repeat(LARGE_BODY_BYTES), b: '2' } })
+    expect(await parseBody(bytes(form), ct('application/x-www-form-urlencoded'), true, many)).toEqual({
+      ok: true,
+      value: { a: '1'.repeat(LARGE_BODY_BYTES), b: '2' },
+    })
   })
 })
 

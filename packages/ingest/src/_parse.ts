@@ -91,7 +91,8 @@ function decode(bytes: Uint8Array, type: ContentType, strict: boolean): string |
 /** The data of `text` once it was parsed as JSON (`parsed`), found not to be JSON, or not tried. */
 function fromText(text: string, type: ContentType, strict: boolean, parsed: unknown): ParseResult {
   if (type.kind === 'json') {
-    if (parsed === NOT_JSON) return strict ? fail(400, 'INVALID_JSON', `the body is declared ${type.media} but is not valid JSON`) : { ok: true, value: { text } }
+    if (parsed === NOT_JSON)
+      return strict ? fail(400, 'INVALID_JSON', `the body is declared ${type.media} but is not valid JSON`) : { ok: true, value: { text } }
     if (typeof parsed === 'object' && parsed !== null) return { ok: true, value: parsed as JsonObject | unknown[] }
     return strict ? fail(400, 'BODY_SHAPE', `expected a JSON object or array as the body, got ${typeName(parsed)}`) : { ok: true, value: { text } }
   }
@@ -222,7 +223,15 @@ function notObject(i: number, element: unknown): ParseFailure {
   return fail(400, 'BODY_SHAPE', `expected an array of JSON objects as the body; element [${i}] is ${typeName(element)}`)
 }
 
-function mergeRange(params: JsonObject, body: unknown[], query: JsonObject, strict: boolean, from: number, to: number, out: unknown[]): ParseFailure | undefined {
+function mergeRange(
+  params: JsonObject,
+  body: unknown[],
+  query: JsonObject,
+  strict: boolean,
+  from: number,
+  to: number,
+  out: unknown[],
+): ParseFailure | undefined {
   for (let i = from; i < to; i++) {
     const element: unknown = body[i]
     if (isObject(element)) out.push({ ...params, ...element, ...query })

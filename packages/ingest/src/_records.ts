@@ -102,7 +102,9 @@ export interface DroppedEntry {
  */
 export function droppedForResponse(
   dropped: readonly DroppedDatapoint[],
-): { dropped: DroppedEntry[]; warnings: DroppedEntry[]; lost: DroppedDatapoint[] } | Promise<{ dropped: DroppedEntry[]; warnings: DroppedEntry[]; lost: DroppedDatapoint[] }> {
+):
+  | { dropped: DroppedEntry[]; warnings: DroppedEntry[]; lost: DroppedDatapoint[] }
+  | Promise<{ dropped: DroppedEntry[]; warnings: DroppedEntry[]; lost: DroppedDatapoint[] }> {
   const out = { dropped: [] as DroppedEntry[], warnings: [] as DroppedEntry[], lost: [] as DroppedDatapoint[] }
   if (dropped.length > RECORD_SLICE) return droppedInSlices(dropped, out)
   droppedRange(dropped, 0, dropped.length, out)

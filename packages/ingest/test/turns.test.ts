@@ -130,7 +130,12 @@ describe('a big body is handled a slice per turn of the event loop', () => {
     expect(answer.telemetry).toBe(n)
     expect(answer.devices).toBe(7)
     expect(answer.dropped).toHaveLength(lost)
-    expect(answer.dropped[lost - 1]).toEqual({ path: 'mapping[0].converter.timeseries[0].value', key: 'x', reason: `missing \${x${lost - 1}}`, index: lost - 1 })
+    expect(answer.dropped[lost - 1]).toEqual({
+      path: 'mapping[0].converter.timeseries[0].value',
+      key: 'x',
+      reason: `missing \${x${lost - 1}}`,
+      index: lost - 1,
+    })
     expect(await smallDuring).toBe(200)
     // the small request did not wait for the big one's passes over its records
     expect(smallFirst).toBe(true)

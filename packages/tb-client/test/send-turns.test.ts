@@ -49,7 +49,9 @@ describe('send() of a big batch', () => {
     expect(seen.toSorted((x, y) => x - y)).toEqual(Array.from({ length: n }, (_, i) => i))
     // per device, in the order sent
     for (const device of ['D0', 'D1', 'D2']) {
-      const mine = b.on('v1/gateway/telemetry').flatMap((p) => ((p.json() as Record<string, Array<{ values: { i: number } }>>)[device] ?? []).map((e) => e.values.i))
+      const mine = b
+        .on('v1/gateway/telemetry')
+        .flatMap((p) => ((p.json() as Record<string, Array<{ values: { i: number } }>>)[device] ?? []).map((e) => e.values.i))
       expect(mine).toEqual(mine.toSorted((x, y) => x - y))
     }
   })
