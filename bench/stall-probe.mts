@@ -1,7 +1,13 @@
-// How long small requests wait while BIG (default 4) array bodies of ELEMENTS (default 30 000) small
-// objects are processed by the real gateway CLI process (the built bin: `pnpm build` first) and an aedes broker in its own process: prints
-// the probes' p50/p99/max latency and when each big body was answered (and the machine's load
-// average: other processes' work shows in the figures). Wall-clock figures: run it on a quiet machine. PROF=1 writes a CPU profile of the gateway to /tmp/restgate-stall-prof.
+// How long small requests wait while BIG (default 4) array bodies of ELEMENTS (default 30 000)
+// small objects are processed by the real gateway CLI process (the built bin: `pnpm build` first)
+// and an aedes broker in its own process. Prints the probes' p50/p99/max latency, when each big
+// body was answered and the machine's load average; then `gatewayLoop`: the gateway's own event
+// loop while the big bodies were in progress (bench/lib/loop-monitor.mjs: every turn's wall and CPU
+// time, the count of turns over 10 ms of CPU, and the garbage collector's longest pauses). The
+// probes' wall-clock figures also hold the time the OS gave the CPU to other processes: on a
+// shared machine read the gateway's CPU per turn. LOOP=0 turns the monitor off; PROF=1 writes a CPU
+// profile of the gateway to /tmp/restgate-stall-prof (and keeps the turns file, to find the
+// samples of the longest turns); GATEWAY_NODE_OPTIONS passes node flags to the gateway only.
 //   node --conditions=@restgate/source --import tsx bench/stall-probe.mts
 //   ELEMENTS=10000 BIG=4 node --conditions=@restgate/source --import tsx bench/stall-probe.mts
 import { loadavg } from 'node:os'
