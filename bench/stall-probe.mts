@@ -72,6 +72,8 @@ function loopFigures(from: number, to: number): Record<string, unknown> | undefi
     wallMs: stats(turns.map((t) => t[1])),
     cpuMs: stats(turns.map((t) => t[2])),
     over10msCpu: turns.filter((t) => t[2] > 10).length,
+    // the turns during which the collector did not pause the main thread: the longest slice of our own work
+    cpuMsNoGc: stats(turns.filter(([end, wall]) => !gc.some(([gcEnd, ms]) => gcEnd - ms < end && gcEnd > end - wall)).map((t) => t[2])),
     gcPauses: gc.length,
     gcMaxMs: { minor: gcMax('minor'), major: gcMax('major') },
   }
