@@ -111,8 +111,8 @@ function fromText(text: string, type: ContentType, strict: boolean, parsed: unkn
 /**
  * Bodies from this size on are read in turns of the event loop (`nextTurn` of @restgate/core):
  * decoding gets a turn, the limit scan a turn per {@link SCAN_CHARS} characters, and a JSON array
- * is parsed a slice at a time (see {@link parseArrayInSlices}), so one big body never holds other requests for its whole
- * parse. Smaller bodies are read at once (no extra turn on the usual path).
+ * is parsed a slice at a time (see {@link parseArrayInSlices}), so one big body never holds other
+ * requests for its whole parse. Smaller bodies are read at once (no extra turn on the usual path).
  */
 export const LARGE_BODY_BYTES: number = 64 * 1024
 /** A slice of a big JSON array body: at most this many elements or about this many characters. */
