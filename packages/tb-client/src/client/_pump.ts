@@ -300,9 +300,9 @@ export function createPump(d: PumpDeps): Pump {
         .catch((error: unknown) => {
           d.logger.error({ error: error instanceof Error ? error.message : String(error) }, 'settling a pack failed')
         })
-      // a backlog (a big request just stored) is planned and published a full pack per turn of the
-      // event loop, not every pack the pipeline allows in one go
-      if (entries.length >= d.readRecordsCount) await nextTurn()
+      // a backlog (a big request just stored: another full pack waits) is planned and published a
+      // full pack per turn of the event loop, not every pack the pipeline allows in one go
+      if (entries.length >= d.readRecordsCount && pendingInStorage() >= d.readRecordsCount) await nextTurn()
     }
   }
 
