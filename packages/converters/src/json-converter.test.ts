@@ -414,6 +414,42 @@ describe('createJsonConverter: long arrays are converted in chunks', () => {
     ])
   })
 
+  it('two long bodies at once: never more than one chunk of either in a turn of the event loop (one shared queue of turns)', async () => {
+    let turn = 0
+    let counting = true
+    const tick = (): void => {
+      turn++
+      if (counting) setImmediate(tick)
+    }
+    setImmediate(tick)
+    const perTurn = new Map<number, number>()
+    /** An element whose `n` notes the turn that read it. */
+    const element = (i: number): Record<string, unknown> => {
+      const e: Record<string, unknown> = { t: i }
+      Object.defineProperty(e, 'n', { enumerable: true, get: () => (perTurn.set(turn, (perTurn.get(turn) ?? 0) + 1), `D${i}`) })
+      return e
+    }
+    const converter = createJsonConverter(createTestConverterConfig(init))
+    const n = CHUNK_ELEMENTS * 6
+    const [a, b] = await Promise.all([
+      converter.convert(
+        Array.from({ length: n }, (_, i) => element(i)),
+        request,
+      ),
+      converter.convert(
+        Array.from({ length: n }, (_, i) => element(i)),
+        request,
+      ),
+    ])
+    counting = false
+    expect(a.records).toHaveLength(n)
+    expect(b.records.map((r) => r.telemetry[0]?.values.t)).toEqual(Array.from({ length: n }, (_, i) => i))
+    // each element's name is read once: 2n reads, a chunk's worth per turn at most
+    expect([...perTurn.values()].reduce((x, y) => x + y, 0)).toBe(2 * n)
+    expect(Math.max(...perTurn.values())).toBe(CHUNK_ELEMENTS)
+    expect(perTurn.size).toBe(12)
+  })
+
   it('a bad element in a later chunk rejects the whole conversion (nothing half-converted is returned)', async () => {
     const data: unknown[] = Array.from({ length: CHUNK_ELEMENTS * 2 }, (_, i) => ({ n: `D${i}`, t: i }))
     data[CHUNK_ELEMENTS + 1] = 7

@@ -1,4 +1,5 @@
 import type { ConverterConfig } from '@restgate/config'
+import { nextTurn } from '@restgate/core'
 import type { Template } from '@restgate/templater'
 import { compileConverter, type CompiledConverter, type CompiledItem, type TsFieldPlan } from './_compile.ts'
 import { castValue, describeValue, type CastResult } from './cast.ts'
@@ -227,12 +228,11 @@ function newState(data: Record<string, unknown>, index: number | undefined, requ
 
 /**
  * Elements of an array body converted in one go: a longer array is converted in chunks of this
- * size with a turn of the event loop between them (`convert` then returns a promise), so one big
- * body never holds other requests for more than about a millisecond at a time.
+ * size with a turn of the event loop between them (`nextTurn` of @restgate/core: one slice of all
+ * the big bodies in progress per turn; `convert` then returns a promise), so one big body never
+ * holds other requests for more than about a millisecond at a time.
  */
 export const CHUNK_ELEMENTS = 256
-
-const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
 
 /**
  * The built-in JSON converter. Every template is compiled here, once; `convert` only looks values
@@ -262,7 +262,7 @@ export function createJsonConverter(config: ConverterConfig): UplinkConverter {
     const dropped: DroppedDatapoint[] = []
     const records: UplinkRecord[] = []
     for (let from = 0; from < data.length; from += CHUNK_ELEMENTS) {
-      if (from > 0) await nextTurn()
+      await nextTurn()
       convertRange(data, from, Math.min(data.length, from + CHUNK_ELEMENTS), request, records, dropped)
     }
     return { records, dropped }

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest'
 import { ConverterError } from './errors.ts'
-import { normaliseResult, toUplinkConverter } from './normalise-result.ts'
+import { NORMALISE_SLICE, normaliseResult, toUplinkConverter } from './normalise-result.ts'
 import { createRequestInfo } from './request-info.ts'
-import type { ConvertResult } from './types.ts'
+import type { ConvertResult, UplinkRecordInput } from './types.ts'
 
 const T0 = 1_700_000_000_000
 const request = createRequestInfo({ receivedAt: T0 })
@@ -146,5 +146,42 @@ describe('toUplinkConverter', () => {
     }
     const converter = toUplinkConverter(new Counter(), LABEL)
     expect((converter.convert({}, request) as ConvertResult).records[0]?.attributes).toEqual({ n: 1 })
+  })
+})
+
+describe('toUplinkConverter: a long result', () => {
+  it('is checked a slice per turn of the event loop, in order, all or nothing', async () => {
+    let turn = 0
+    let counting = true
+    const tick = (): void => {
+      turn++
+      if (counting) setImmediate(tick)
+    }
+    setImmediate(tick)
+    const perTurn = new Map<number, number>()
+    const record = (i: number): Record<string, unknown> => {
+      const r: Record<string, unknown> = { attributes: { i } }
+      Object.defineProperty(r, 'deviceName', { enumerable: true, get: () => (perTurn.set(turn, (perTurn.get(turn) ?? 0) + 1), `D${i}`) })
+      return r
+    }
+    const n = NORMALISE_SLICE * 5 + 1
+    const out = toUplinkConverter({ convert: () => Array.from({ length: n }, (_, i) => record(i)) as unknown as UplinkRecordInput[] }, 'custom').convert(
+      {},
+      createRequestInfo({ receivedAt: 1 }),
+    )
+    expect(out).toBeInstanceOf(Promise)
+    const result = await out
+    counting = false
+    expect(result.records.map((r) => r.attributes.i)).toEqual(Array.from({ length: n }, (_, i) => i))
+    expect(Math.max(...perTurn.values())).toBeLessThanOrEqual(NORMALISE_SLICE)
+    expect(perTurn.size).toBe(6)
+    const bad: unknown[] = Array.from({ length: n }, (_, i) => ({ deviceName: `D${i}`, attributes: { i } }))
+    bad[n - 1] = { deviceName: '' }
+    await expect(
+      toUplinkConverter({ convert: () => ({ records: bad as UplinkRecordInput[] }) }, 'custom').convert({}, createRequestInfo({ receivedAt: 1 })),
+    ).rejects.toMatchObject({
+      code: 'CONVERTER_RESULT',
+      message: expect.stringContaining(`records[${n - 1}].deviceName`),
+    })
   })
 })

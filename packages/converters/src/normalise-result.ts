@@ -1,3 +1,4 @@
+import { nextTurn } from '@restgate/core'
 import { describeValue } from './cast.ts'
 import { ConverterError } from './errors.ts'
 import type { ConvertResult, CustomUplinkConverter, DroppedDatapoint, RequestInfo, TelemetryEntry, UplinkConverter, UplinkRecord } from './types.ts'
@@ -119,11 +120,40 @@ export function normaliseResult(output: unknown, request: RequestInfo, label = '
     single = true
   } else throw invalid(label, `expected a record { deviceName, ... }, an array of records or { records, dropped }, got ${kindOf(output)}`)
   const records: UplinkRecord[] = []
-  list.forEach((entry, i) => {
-    const record = checkRecord(entry, single ? 'record' : `records[${i}]`, label, request.receivedAt)
-    if (Object.keys(record.attributes).length > 0 || record.telemetry.length > 0) records.push(record)
-  })
+  checkRange(list, 0, list.length, single, label, request.receivedAt, records)
   return { records, dropped }
+}
+
+function checkRange(list: readonly unknown[], from: number, to: number, single: boolean, label: string, receivedAt: number, records: UplinkRecord[]): void {
+  for (let i = from; i < to; i++) {
+    const record = checkRecord(list[i], single ? 'record' : `records[${i}]`, label, receivedAt)
+    if (Object.keys(record.attributes).length > 0 || record.telemetry.length > 0) records.push(record)
+  }
+}
+
+/** Records of a custom converter's result checked in one go; a longer list is checked a slice per turn of the event loop. */
+export const NORMALISE_SLICE: number = 512
+
+/** The records of `output` when it is a list longer than {@link NORMALISE_SLICE}, else undefined. */
+function longList(output: unknown): unknown[] | undefined {
+  const list = Array.isArray(output) ? output : isPlainObject(output) && Array.isArray(output.records) ? output.records : undefined
+  return list !== undefined && list.length > NORMALISE_SLICE ? list : undefined
+}
+
+/** {@link normaliseResult} of a long list: {@link NORMALISE_SLICE} records per turn of the event loop (`nextTurn` of @restgate/core). */
+async function normaliseInSlices(output: unknown, list: unknown[], request: RequestInfo, label: string): Promise<ConvertResult> {
+  const dropped = Array.isArray(output) ? [] : checkDropped((output as Record<string, unknown>).dropped, label)
+  const records: UplinkRecord[] = []
+  for (let from = 0; from < list.length; from += NORMALISE_SLICE) {
+    await nextTurn()
+    checkRange(list, from, Math.min(list.length, from + NORMALISE_SLICE), false, label, request.receivedAt, records)
+  }
+  return { records, dropped }
+}
+
+function normalise(output: unknown, request: RequestInfo, label: string): ConvertResult | Promise<ConvertResult> {
+  const list = longList(output)
+  return list === undefined ? normaliseResult(output, request, label) : normaliseInSlices(output, list, request, label)
 }
 
 function isThenable(value: unknown): value is PromiseLike<unknown> {
@@ -138,7 +168,8 @@ function failure(e: unknown, label: string): unknown {
 
 /**
  * Wraps a custom converter so that it behaves as an {@link UplinkConverter}: results are validated
- * and normalised (`normaliseResult`), a sync converter stays sync, and an exception that is not a
+ * and normalised (`normaliseResult`; a list of more than {@link NORMALISE_SLICE} records a slice per
+ * turn of the event loop, so `convert` then returns a promise), a sync converter's short result stays sync, and an exception that is not a
  * ConverterError becomes ConverterError `CONVERTER_FAILED` (the original is the `cause`).
  */
 export function toUplinkConverter(converter: CustomUplinkConverter, label = 'the converter'): UplinkConverter {
@@ -150,9 +181,9 @@ export function toUplinkConverter(converter: CustomUplinkConverter, label = 'the
       } catch (e) {
         throw failure(e, label)
       }
-      if (!isThenable(output)) return normaliseResult(output, request, label)
+      if (!isThenable(output)) return normalise(output, request, label)
       return Promise.resolve(output).then(
-        (resolved) => normaliseResult(resolved, request, label),
+        (resolved) => normalise(resolved, request, label),
         (e: unknown) => {
           throw failure(e, label)
         },

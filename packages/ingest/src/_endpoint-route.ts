@@ -218,9 +218,12 @@ export abstract class EndpointRoute {
     if (bodiless && !hasKeys(params) && !hasKeys(query)) {
       return this.fail(415, 'NO_DATA', 'the request carries no data: no query string and no path parameters')
     }
-    const parsed = parseBody(bytes, type, this.strict, this.rt.limits)
+    // a big body is parsed (and an array merged) in turns of the event loop: then these are promises
+    const parsing = parseBody(bytes, type, this.strict, this.rt.limits)
+    const parsed = parsing instanceof Promise ? await parsing : parsing
     if (!parsed.ok) return this.fail(parsed.status, parsed.code, parsed.message)
-    const merged = mergeData(params, parsed.value, query, this.strict)
+    const merging = mergeData(params, parsed.value, query, this.strict)
+    const merged = merging instanceof Promise ? await merging : merging
     if (!merged.ok) return this.fail(merged.status, merged.code, merged.message)
     return { data: merged.data, bytes, type, contentTypeHeader, params, query, receivedAt }
   }

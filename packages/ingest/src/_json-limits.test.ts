@@ -1,5 +1,5 @@
 import { expect, test } from 'vitest'
-import { checkJsonLimits, jsonLimitDefaults } from './_json-limits.ts'
+import { type ArrayCuts, checkJsonLimits, jsonLimitDefaults, JsonScan } from './_json-limits.ts'
 
 const limits = { maxDepth: 3, maxElements: 3, maxKeys: 4 }
 
@@ -47,4 +47,36 @@ test('the cheap pre-check never lets a breach through: exact answers around ever
     ['{"a":"{{{{:::,,,"}', undefined],
   ]
   for (const [text, code] of cases) expect([text, checkJsonLimits(text, small)?.code]).toEqual([text, code])
+})
+
+const cutsOf = (): ArrayCuts => ({ open: -1, close: -1, cuts: [], single: true, sliceElements: 3, sliceChars: 40 })
+
+test('a scan run in windows (ending anywhere, inside strings and escapes too) finds what one run finds, and the same slice cuts', () => {
+  const text = JSON.stringify([
+    { a: 'x\\"],[{', b: [1, 2, { c: '\\\\' }] },
+    'q"uo,te',
+    [],
+    {},
+    7,
+    { d: '::' },
+    ...Array.from({ length: 40 }, (_, i) => ({ i, s: ',"\\' })),
+  ])
+  const big = { maxDepth: 8, maxElements: 1000, maxKeys: 1000 }
+  const whole = cutsOf()
+  expect(new JsonScan(text, big, whole).run(text.length)).toBeUndefined()
+  expect(whole.cuts.length).toBeGreaterThan(10)
+  for (const window of [1, 2, 3, 7, 64]) {
+    const cuts = cutsOf()
+    const scan = new JsonScan(text, big, cuts)
+    for (let end = window; !scan.done; end += window) expect(scan.run(end)).toBeUndefined()
+    expect(cuts).toEqual(whole)
+  }
+  for (const window of [1, 5]) {
+    const tight = { maxDepth: 8, maxElements: 1000, maxKeys: 5 }
+    const scan = new JsonScan(text, tight)
+    let breach
+    for (let end = window; !scan.done && breach === undefined; end += window) breach = scan.run(end)
+    expect(breach).toEqual(checkJsonLimits(text, tight))
+    expect(breach).toMatchObject({ code: 'TOO_MANY_KEYS' })
+  }
 })

@@ -7,7 +7,7 @@ import { isOutboxFull } from '@restgate/core'
 import type { MappingConfig } from '@restgate/config'
 import { ConverterError, loadConverter, type ConvertResult, type UplinkConverter, type UplinkRecord } from '@restgate/converters'
 import { EndpointRoute } from './_endpoint-route.ts'
-import { droppedForResponse, isConvertResult, type RecordSummary, summariseRecords } from './_records.ts'
+import { type DroppedEntry, droppedForResponse, isConvertResult, RECORD_SLICE, type RecordSummary, stringifyInSlices, summariseRecords } from './_records.ts'
 import { IncomingRequest } from './_request-info.ts'
 import type { RequestView } from './_request-view.ts'
 import { jsonResponse, type PreparedBody, prepareBody, preparedResponse, Reply } from './_respond.ts'
@@ -89,7 +89,9 @@ export class MappingRoute extends EndpointRoute {
       return this.#conversionFailed(error)
     }
     if (!isConvertResult(result)) return this.#badResult('it is not { records, dropped }')
-    const summary = summariseRecords(result.records)
+    // a long list is counted (and below, its dropped entries listed) a slice per turn of the event loop
+    const summarising = summariseRecords(result.records)
+    const summary = summarising instanceof Promise ? await summarising : summarising
     if (typeof summary === 'string') return this.#badResult(summary)
     if (result.dropped !== undefined) this.rt.droppedDatapoints += result.dropped.length
     const records = result.records
@@ -113,25 +115,33 @@ export class MappingRoute extends EndpointRoute {
         return reply
       }
     }
-    const lost = result.dropped === undefined || result.dropped.length === 0 ? undefined : result.dropped.filter((d) => d.warning !== true)
-    const reply = this.#success(summary, result.dropped)
-    if (lost !== undefined && lost.length > 0) {
+    const all = result.dropped
+    if (all === undefined || all.length === 0) return this.#success(summary)
+    const listing = droppedForResponse(all)
+    const lists = listing instanceof Promise ? await listing : listing
+    const reply = await this.#success(summary, lists.dropped, lists.warnings)
+    if (lists.lost.length > 0) {
       reply.device = device
-      reply.dropped = lost
+      reply.dropped = lists.lost
     }
     return reply
   }
 
-  #success(summary: RecordSummary, all: ConvertResult['dropped']): Reply {
+  #success(summary: RecordSummary): Reply
+  #success(summary: RecordSummary, dropped: DroppedEntry[], warnings: DroppedEntry[]): Reply | Promise<Reply>
+  #success(summary: RecordSummary, dropped?: DroppedEntry[], warnings?: DroppedEntry[]): Reply | Promise<Reply> {
     if (this.#successBody) return preparedResponse(200, this.#successBody)
-    if (all === undefined || all.length === 0) {
-      // what JSON.stringify gives for the object below when nothing was dropped (counts are integers)
-      return jsonResponse(200, `{"status":"ok","devices":${summary.devices},"attributes":${summary.attributes},"telemetry":${summary.telemetry},"dropped":[]}`)
+    // what JSON.stringify gives for { status, ...summary, dropped, warnings? } (counts are integers)
+    const head = `{"status":"ok","devices":${summary.devices},"attributes":${summary.attributes},"telemetry":${summary.telemetry},"dropped":`
+    if (dropped === undefined || warnings === undefined) return jsonResponse(200, `${head}[]}`)
+    if (dropped.length + warnings.length <= RECORD_SLICE) {
+      return jsonResponse(200, `${head}${JSON.stringify(dropped)}${warnings.length > 0 ? `,"warnings":${JSON.stringify(warnings)}` : ''}}`)
     }
-    const { dropped, warnings } = droppedForResponse(all)
-    const body: Record<string, unknown> = { status: 'ok', ...summary, dropped }
-    if (warnings.length > 0) body.warnings = warnings
-    return jsonResponse(200, JSON.stringify(body))
+    return (async () => {
+      const list = await stringifyInSlices(dropped)
+      const warned = warnings.length > 0 ? `,"warnings":${await stringifyInSlices(warnings)}` : ''
+      return jsonResponse(200, `${head}${list}${warned}}`)
+    })()
   }
 
   #conversionFailed(error: unknown): Reply {

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'vitest'
 import { parseContentType } from './_content-type.ts'
 import { jsonLimitDefaults } from './_json-limits.ts'
-import { mergeData, parseBody } from './_parse.ts'
+import { LARGE_BODY_BYTES, mergeData, parseBody } from './_parse.ts'
 
 const bytes = (s: string): Uint8Array => new TextEncoder().encode(s)
 const ct = (header: string | null) => parseContentType(header)
@@ -118,11 +118,74 @@ describe('mergeData', () => {
     expect(mergeData({}, [{ a: 1 }, 5], {}, false)).toEqual({ ok: true, data: [{ a: 1 }, 5] })
   })
 
-  test('"__proto__" keys stay plain data', () => {
+  test('"__proto__" keys stay plain data', async () => {
     const body = JSON.parse('{"__proto__":{"polluted":true},"a":1}') as Record<string, unknown>
-    const result = mergeData({}, body, Object.fromEntries(new URLSearchParams('__proto__=x')), true)
+    const result = await mergeData({}, body, Object.fromEntries(new URLSearchParams('__proto__=x')), true)
     expect(result.ok).toBe(true)
     expect(({} as Record<string, unknown>).polluted).toBeUndefined()
     if (result.ok) expect(Object.getPrototypeOf(result.data)).toBe(Object.prototype)
   })
+})
+
+describe('parseBody of a big body (read in turns, a JSON array in slices)', () => {
+  const many = { maxDepth: 32, maxElements: 1_000_000, maxKeys: 10_000_000 }
+  // elements with the characters the scan and the slicing look at, in strings and escapes
+  const elements = Array.from({ length: 6000 }, (_, i) => (i % 3 === 0 ? { i, s: `],[{"\\${i}` } : i % 3 === 1 ? [i, 'a,b', { k: null }] : `x"${i},`))
+  const text = JSON.stringify(elements)
+
+  test('gives what JSON.parse gives, in both modes and whatever the declared type', async () => {
+    expect(text.length).toBeGreaterThan(LARGE_BODY_BYTES)
+    for (const strict of [true, false]) {
+      for (const header of ['application/json', 'text/plain', null]) {
+        const result = parseBody(bytes(` \n${text}\r\n`), ct(header), strict, many)
+        expect(result).toBeInstanceOf(Promise)
+        expect(await result).toEqual({ ok: true, value: elements })
+      }
+    }
+  })
+
+  test('a big text that is not one valid JSON value is refused (strict) or kept as text (lenient), as a small one', async () => {
+    const bad = [
+      text.replace('},[', '},,['), // an empty element
+      `${text.slice(0, -1)},]`, // a trailing comma
+      `${text}]`, // one bracket too many
+      `${text} 5`, // more after the value
+      `${text}${text}`, // two values
+      text.slice(0, -1), // never closed
+      `${text.slice(0, -1)}}`, // closed by the wrong bracket
+      `x${text}`,
+    ]
+    for (const body of bad) {
+      expect(JSON.parse.bind(null, body)).toThrow()
+      expect(await parseBody(bytes(body), ct('application/json'), true, many)).toMatchObject({ ok: false, status: 400, code: 'INVALID_JSON' })
+      expect(await parseBody(bytes(body), ct('application/json'), false, many)).toEqual({ ok: true, value: { text: body } })
+    }
+  })
+
+  test('the limits hold for a big body too', async () => {
+    expect(await parseBody(bytes(text), ct('application/json'), true, { ...many, maxElements: 5999 })).toMatchObject({ status: 413, code: 'TOO_MANY_ELEMENTS' })
+    expect(await parseBody(bytes(text), ct('application/json'), true, { ...many, maxKeys: 100 })).toMatchObject({ status: 413, code: 'TOO_MANY_KEYS' })
+    const deep = `[${'['.repeat(40)}${']'.repeat(40)},${text.slice(1)}`
+    expect(await parseBody(bytes(deep), ct('application/json'), true, many)).toMatchObject({ status: 400, code: 'BODY_TOO_DEEP' })
+  })
+
+  test('a big object (not sliceable) and big form or text bodies are read as before', async () => {
+    const object = { a: 'x'.repeat(LARGE_BODY_BYTES), b: [1, 2] }
+    expect(await parseBody(bytes(JSON.stringify(object)), ct('application/json'), true, many)).toEqual({ ok: true, value: object })
+    const plain = 'hello '.repeat(LARGE_BODY_BYTES / 4)
+    expect(await parseBody(bytes(plain), ct('text/plain'), true, many)).toEqual({ ok: true, value: { text: plain } })
+    const form = `a=${'1'.repeat(LARGE_BODY_BYTES)}&b=2`
+    expect(await parseBody(bytes(form), ct('application/x-www-form-urlencoded'), true, many)).toEqual({
+      ok: true,
+      value: { a: '1'.repeat(LARGE_BODY_BYTES), b: '2' },
+    })
+  })
+})
+
+test('mergeData of a long array with params or query: merged a slice per turn, in order', async () => {
+  const body = Array.from({ length: 5000 }, (_, i) => ({ i }))
+  const merged = mergeData({ p: 'x' }, body, { q: 'y' }, true)
+  expect(merged).toBeInstanceOf(Promise)
+  expect(await merged).toEqual({ ok: true, data: body.map((e) => ({ p: 'x', ...e, q: 'y' })) })
+  expect(await mergeData({ p: 'x' }, [...body, 5], {}, true)).toMatchObject({ ok: false, code: 'BODY_SHAPE', message: expect.stringContaining('[5000]') })
 })

@@ -12,6 +12,7 @@
  * A pack ThingsBoard confirmed is delivered even when the storage ack fails: it is never released
  * (that would re-send it at once, in a loop while the storage keeps failing); see _ack-retry.ts.
  */
+import { nextTurn } from '@restgate/core'
 import type { Logger } from '../logger.ts'
 import type { StorageBackend, StoredEntry } from '@restgate/storage'
 import { createAckRetry } from './_ack-retry.ts'
@@ -299,6 +300,9 @@ export function createPump(d: PumpDeps): Pump {
         .catch((error: unknown) => {
           d.logger.error({ error: error instanceof Error ? error.message : String(error) }, 'settling a pack failed')
         })
+      // a backlog (a big request just stored: another full pack waits) is planned and published a
+      // full pack per turn of the event loop, not every pack the pipeline allows in one go
+      if (entries.length >= d.readRecordsCount && pendingInStorage() >= d.readRecordsCount) await nextTurn()
     }
   }
 

@@ -1,4 +1,5 @@
 /** Cheap shape checks of `send()` input and conversion to stored records. */
+import { nextTurn } from '@restgate/core'
 import { TbClientError } from '../errors.ts'
 import type { StoredRecord } from '@restgate/storage'
 import type { UplinkRecordInput } from './types.ts'
@@ -14,11 +15,48 @@ function hasKeys(o: object): boolean {
 
 type Entries = Array<{ ts: number; values: Record<string, unknown> }>
 
+/**
+ * Records checked and converted in one go by `send()`: a longer batch is converted this many at a
+ * time with a turn of the event loop between slices (see `toStoredRecordsInTurns`).
+ */
+export const SEND_SLICE_RECORDS: number = 512
+
 /** Validates and converts; records with neither attributes nor telemetry are left out (nothing to send). */
 export function toStoredRecords(records: readonly UplinkRecordInput[], connectorName: string | undefined, receivedAt: number): StoredRecord[] {
   if (!Array.isArray(records)) throw invalid('records', 'expected an array')
   const out: StoredRecord[] = []
-  for (let i = 0; i < records.length; i++) {
+  convertRange(records, 0, records.length, connectorName, receivedAt, out)
+  return out
+}
+
+/**
+ * `toStoredRecords` for a long batch: {@link SEND_SLICE_RECORDS} records per turn of the event loop
+ * (`nextTurn` of @restgate/core), so a 30 000-record request never holds other requests for a whole
+ * pass. Nothing is stored before every record passed (the caller stores the result in one `put`).
+ */
+export async function toStoredRecordsInTurns(
+  records: readonly UplinkRecordInput[],
+  connectorName: string | undefined,
+  receivedAt: number,
+): Promise<StoredRecord[]> {
+  if (!Array.isArray(records)) throw invalid('records', 'expected an array')
+  const out: StoredRecord[] = []
+  for (let from = 0; from < records.length; from += SEND_SLICE_RECORDS) {
+    await nextTurn()
+    convertRange(records, from, Math.min(records.length, from + SEND_SLICE_RECORDS), connectorName, receivedAt, out)
+  }
+  return out
+}
+
+function convertRange(
+  records: readonly UplinkRecordInput[],
+  from: number,
+  to: number,
+  connectorName: string | undefined,
+  receivedAt: number,
+  out: StoredRecord[],
+): void {
+  for (let i = from; i < to; i++) {
     const r = records[i] as unknown
     const path = `records[${i}]`
     if (!isPlainObject(r)) throw invalid(path, 'expected an object')
@@ -48,5 +86,4 @@ export function toStoredRecords(records: readonly UplinkRecordInput[], connector
     if (connectorName !== undefined) stored.connectorName = connectorName
     out.push(stored)
   }
-  return out
 }

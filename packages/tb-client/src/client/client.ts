@@ -1,5 +1,6 @@
 import { OutboxFullError, StorageFullError, TbClientError } from '../errors.ts'
 import { defaultLogger } from '../logger.ts'
+import { nextTurn } from '@restgate/core'
 import { createMemoryStorage } from '@restgate/storage/memory'
 import type { StorageBackend, StorageStats } from '@restgate/storage'
 import { createAnnouncer } from './_announce.ts'
@@ -9,7 +10,7 @@ import { createEmitter } from './_emitter.ts'
 import { classifyInbound, SESSION_LIMITS_METHOD, TOPIC_ME_RPC_REQUEST, TOPIC_ME_TELEMETRY } from './_inbound.ts'
 import { parseSessionLimits, type SessionLimits } from './_limits.ts'
 import { createPump, type Pump } from './_pump.ts'
-import { toStoredRecords } from './_records.ts'
+import { SEND_SLICE_RECORDS, toStoredRecords, toStoredRecordsInTurns } from './_records.ts'
 import { createRpcReplies } from './_rpc-replies.ts'
 import { resolveOptions, type TbClientOptions } from './options.ts'
 import type { TbClient, TbClientEvents, TbClientStats } from './types.ts'
@@ -175,9 +176,16 @@ export function createTbClient(options: TbClientOptions): TbClient {
 
     async send(records, meta) {
       if (stopping) throw new TbClientError('STOPPED', 'send: the client is stopping; records not stored')
-      const stored = toStoredRecords(records, meta?.connectorName, o.now())
+      // a long batch is checked and converted a slice per turn of the event loop
+      const long = Array.isArray(records) && records.length > SEND_SLICE_RECORDS
+      const stored = long ? await toStoredRecordsInTurns(records, meta?.connectorName, o.now()) : toStoredRecords(records, meta?.connectorName, o.now())
       if (stored.length === 0) return
       announcer.remember(stored)
+      if (long) {
+        // the storage put (one pass, all or nothing) gets a turn of its own
+        await nextTurn()
+        if (stopping) throw new TbClientError('STOPPED', 'send: the client is stopping; records not stored')
+      }
       const s = storage ?? (await storageOrThrow())
       try {
         await s.put(stored)
