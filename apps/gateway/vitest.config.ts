@@ -1,4 +1,5 @@
 import { defineProject, type ViteUserConfig } from 'vitest/config'
+import { testPool } from '../../vitest.shared.ts'
 
 const config: ViteUserConfig = defineProject({
   ssr: { resolve: { conditions: ['@restgate/source'] } },
@@ -9,6 +10,7 @@ const config: ViteUserConfig = defineProject({
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
+    ...testPool,
   },
 })
 

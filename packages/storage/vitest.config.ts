@@ -1,5 +1,5 @@
 import { defineProject, type ViteUserConfig } from 'vitest/config'
-import { unitPool } from '../../vitest.shared.ts'
+import { testPool } from '../../vitest.shared.ts'
 
 const config: ViteUserConfig = defineProject({
   ssr: { resolve: { conditions: ['@restgate/source'] } },
@@ -10,7 +10,7 @@ const config: ViteUserConfig = defineProject({
     globalSetup: ['test/_build.ts'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
-    ...unitPool,
+    ...testPool,
   },
 })
 

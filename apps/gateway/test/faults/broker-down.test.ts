@@ -21,7 +21,7 @@ const storages: Array<[string, Record<string, unknown>]> = [
   ['file', { type: 'file', data_folder_path: './data', max_records_per_file: 200, max_file_count: 50 }],
 ]
 
-describe('broker down for a while under steady load', () => {
+describe('broker down for a while under steady load', { timeout: 120_000 }, () => {
   it.each(storages)('%s: every 200 arrives; duplicates only across the outage; the rest is 503', async (name, storage) => {
     const sb = await sandbox()
     const prefix = `BD${name.split(' ')[0]}`
