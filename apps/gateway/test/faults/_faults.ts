@@ -91,7 +91,7 @@ export async function gatewayProcess(folder: FaultFolder): Promise<GatewayProces
   const exitedEarly = cli.exited.then((code) => {
     throw new Error(`the gateway exited (code ${code}) before listening; output:\n${cli.output().slice(-3000)}`)
   })
-  await Promise.race([cli.waitForOutput(new RegExp(`listening on http://127\\.0\\.0\\.1:${folder.port}`), 20_000), exitedEarly])
+  await Promise.race([cli.waitForOutput(new RegExp(`listening on http://127\\.0\\.0\\.1:${folder.port}`), 60_000), exitedEarly])
   exitedEarly.catch(() => {})
   return {
     cli,
@@ -105,7 +105,7 @@ export async function gatewayProcess(folder: FaultFolder): Promise<GatewayProces
 }
 
 /** Starts the CLI and resolves with its exit code and output (for start-up failures). */
-export async function gatewayExit(folder: FaultFolder, timeoutMs = 20_000): Promise<{ code: number | null; output: string }> {
+export async function gatewayExit(folder: FaultFolder, timeoutMs = 60_000): Promise<{ code: number | null; output: string }> {
   const cli = runCli(['--config', folder.file])
   liveChildren.add(cli.child)
   void cli.exited.then(() => liveChildren.delete(cli.child))
