@@ -1,4 +1,5 @@
 import { defineProject, type ViteUserConfig } from 'vitest/config'
+import { testPool } from '../../vitest.shared.ts'
 
 const config: ViteUserConfig = defineProject({
   ssr: { resolve: { conditions: ['@restgate/source'] } },
@@ -7,8 +8,11 @@ const config: ViteUserConfig = defineProject({
     name: '@restgate/gateway',
     globalSetup: ['test/_build.ts'],
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    testTimeout: 20_000,
-    hookTimeout: 20_000,
+    // end-to-end tests start processes and wait for real events: generous limits for a loaded
+    // machine (they bound a hang; no test relies on them to pass)
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    ...testPool,
   },
 })
 

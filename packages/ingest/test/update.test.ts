@@ -5,21 +5,14 @@
  * and a config that cannot be built leaves the old mapping serving.
  */
 import { request as httpRequest } from 'node:http'
-import { afterEach, describe, expect, test, vi } from 'vitest'
+import { describe, expect, onTestFinished, test, vi } from 'vitest'
 import { ConverterError } from '@restgate/converters'
 import { createIngestServer, type IngestServer, type IngestServerOptions } from '../src/index.ts'
 import { configDirWithConverters, mapping, rawRequest, recordingSink, restConfig, type RecordingSink } from './helpers.ts'
 
-const servers: IngestServer[] = []
-const cleanups: Array<() => Promise<void>> = []
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()))
-  for (const c of cleanups.splice(0)) await c()
-})
-
 function serve(options: Partial<IngestServerOptions> & { sink: RecordingSink }): IngestServer {
   const server = createIngestServer({ config: restConfig(), ...options })
-  servers.push(server)
+  onTestFinished(() => server.close())
   return server
 }
 
@@ -73,7 +66,7 @@ describe('update() on a listening server', () => {
         })
         req.on('error', reject)
         req.write(body.slice(0, 5))
-        cleanups.push(async () => void req.end(body.slice(5)))
+        onTestFinished(() => void req.end(body.slice(5)))
         void vi
           .waitFor(() => expect(server.stats().inFlight).toBe(1), { timeout: 10_000, interval: 5 })
           .then(() => server.update(restConfig({ mapping: [dev('/x', 'new')] })))
@@ -100,7 +93,7 @@ describe('update() on a listening server', () => {
 
   test('custom converters of the new mapping are loaded before the swap', async () => {
     const dir = await configDirWithConverters()
-    cleanups.push(dir.cleanup)
+    onTestFinished(dir.cleanup)
     const sink = recordingSink()
     const server = serve({ sink, config: restConfig({ configDir: dir.dir, mapping: [dev('/x', 'a')] }) })
     const { url } = await server.listen()

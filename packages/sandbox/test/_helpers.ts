@@ -1,10 +1,7 @@
 import { logFnOf } from '@restgate/core'
 import { connectAsync, type IClientOptions, type MqttClient } from 'mqtt'
-import { afterEach } from 'vitest'
+import { onTestFinished } from 'vitest'
 import { createSandbox, type Logger, type Sandbox, type SandboxOptions } from '../src/index.ts'
-
-const sandboxes: Sandbox[] = []
-const clients: MqttClient[] = []
 
 /** Records warnings instead of printing them; tests may assert on them. */
 export function quietLogger(): Logger & { warnings: string[] } {
@@ -18,10 +15,10 @@ export function quietLogger(): Logger & { warnings: string[] } {
   }
 }
 
-/** A started sandbox on ephemeral ports, stopped after the test. */
+/** A started sandbox on ephemeral ports, stopped after the test (`onTestFinished`: call it inside a test). */
 export async function startSandbox(options: SandboxOptions = {}): Promise<{ sandbox: Sandbox; mqttUrl: string; httpUrl?: string; port: number }> {
   const sandbox = createSandbox({ port: 0, logger: quietLogger(), ...options })
-  sandboxes.push(sandbox)
+  onTestFinished(() => sandbox.stop())
   const address = await sandbox.start()
   return { sandbox, ...address }
 }
@@ -30,7 +27,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<{ sand
 export async function connect(url: string, options: IClientOptions = {}): Promise<MqttClient> {
   const client = await connectAsync(url, { reconnectPeriod: 0, connectTimeout: 5000, ...options })
   ;(client.stream as { setNoDelay?: (v: boolean) => void }).setNoDelay?.(true)
-  clients.push(client)
+  onTestFinished(() => client.endAsync(true).catch(() => undefined))
   return client
 }
 
@@ -72,8 +69,3 @@ export function nextMessage(client: MqttClient, topic: string, timeoutMs = 5000)
 export async function publish(client: MqttClient, topic: string, payload: unknown): Promise<void> {
   await client.publishAsync(topic, typeof payload === 'string' ? payload : JSON.stringify(payload), { qos: 1 })
 }
-
-afterEach(async () => {
-  await Promise.all(clients.splice(0).map((c) => c.endAsync(true).catch(() => undefined)))
-  await Promise.all(sandboxes.splice(0).map((s) => s.stop()))
-})

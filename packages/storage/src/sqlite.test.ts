@@ -6,10 +6,22 @@ import { join } from 'node:path'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { readdirSync } from 'node:fs'
 import { sampleRecord, testStorageBackend, type DurabilityProbe, type StoredFaults } from './conformance.ts'
-import { createSqliteStorage, type SqliteStorage } from './sqlite.ts'
+import type * as SqliteModule from './sqlite.ts'
+import type { SqliteStorage } from './sqlite.ts'
 import type { SqliteStorageOptions, StoredRecord } from './types.ts'
 import type { Logger } from './logger.ts'
 import { mountTmpfs } from './tmpfs.ts'
+
+// The backend as users run it: the BUILT dist/sqlite.mjs, whose database thread is the built
+// dist/sqlite-worker.mjs (test/_build.ts, this project's globalSetup, builds it first). From source
+// the thread runs through tsx, which costs about 4x the CPU time: sqlite-source.test.ts runs the
+// source path once over every operation of the thread.
+const builtUrl = new URL('../dist/sqlite.mjs', import.meta.url)
+const { createSqliteStorage, sqliteWorkerEntry } = (await import(builtUrl.href)) as typeof SqliteModule
+
+it('runs the built backend, whose database thread is the built dist/sqlite-worker.mjs', () => {
+  expect(sqliteWorkerEntry().href).toBe(new URL('../dist/sqlite-worker.mjs', import.meta.url).href)
+})
 
 /** Adds a row to the (closed) store's newest database, as damaged or hostile files may hold it. */
 function insertRow(dir: string, id: number | null, payload: string): void {

@@ -7,10 +7,9 @@
  */
 import { spawn } from 'node:child_process'
 import { mkdtemp, rm } from 'node:fs/promises'
-import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createFileStorage } from '../src/file.ts'
 import { createSqliteStorage } from '../src/sqlite.ts'
@@ -18,9 +17,9 @@ import type { StorageBackend } from '../src/types.ts'
 import type { Logger } from '../src/logger.ts'
 
 const here = fileURLToPath(new URL('.', import.meta.url))
-const child = join(here, 'crash-child.ts')
-// tsx as an in-process loader (not its CLI, which forks a grandchild that SIGKILL would not reach)
-const tsxLoader = pathToFileURL(createRequire(resolve(here, '../package.json')).resolve('tsx/esm')).href
+// the child runs the BUILT package under plain node (the storage project's globalSetup builds it):
+// the path users run, without a TypeScript loader in the process and in its sqlite thread
+const child = join(here, 'crash-child.mjs')
 const quiet: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} }
 
 interface CrashRun {
@@ -35,7 +34,7 @@ interface CrashRun {
 /** Runs the child until it has printed `killAfter` put lines, then SIGKILLs it. */
 function runAndKill(kind: 'file' | 'sqlite', dir: string, killAfter: number, firstSeq = 0): Promise<CrashRun> {
   return new Promise((resolvePromise, reject) => {
-    const proc = spawn(process.execPath, ['--import', tsxLoader, child, kind, dir, String(firstSeq)], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const proc = spawn(process.execPath, [child, kind, dir, String(firstSeq)], { stdio: ['ignore', 'pipe', 'pipe'] })
     const put = new Set<number>()
     const acking = new Set<number>()
     const acked = new Set<number>()

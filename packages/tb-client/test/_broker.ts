@@ -6,6 +6,7 @@
 import { createServer as createNetServer, type AddressInfo, type Server, type Socket } from 'node:net'
 import { createServer as createTlsServer } from 'node:tls'
 import { Aedes, type AuthenticateError } from 'aedes'
+import { vi } from 'vitest'
 
 export interface RecordedPublish {
   clientId: string
@@ -196,11 +197,12 @@ export async function startBroker(options: TestBrokerOptions = {}): Promise<Test
   }
 }
 
-/** Polls `check` every 5 ms until it returns true; throws after `timeoutMs` with `what`. */
+/** `vi.waitFor` on a condition: polls `check` every 5 ms until it returns true; fails after `timeoutMs` naming `what`. */
 export async function waitUntil(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
-    await new Promise((resolve) => setTimeout(resolve, 5))
-  }
+  await vi.waitFor(
+    () => {
+      if (!check()) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`)
+    },
+    { timeout: timeoutMs, interval: 5 },
+  )
 }

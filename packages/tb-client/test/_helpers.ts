@@ -1,5 +1,5 @@
 import { logFnOf } from '@restgate/core'
-import { afterEach } from 'vitest'
+import { onTestFinished } from 'vitest'
 import { createTbClient } from '../src/client/client.ts'
 import type { TbClientOptions } from '../src/client/options.ts'
 import type { TbClient } from '../src/client/types.ts'
@@ -28,18 +28,10 @@ export function createTestLogger(): Logger & { lines: LogLine[]; find(level: Log
   }
 }
 
-const brokers: TestBroker[] = []
-const clients: TbClient[] = []
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) await c.stop({ flushTimeoutMs: 0 })
-  for (const b of brokers.splice(0)) await b.close()
-})
-
 /** A broker closed after the test. */
 export async function broker(options?: TestBrokerOptions): Promise<TestBroker> {
   const b = await startBroker(options)
-  brokers.push(b)
+  onTestFinished(() => b.close())
   return b
 }
 
@@ -55,7 +47,7 @@ export function client(b: TestBroker, options: Partial<TbClientOptions> = {}): T
     logger: log,
     ...options,
   })
-  clients.push(c)
+  onTestFinished(() => c.stop({ flushTimeoutMs: 0 }))
   c.start()
   return Object.assign(c, { log })
 }

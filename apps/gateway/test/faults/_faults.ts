@@ -1,22 +1,14 @@
 /**
- * Helpers of the fault tests: the gateway as a real child process (the CLI, from source), the
- * sandbox and config folders, and tmpfs mounts for disk faults (traffic helpers: _traffic.ts).
- * Every helper registers its own cleanup, which runs after each test even when it fails.
+ * Helpers of the fault tests: the gateway as a real child process (the built CLI), the sandbox and
+ * config folders, and tmpfs mounts for disk faults (traffic helpers: _traffic.ts). Every helper
+ * undoes its work with vitest's `onTestFinished` (last registered, first run), which runs after the
+ * test even when it fails; the helpers are for tests that run one at a time (not `.concurrent`).
  */
 import { execFileSync, type ChildProcess } from 'node:child_process'
-import { afterEach } from 'vitest'
+import { onTestFinished } from 'vitest'
 import type { Sandbox } from '@restgate/sandbox'
 import { mountTmpfs } from '@restgate/storage/testing'
 import { freePort, runCli, startSandbox, writeConfigFolder, type CliProcess, type ConfigFolderOptions } from '../_harness.ts'
-
-// ---------------------------------------------------------------- cleanups
-
-const cleanups: Array<() => Promise<void> | void> = []
-
-/** Registers work to undo after the current test (last registered, first run). */
-export function onCleanup(fn: () => Promise<void> | void): void {
-  cleanups.push(fn)
-}
 
 // Last resort when the test worker exits without running the cleanups (a crash, a timeout kill):
 // no gateway process or mount is left behind.
@@ -31,18 +23,6 @@ process.once('exit', () => {
       // already gone
     }
   }
-})
-
-afterEach(async () => {
-  const errors: unknown[] = []
-  for (const fn of cleanups.splice(0).toReversed()) {
-    try {
-      await fn()
-    } catch (error) {
-      errors.push(error)
-    }
-  }
-  if (errors.length > 0) throw new AggregateError(errors, 'fault test cleanup failed')
 })
 
 // ---------------------------------------------------------------- config, broker, gateway process
@@ -64,7 +44,7 @@ export type TestSandbox = Sandbox & { port: number }
 /** A sandbox (aedes) stopped after the test. */
 export async function sandbox(options: Parameters<typeof startSandbox>[0] = {}): Promise<TestSandbox> {
   const sb = await startSandbox(options)
-  onCleanup(() => sb.stop())
+  onTestFinished(() => sb.stop())
   return sb
 }
 
@@ -80,7 +60,7 @@ export interface FaultFolder {
 export async function configFolder(brokerPort: number, storage: Record<string, unknown>, extra: Partial<ConfigFolderOptions> = {}): Promise<FaultFolder> {
   const port = await freePort()
   const folder = writeConfigFolder({ brokerPort, storage, connectors: { 'rest.json': { port, mapping: [seqMapping] } }, extensions: false, ...extra })
-  onCleanup(folder.cleanup)
+  onTestFinished(folder.cleanup)
   return { dir: folder.dir, file: folder.file, port, url: `http://127.0.0.1:${port}/t` }
 }
 
@@ -107,11 +87,11 @@ export async function gatewayProcess(folder: FaultFolder): Promise<GatewayProces
     if (!gone) cli.child.kill('SIGKILL')
     await cli.exited
   }
-  onCleanup(kill9)
+  onTestFinished(kill9)
   const exitedEarly = cli.exited.then((code) => {
     throw new Error(`the gateway exited (code ${code}) before listening; output:\n${cli.output().slice(-3000)}`)
   })
-  await Promise.race([cli.waitForOutput(new RegExp(`listening on http://127\\.0\\.0\\.1:${folder.port}`), 20_000), exitedEarly])
+  await Promise.race([cli.waitForOutput(new RegExp(`listening on http://127\\.0\\.0\\.1:${folder.port}`), 60_000), exitedEarly])
   exitedEarly.catch(() => {})
   return {
     cli,
@@ -125,11 +105,11 @@ export async function gatewayProcess(folder: FaultFolder): Promise<GatewayProces
 }
 
 /** Starts the CLI and resolves with its exit code and output (for start-up failures). */
-export async function gatewayExit(folder: FaultFolder, timeoutMs = 20_000): Promise<{ code: number | null; output: string }> {
+export async function gatewayExit(folder: FaultFolder, timeoutMs = 60_000): Promise<{ code: number | null; output: string }> {
   const cli = runCli(['--config', folder.file])
   liveChildren.add(cli.child)
   void cli.exited.then(() => liveChildren.delete(cli.child))
-  onCleanup(async () => {
+  onTestFinished(async () => {
     cli.child.kill('SIGKILL')
     await cli.exited
   })
@@ -162,7 +142,7 @@ export async function tmpfs(sizeKb: number): Promise<Tmpfs | { unavailable: stri
   const mounted = await mountTmpfs(sizeKb)
   if ('unavailable' in mounted) return mounted
   liveMounts.add(mounted.dir)
-  onCleanup(async () => {
+  onTestFinished(async () => {
     await mounted.unmount()
     liveMounts.delete(mounted.dir)
   })

@@ -59,7 +59,7 @@ async function stillWorks(sb: TestSandbox, folder: FaultFolder, prefix: string, 
   await waitForArrivals(sb, prefix, range(from, from + 10), 10_000, output)
 }
 
-describe('damaged file storage at start', () => {
+describe('damaged file storage at start', { timeout: 120_000 }, () => {
   it('a garbled line and a torn tail cost those two records only, reported with their count', async () => {
     const sb = await sandbox()
     const prefix = 'CF'
@@ -98,7 +98,7 @@ describe('damaged file storage at start', () => {
   })
 })
 
-describe('damaged sqlite storage at start', () => {
+describe('damaged sqlite storage at start', { timeout: 120_000 }, () => {
   const sqlite = { type: 'sqlite', data_file_path: './data/' }
 
   it('garbage after the last WAL frame (a torn write) is discarded: every committed record arrives, the tail is reported', async () => {

@@ -44,7 +44,7 @@ async function postUntilOk(url: string, device: string, n: number, timeoutMs: nu
   }
 }
 
-describe('disk full', () => {
+describe('disk full', { timeout: 120_000 }, () => {
   it.for(storages)('%s: 503 while the disk is full, no crash; serving again once delivery frees space', async ([name, storage], ctx) => {
     const disk = await mountOrSkip(ctx, 2048)
     // leave the storage little room: the filler takes most of the tmpfs
@@ -98,7 +98,7 @@ describe('disk full', () => {
   })
 })
 
-describe('read-only data folder', () => {
+describe('read-only data folder', { timeout: 120_000 }, () => {
   it.for(storages)('%s: at start, a start-up error naming the folder and exit code 1', async ([name, storage], ctx) => {
     const disk = await mountOrSkip(ctx, 1024)
     mkdirSync(join(disk.dir, 'data'))

@@ -19,7 +19,7 @@ const storages: Array<[string, Record<string, unknown>]> = [
   ['sqlite', { type: 'sqlite', data_file_path: './data/' }],
 ]
 
-describe('kill -9 of the gateway under load', () => {
+describe('kill -9 of the gateway under load', { timeout: 120_000 }, () => {
   it.each(storages)('%s: every 200 arrives after the restarts, connect before data', async (name, storage) => {
     const sb = await sandbox()
     const prefix = `K9${name}`

@@ -42,7 +42,7 @@ async function expectExactly(sb: TestSandbox, prefix: string, expected: readonly
   expect([...arrivals(sb, prefix).keys()].toSorted((a, b) => a - b)).toEqual([...expected].toSorted((a, b) => a - b))
 }
 
-describe('file storage holding what it never wrote', () => {
+describe('file storage holding what it never wrote', { timeout: 120_000 }, () => {
   it('a CRC-valid line with a malformed record: the gateway starts, reports it (WARN) and delivers every other record', async () => {
     const sb = await sandbox()
     const prefix = 'MF'

@@ -14,7 +14,7 @@ import { isIncreasing, post, report, sleep, waitForArrivals } from './_traffic.t
 /** Observed from the gateway's start until this long after it listens. */
 const WINDOW_MS = 3_000
 
-describe('ThingsBoard refuses the connection (bad token)', () => {
+describe('ThingsBoard refuses the connection (bad token)', { timeout: 120_000 }, () => {
   it('logs the refusal without the token, backs off, keeps answering 200, delivers once the token is accepted', async () => {
     const refusing = await sandbox({ accessToken: 'some-other-token' })
     const port = refusing.port

@@ -7,9 +7,9 @@
  *   says it flushes N records for up to 5 s, then reports what it could not deliver.
  */
 import { createServer, type Socket } from 'node:net'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, onTestFinished } from 'vitest'
 import { freePort } from '../_harness.ts'
-import { configFolder, gatewayProcess, onCleanup, sandbox } from './_faults.ts'
+import { configFolder, gatewayProcess, sandbox } from './_faults.ts'
 import { post, waitForArrivals } from './_traffic.ts'
 
 /** Index of the first line matching `re` in the output, -1 when none. */
@@ -64,7 +64,7 @@ async function silentBroker(): Promise<{ port: number; publishes: () => number }
     })
   })
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
-  onCleanup(
+  onTestFinished(
     () =>
       new Promise<void>((resolve) => {
         for (const s of sockets) s.destroy()
@@ -74,7 +74,7 @@ async function silentBroker(): Promise<{ port: number; publishes: () => number }
   return { port: (server.address() as { port: number }).port, publishes: () => publishes }
 }
 
-describe('the stop message says what stopping will do, before doing it', () => {
+describe('the stop message says what stopping will do, before doing it', { timeout: 120_000 }, () => {
   it('ThingsBoard not connected, memory storage: says the records will be lost, then loses exactly them', async () => {
     const folder = await configFolder(await freePort(), { type: 'memory', max_records_count: 1_000 })
     const gw = await gatewayProcess(folder)
