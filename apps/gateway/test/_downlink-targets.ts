@@ -1,8 +1,14 @@
-/** Downlink targets in their own process (fast: answers 200 at once; hang: never answers), and probes for the pressure tests. */
+/**
+ * Downlink targets for the pressure tests: `fast` (answers 200 at once) in its own process with the
+ * uplink probes, so its thousands of requests do not slow the test process; `hang` (never answers)
+ * in the test process, so the time a request reaches it and the time its RPC's reply reaches the
+ * sandbox are read on one event loop (two processes' loops lag differently on a loaded machine).
+ */
 import { fork, type ChildProcess } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { startCountingServer } from './_counting-server.mjs'
 
 export interface TargetView {
   requests: number
@@ -24,10 +30,11 @@ export interface TargetProcess {
 
 export async function startTargetProcess(): Promise<TargetProcess> {
   const child = fork(join(dirname(fileURLToPath(import.meta.url)), '_downlink-targets-child.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-  const ready = await new Promise<{ fast: number; hang: number }>((resolve, reject) => {
-    child.once('message', (m) => resolve(m as { fast: number; hang: number }))
+  const ready = await new Promise<{ fast: number }>((resolve, reject) => {
+    child.once('message', (m) => resolve(m as { fast: number }))
     child.once('exit', (code) => reject(new Error(`target process exited (${code})`)))
   })
+  const hang = await startCountingServer(false)
   let next = 0
   const waiting = new Map<number, (v: never) => void>()
   child.on('message', (m) => {
@@ -44,15 +51,16 @@ export async function startTargetProcess(): Promise<TargetProcess> {
   }
   return {
     fast: `http://127.0.0.1:${ready.fast}`,
-    hang: `http://127.0.0.1:${ready.hang}`,
+    hang: `http://127.0.0.1:${hang.port}`,
     child,
-    view: (target, prefix) => ask<TargetView>({ target, prefix }),
+    view: (target, prefix) => (target === 'hang' ? Promise.resolve(hang.view(prefix)) : ask<TargetView>({ prefix })),
     async probeWhile(url, done) {
       child.send({ probe: url })
       await done.catch(() => undefined)
       return ask({ stopProbe: true })
     },
     async close() {
+      await hang.close()
       const exited = new Promise((r) => child.once('exit', r))
       child.kill()
       await exited

@@ -196,7 +196,8 @@ describe('downlink under pressure (CLI process)', () => {
     // exactly one reply each: a second reply for an id would be unmatched
     await uplinkLatency(up)
     expect(sandbox.state.unmatchedRpcReplies).toBe(0)
-    // no request reached a target after its RPC was answered (hanging target: 408 at the deadline)
+    // no request reached a target after its RPC was answered (hanging target: 408 at the deadline);
+    // the hanging target runs in this process, so both times are read on the loop that sees them arrive
     const hang = await targets.view('hang', '/rpc/')
     const fast = await targets.view('fast', '/rpc/')
     for (const [path, at] of hang.arrivals) {
