@@ -166,12 +166,14 @@ async function adapter(_url: string | URL | Request, init?: RequestInit): Promis
   const call = callOf(options)
   const { p, transport, env, scope } = call
   const lease = call.lease as Lease
-  let unlink: (() => void) | undefined
+  // the per-try timeout and the scope (deadline, close) abort one controller
+  const controller = new AbortController()
+  const timer = setTimeout(() => controller.abort(new DOMException(`timeout after ${transport.timeoutSeconds}s`, 'TimeoutError')), transport.timeoutMs)
+  const onScope = (): void => controller.abort(scope.signal.reason)
+  if (scope.signal.aborted) onScope()
+  else scope.signal.addEventListener('abort', onScope, { once: true })
   try {
-    // ofetch's per-try timeout, and the scope (deadline, close)
-    const link = joined(options.signal, scope.signal)
-    unlink = link.unlink
-    const signal = link.signal
+    const signal = controller.signal
     const dispatcher = await transport.connections.connection(transport.setup, p.origin, lease.slot, transport.allowRedirects)
     const res = await dispatcher.request({
       origin: p.origin,
@@ -194,27 +196,10 @@ async function adapter(_url: string | URL | Request, init?: RequestInit): Promis
     call.body = body
     return new Response(null, { status, statusText: res.statusText ?? '', headers: out })
   } finally {
-    unlink?.()
+    clearTimeout(timer)
+    scope.signal.removeEventListener('abort', onScope)
     lease.release()
     call.lease = undefined
-  }
-}
-
-/** A signal that aborts when `a` or `b` does, and how to unhook it (AbortSignal.any costs more). */
-function joined(a: AbortSignal | null | undefined, b: AbortSignal): { signal: AbortSignal; unlink(): void } {
-  if (a == null || a.aborted) return { signal: a ?? b, unlink: () => undefined }
-  if (b.aborted) return { signal: b, unlink: () => undefined }
-  const controller = new AbortController()
-  const onA = (): void => controller.abort(a.reason)
-  const onB = (): void => controller.abort(b.reason)
-  a.addEventListener('abort', onA, { once: true })
-  b.addEventListener('abort', onB, { once: true })
-  return {
-    signal: controller.signal,
-    unlink: () => {
-      a.removeEventListener('abort', onA)
-      b.removeEventListener('abort', onB)
-    },
   }
 }
 
@@ -259,9 +244,6 @@ async function onRequest(context: FetchContext): Promise<void> {
   call.last = undefined
   call.body = EMPTY
   call.env.onTry(call.tries)
-  // ofetch 1.5.1 makes its timeout signal only when options.signal is unset, and a retry inherits
-  // the previous try's (aborted) signal: without this reset a retry after a timeout would abort at once
-  context.options.signal = undefined
 }
 
 /** After a failed try: stop (not retriable, or the next try would start after the deadline) or plan the wait. */
@@ -330,7 +312,6 @@ export async function sendRequest(req: OutboundRequest, transport: Transport, en
     ...(prepared.init.body === undefined ? {} : { body: Buffer.from(prepared.init.body.buffer, prepared.init.body.byteOffset, prepared.init.body.byteLength) }),
     retry: transport.tries - 1,
     retryStatusCodes: RETRY_STATUS_CODES,
-    timeout: transport.timeoutMs,
     onRequest,
     onRequestError,
     onResponseError,
