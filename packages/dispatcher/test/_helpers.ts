@@ -3,6 +3,7 @@ import { logFnOf } from '@restgate/core'
 import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { createServer as createHttpsServer, type ServerOptions } from 'node:https'
 import type { AddressInfo } from 'node:net'
+import { onTestFinished } from 'vitest'
 import type { AttributeUpdateRule, OutboundRequestConfig, RestConnectorConfig, RpcRule } from '@restgate/config'
 import { createDispatcher, type Dispatcher, type DispatcherOptions, type Logger } from '../src/index.ts'
 
@@ -23,14 +24,6 @@ export interface Target {
   /** Requests whose handler has not answered yet. */
   open(): number
   close(): Promise<void>
-}
-
-const cleanups: Array<() => Promise<void>> = []
-
-/** Closes every target and dispatcher created by the helpers (call in afterEach). */
-export async function cleanup(): Promise<void> {
-  const all = cleanups.splice(0)
-  await Promise.all(all.map((fn) => fn().catch(() => undefined)))
 }
 
 function listen(server: Server, scheme: 'http' | 'https', handler: Handler): Promise<Target> {
@@ -64,7 +57,8 @@ function listen(server: Server, scheme: 'http' | 'https', handler: Handler): Pro
             server.close(() => done())
           }),
       }
-      cleanups.push(target.close)
+      // closed when the test that started it (or whose beforeEach did) has finished
+      onTestFinished(() => target.close())
       resolve(target)
     })
   })
@@ -190,7 +184,7 @@ export function connectorConfig(parts: { attributeUpdates?: AttributeUpdateRule[
   }
 }
 
-/** A dispatcher closed by `cleanup()`; replies recorded; logs recorded. */
+/** A dispatcher closed when the test has finished; replies recorded; logs recorded. */
 export function dispatcherFor(
   parts: { attributeUpdates?: AttributeUpdateRule[]; serverSideRpc?: RpcRule[]; configDir?: string },
   options: Partial<Omit<DispatcherOptions, 'config' | 'publisher'>> = {},
@@ -198,6 +192,6 @@ export function dispatcherFor(
   const publisher = recordingPublisher()
   const logger = recordingLogger()
   const dispatcher = createDispatcher({ config: connectorConfig(parts), publisher, logger, closeGraceMs: 100, ...options })
-  cleanups.push(() => dispatcher.close())
+  onTestFinished(() => dispatcher.close())
   return { dispatcher, replies: publisher.replies, logger }
 }

@@ -1,10 +1,8 @@
 /** Issue 10: bounded queue with visible drops, absolute deadlines, per-origin limit under churn, only configured headers, the reserved-RPC switch. */
-import { afterEach, describe, expect, it, onTestFinished, vi } from 'vitest'
+import { describe, expect, it, onTestFinished, vi } from 'vitest'
 import { fork } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
-import { attributeUpdateRule, cleanup, dispatcherFor, rpcRule, sendJson, startTarget } from './_helpers.ts'
-
-afterEach(cleanup)
+import { attributeUpdateRule, dispatcherFor, rpcRule, sendJson, startTarget } from './_helpers.ts'
 
 describe('bounds', () => {
   it('holds messages beyond maxActiveMessages, drops beyond maxQueuedMessages with a 503 reply, counted and logged', async () => {

@@ -1,6 +1,6 @@
 /** docs/spec/original-behaviour.md §7 cases 26–38, as restgate answers them (docs/spec/DECISIONS.md, Downlink). */
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { attributeUpdateRule, cleanup, dispatcherFor, refusedPort, rpcRule, sendJson, sendText, startTarget, type Target } from './_helpers.ts'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { attributeUpdateRule, dispatcherFor, refusedPort, rpcRule, sendJson, sendText, startTarget, type Target } from './_helpers.ts'
 
 /** The echo server of the cases: answers JSON describing what it received (path `/text` answers text, `/missing` 404, `/slow` never). */
 let echo: Target
@@ -13,7 +13,6 @@ beforeEach(async () => {
     sendJson(res, 200, { echo: req.body, path: req.url, method: req.method })
   })
 })
-afterEach(cleanup)
 
 const AU1 = (url: string) =>
   attributeUpdateRule({

@@ -1,11 +1,9 @@
 /** The docs' attributeUpdates / serverSideRpc examples (rest-connector-docs.md), the Flask server done as a Node server. */
 import { readFile } from 'node:fs/promises'
 import { validateConfig } from '@restgate/config'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createDispatcher } from '../src/index.ts'
-import { attributeUpdateRule, cleanup, dispatcherFor, recordingLogger, recordingPublisher, rpcRule, sendJson, startTarget } from './_helpers.ts'
-
-afterEach(cleanup)
+import { attributeUpdateRule, dispatcherFor, recordingLogger, recordingPublisher, rpcRule, sendJson, startTarget } from './_helpers.ts'
 
 /** test_flask_server.py: `@app.route('/', methods=['POST', 'GET'])` prints the data and answers "Success". */
 function flaskServer() {

@@ -1,9 +1,7 @@
 /** Concurrency: one dead target never delays others, per-origin bound, replies matched to their ids. */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import type { ServerResponse } from 'node:http'
-import { attributeUpdateRule, cleanup, dispatcherFor, rpcRule, sendJson, startTarget } from './_helpers.ts'
-
-afterEach(cleanup)
+import { attributeUpdateRule, dispatcherFor, rpcRule, sendJson, startTarget } from './_helpers.ts'
 
 describe('isolation', () => {
   it('a target that never answers does not delay RPCs to another target', async () => {

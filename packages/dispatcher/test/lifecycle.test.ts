@@ -2,11 +2,9 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createDispatcher, DispatcherError } from '../src/index.ts'
-import { attributeUpdateRule, cleanup, connectorConfig, dispatcherFor, recordingLogger, rpcRule, sendJson, startTarget } from './_helpers.ts'
-
-afterEach(cleanup)
+import { attributeUpdateRule, connectorConfig, dispatcherFor, recordingLogger, rpcRule, sendJson, startTarget } from './_helpers.ts'
 
 let dir: string
 beforeAll(async () => {

@@ -1,9 +1,7 @@
 /** Issue 10 (flood memory): an RPC's room is freed when its outcome is known, not when its reply is confirmed. */
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createDispatcher } from '../src/index.ts'
-import { cleanup, connectorConfig, recordingLogger, rpcRule, sendJson, startTarget } from './_helpers.ts'
-
-afterEach(cleanup)
+import { connectorConfig, recordingLogger, rpcRule, sendJson, startTarget } from './_helpers.ts'
 
 describe('room and replies', () => {
   it('frees an RPC’s room before its reply is confirmed: the next RPC runs while the first reply waits for its PUBACK', async () => {

@@ -1,8 +1,6 @@
 /** tries, backoff, Retry-After, per-try timeout and the responseTimeout deadline, against real targets. */
-import { afterEach, describe, expect, it } from 'vitest'
-import { attributeUpdateRule, cleanup, dispatcherFor, refusedPort, rpcRule, sendJson, sendText, startTarget } from './_helpers.ts'
-
-afterEach(cleanup)
+import { describe, expect, it } from 'vitest'
+import { attributeUpdateRule, dispatcherFor, refusedPort, rpcRule, sendJson, sendText, startTarget } from './_helpers.ts'
 
 /** A target that answers `failures` times with `status` (and `headers`), then 200 `{ ok: n }`. */
 async function flaky(failures: number, status: number, headers: Record<string, string> = {}) {

@@ -4,10 +4,8 @@ import type { TLSSocket } from 'node:tls'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { generate } from 'selfsigned'
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { attributeUpdateRule, cleanup, dispatcherFor, rpcRule, sendJson, sendText, startHttpsTarget, startTarget } from './_helpers.ts'
-
-afterEach(cleanup)
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { attributeUpdateRule, dispatcherFor, rpcRule, sendJson, sendText, startHttpsTarget, startTarget } from './_helpers.ts'
 
 describe('basic auth', () => {
   it('sends Authorization: Basic and never logs the password or the header value', async () => {
