@@ -102,6 +102,9 @@ class ResponseTooLarge extends Error {
   }
 }
 
+/** The RPC's deadline passed between the try's start and its request: it is not sent (the scope's timer may run late). */
+class DeadlinePassed extends Error {}
+
 /** Ends the tries without another request: the scope ended (deadline, close) before a try could start. */
 class Stop extends Error {
   constructor() {
@@ -175,6 +178,8 @@ async function adapter(_url: string | URL | Request, init?: RequestInit): Promis
   try {
     const signal = controller.signal
     const dispatcher = await transport.connections.connection(transport.setup, p.origin, lease.slot, transport.allowRedirects)
+    // the last look at the clock before the request is handed to undici: never sent after the deadline
+    if (scope.deadlineAt !== undefined && Date.now() >= scope.deadlineAt) throw new DeadlinePassed()
     const res = await dispatcher.request({
       origin: p.origin,
       path: p.path,
@@ -265,7 +270,7 @@ function settle(context: FetchContext, call: Call, attempt: Attempt): void {
 function onRequestError(context: FetchContext & { error: Error }): void {
   const call = callOf(context.options)
   const e = context.error
-  if (call.scope.signal.aborted) return settle(context, call, { done: true, failure: call.scope.failure(), aborted: true })
+  if (call.scope.signal.aborted || e instanceof DeadlinePassed) return settle(context, call, { done: true, failure: call.scope.failure(), aborted: true })
   if (e instanceof ResponseTooLarge)
     return settle(context, call, { done: true, status: e.status, failure: { kind: 'too-large', message: e.message, code: 502 } })
   if (e.name === 'TimeoutError') {
