@@ -152,12 +152,16 @@ export function createGateway(options: GatewayOptions): Gateway {
    * PUBACK and sends it again after a reconnect), not at the PUBACK: in a flood that PUBACK comes
    * behind everything the broker queued for us, and the RPC's whole dispatch would be held in
    * memory meanwhile (about 4 KB per RPC). A reply the client refuses at once (stopped, invalid)
-   * is still the dispatcher's failure; one lost later (offline queue full) is logged here.
+   * is still the dispatcher's failure; one lost later (offline queue full) is logged here and
+   * counted with the connector's reply failures (`stats()`, the metrics).
    */
-  const handedOver = (what: () => string, sent: Promise<void>): Promise<void> => {
+  const lostReplies = new Map<string, number>()
+  const handedOver = (connector: string, what: () => string, sent: Promise<void>): Promise<void> => {
     let taken = false
     sent.catch((error: unknown) => {
-      if (taken) log.error({ error: String(error) }, `${what()} was not delivered`)
+      if (!taken) return
+      lostReplies.set(connector, (lostReplies.get(connector) ?? 0) + 1)
+      log.error({ error: String(error) }, `${what()} was not delivered`)
     })
     return Promise.race([sent, Promise.resolve()]).then(() => {
       taken = true
@@ -167,7 +171,8 @@ export function createGateway(options: GatewayOptions): Gateway {
     createDispatcher({
       config,
       publisher: {
-        replyRpc: (device, id, data) => handedOver(() => `RPC reply for ${JSON.stringify(device)} id ${String(id)}`, tb.replyRpc(device, id, data)),
+        replyRpc: (device, id, data) =>
+          handedOver(config.name, () => `RPC reply for ${JSON.stringify(device)} id ${String(id)}`, tb.replyRpc(device, id, data)),
       },
       logger: log.child(`rest:${config.name}`).child('downlink'),
     })
@@ -215,7 +220,7 @@ export function createGateway(options: GatewayOptions): Gateway {
     first &&
     createDispatcher({
       config: { ...first, attributeUpdates: [], serverSideRpc: [] },
-      publisher: { replyRpc: (_device, id, data) => handedOver(() => `gateway RPC reply id ${String(id)}`, tb.replyGatewayRpc(id, data)) },
+      publisher: { replyRpc: (_device, id, data) => handedOver(first.name, () => `gateway RPC reply id ${String(id)}`, tb.replyGatewayRpc(id, data)) },
       logger: log.child(`rest:${first.name}`).child('gateway-rpc'),
       // rest_get / rest_set are governed by tb_gateway.json's restRpc, not by the connector's reservedRpc
       reservedRpc: gateway.restRpc ?? { enabled: true, allow: [], configKey: 'restRpc (tb_gateway.json)' },
@@ -287,7 +292,16 @@ export function createGateway(options: GatewayOptions): Gateway {
       return {
         storageOpen,
         tb: tb.stats(),
-        connectors: connectors.map((c) => ({ name: c.config.name, ingest: c.ingest.stats(), dispatcher: c.dispatcher.stats() })),
+        connectors: connectors.map((c) => {
+          const dispatcher = c.dispatcher.stats()
+          // replies lost after the tb-client took them count as reply failures too
+          const lost = lostReplies.get(c.config.name) ?? 0
+          return {
+            name: c.config.name,
+            ingest: c.ingest.stats(),
+            dispatcher: lost === 0 ? dispatcher : { ...dispatcher, replyFailures: dispatcher.replyFailures + lost },
+          }
+        }),
       }
     },
     async start() {
