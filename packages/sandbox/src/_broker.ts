@@ -58,7 +58,11 @@ export async function startBroker(host: string, port: number, hooks: BrokerHooks
           hooks.logger.error({ topic: packet.topic, error: String(error) }, 'sandbox: failed to handle a published message')
         }
         const gate = packet.qos > 0 ? hooks.gatePublish?.(client, packet) : undefined
-        if (gate) return void gate.then(() => done(null), (error: unknown) => done(error instanceof Error ? error : new Error(String(error))))
+        if (gate) {
+          const refuse = (error: unknown): void => done(error instanceof Error ? error : new Error(String(error)))
+          gate.then(() => done(null), refuse)
+          return
+        }
       }
       done(null)
     },
