@@ -4,7 +4,7 @@ import { createTbClient } from '../src/client/client.ts'
 import type { TbClientOptions } from '../src/client/options.ts'
 import type { TbClient } from '../src/client/types.ts'
 import type { Logger } from '../src/logger.ts'
-import { startBroker, waitUntil, type TestBroker, type TestBrokerOptions } from './_broker.ts'
+import { startTestBroker, waitUntil, type TestBroker, type TestBrokerOptions } from './_broker.ts'
 
 export interface LogLine {
   level: 'debug' | 'info' | 'warn' | 'error'
@@ -30,7 +30,7 @@ export function createTestLogger(): Logger & { lines: LogLine[]; find(level: Log
 
 /** A broker closed after the test. */
 export async function broker(options?: TestBrokerOptions): Promise<TestBroker> {
-  const b = await startBroker(options)
+  const b = await startTestBroker(options)
   onTestFinished(() => b.close())
   return b
 }
