@@ -3,6 +3,7 @@ import { ConverterError } from './errors.ts'
 import { CHUNK_ELEMENTS, createJsonConverter } from './json-converter.ts'
 import { createRequestInfo } from './request-info.ts'
 import { createTestConverterConfig, type TestConverterConfigInit } from './test-config.ts'
+import { turnProbe } from './_turn-probe.ts'
 import type { ConvertResult } from './types.ts'
 
 const T0 = 1_700_000_000_000
@@ -395,19 +396,13 @@ describe('createJsonConverter: long arrays are converted in chunks', () => {
   it('more: a promise, with turns of the event loop between chunks; the same records in order, dropped with their index', async () => {
     const n = CHUNK_ELEMENTS * 4 + 3
     const data = Array.from({ length: n }, (_, i) => (i === n - 1 ? { n: `D${i}`, t: Number.POSITIVE_INFINITY } : { n: `D${i}`, t: i }))
-    let turns = 0
-    let counting = true
-    const count = (): void => {
-      turns++
-      if (counting) setImmediate(count)
-    }
-    setImmediate(count)
+    const probe = turnProbe()
     const out = createJsonConverter(createTestConverterConfig(init)).convert(data, request)
     expect(out).toBeInstanceOf(Promise)
     const result = await out
-    counting = false
+    probe.stop()
     // 5 chunks: other callbacks ran between them
-    expect(turns).toBeGreaterThanOrEqual(4)
+    expect(probe.turns).toBeGreaterThanOrEqual(4)
     expect(result.records.map((r) => r.deviceName)).toEqual(data.slice(0, n - 1).map((d) => d.n))
     expect(result.dropped).toEqual([
       { path: 'mapping[0].converter.timeseries[0].value', key: 't', index: n - 1, reason: 'cannot cast Infinity to double: not a finite number' },
@@ -415,18 +410,12 @@ describe('createJsonConverter: long arrays are converted in chunks', () => {
   })
 
   it('two long bodies at once: never more than one chunk of either in a turn of the event loop (one shared queue of turns)', async () => {
-    let turn = 0
-    let counting = true
-    const tick = (): void => {
-      turn++
-      if (counting) setImmediate(tick)
-    }
-    setImmediate(tick)
-    const perTurn = new Map<number, number>()
+    const probe = turnProbe()
+    const perTurn = probe.perTurn
     /** An element whose `n` notes the turn that read it. */
     const element = (i: number): Record<string, unknown> => {
       const e: Record<string, unknown> = { t: i }
-      Object.defineProperty(e, 'n', { enumerable: true, get: () => (perTurn.set(turn, (perTurn.get(turn) ?? 0) + 1), `D${i}`) })
+      Object.defineProperty(e, 'n', { enumerable: true, get: () => (probe.touch(), `D${i}`) })
       return e
     }
     const converter = createJsonConverter(createTestConverterConfig(init))
@@ -441,7 +430,7 @@ describe('createJsonConverter: long arrays are converted in chunks', () => {
         request,
       ),
     ])
-    counting = false
+    probe.stop()
     expect(a.records).toHaveLength(n)
     expect(b.records.map((r) => r.telemetry[0]?.values.t)).toEqual(Array.from({ length: n }, (_, i) => i))
     // each element's name is read once: 2n reads, a chunk's worth per turn at most

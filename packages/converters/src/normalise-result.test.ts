@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { ConverterError } from './errors.ts'
 import { NORMALISE_SLICE, normaliseResult, toUplinkConverter } from './normalise-result.ts'
 import { createRequestInfo } from './request-info.ts'
+import { turnProbe } from './_turn-probe.ts'
 import type { ConvertResult, UplinkRecordInput } from './types.ts'
 
 const T0 = 1_700_000_000_000
@@ -151,17 +152,11 @@ describe('toUplinkConverter', () => {
 
 describe('toUplinkConverter: a long result', () => {
   it('is checked a slice per turn of the event loop, in order, all or nothing', async () => {
-    let turn = 0
-    let counting = true
-    const tick = (): void => {
-      turn++
-      if (counting) setImmediate(tick)
-    }
-    setImmediate(tick)
-    const perTurn = new Map<number, number>()
+    const probe = turnProbe()
+    const perTurn = probe.perTurn
     const record = (i: number): Record<string, unknown> => {
       const r: Record<string, unknown> = { attributes: { i } }
-      Object.defineProperty(r, 'deviceName', { enumerable: true, get: () => (perTurn.set(turn, (perTurn.get(turn) ?? 0) + 1), `D${i}`) })
+      Object.defineProperty(r, 'deviceName', { enumerable: true, get: () => (probe.touch(), `D${i}`) })
       return r
     }
     const n = NORMALISE_SLICE * 5 + 1
@@ -171,7 +166,7 @@ describe('toUplinkConverter: a long result', () => {
     )
     expect(out).toBeInstanceOf(Promise)
     const result = await out
-    counting = false
+    probe.stop()
     expect(result.records.map((r) => r.attributes.i)).toEqual(Array.from({ length: n }, (_, i) => i))
     expect(Math.max(...perTurn.values())).toBeLessThanOrEqual(NORMALISE_SLICE)
     expect(perTurn.size).toBe(6)
