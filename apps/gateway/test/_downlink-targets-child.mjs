@@ -1,7 +1,7 @@
 // A separate process serving the fast downlink target of the pressure tests (so its work, thousands
 // of requests, does not slow the test process that measures uplink latency), and sending the uplink
 // probes. Speaks JSON lines over IPC.
-import { startCountingServer } from './_counting-server.mjs'
+import { startCountingServer } from '../../../packages/dispatcher/test/_counting-server.mjs'
 
 const fast = await startCountingServer(true)
 let probing

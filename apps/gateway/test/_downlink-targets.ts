@@ -8,15 +8,10 @@ import { fork, type ChildProcess } from 'node:child_process'
 import { readFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { startCountingServer } from './_counting-server.mjs'
+import { startCountingServer, type CountingView } from '../../../packages/dispatcher/test/_counting-server.mjs'
 
-export interface TargetView {
-  requests: number
-  /** Most sockets open at once. */
-  peak: number
-  /** `[path, epoch ms]` of requests whose path starts with the asked prefix. */
-  arrivals: Array<[string, number]>
-}
+/** What a target saw: requests, their arrivals by path, sockets open at once. */
+export type TargetView = CountingView
 
 export interface TargetProcess {
   fast: string

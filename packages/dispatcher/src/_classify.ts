@@ -10,8 +10,6 @@ export interface Attempt {
   result?: unknown
   failure?: RequestFailure
   retryAfterMs?: number
-  /** The try was aborted by us (per-try timeout, deadline, close) while undici held a socket for it. */
-  aborted?: boolean
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true })

@@ -1,8 +1,8 @@
 /**
- * Sends one OutboundRequest. ofetch drives the tries (retry count and statuses, per-try timeout,
- * its error path and hooks); its `fetch` is a small adapter on undici's core `request` over the
- * slot's connection (exactly the configured headers, GET/HEAD with a body), which reads the body
- * once, up to maxResponseBytes, and hands ofetch the head.
+ * Sends one OutboundRequest. ofetch drives the tries (retry count and statuses, its error path and
+ * hooks); its `fetch` is a small adapter on undici's core `request` over the slot's connection
+ * (exactly the configured headers, GET/HEAD with a body, the per-try timeout), which reads the
+ * body once, up to maxResponseBytes, and hands ofetch the head.
  */
 import { createFetch, type FetchContext, type FetchOptions } from 'ofetch'
 import type { Dispatcher as UndiciDispatcher } from 'undici'
@@ -102,10 +102,11 @@ class ResponseTooLarge extends Error {
   }
 }
 
-/** The RPC's deadline passed between the try's start and its request: it is not sent (the scope's timer may run late). */
-class DeadlinePassed extends Error {}
-
-/** Ends the tries without another request: the scope ended (deadline, close) before a try could start. */
+/**
+ * Ends the tries without another request: the scope ended (deadline, close) before a try could
+ * start, or the deadline passed between the try's start and its request (the scope's timer may run
+ * late): the request is not sent.
+ */
 class Stop extends Error {
   constructor() {
     super('stopped')
@@ -179,7 +180,7 @@ async function adapter(_url: string | URL | Request, init?: RequestInit): Promis
     const signal = controller.signal
     const dispatcher = await transport.connections.connection(transport.setup, p.origin, lease.slot, transport.allowRedirects)
     // the last look at the clock before the request is handed to undici: never sent after the deadline
-    if (scope.deadlineAt !== undefined && Date.now() >= scope.deadlineAt) throw new DeadlinePassed()
+    if (scope.deadlineAt !== undefined && Date.now() >= scope.deadlineAt) throw new Stop()
     const res = await dispatcher.request({
       origin: p.origin,
       path: p.path,
@@ -270,12 +271,12 @@ function settle(context: FetchContext, call: Call, attempt: Attempt): void {
 function onRequestError(context: FetchContext & { error: Error }): void {
   const call = callOf(context.options)
   const e = context.error
-  if (call.scope.signal.aborted || e instanceof DeadlinePassed) return settle(context, call, { done: true, failure: call.scope.failure(), aborted: true })
+  if (call.scope.signal.aborted || e instanceof Stop) return settle(context, call, { done: true, failure: call.scope.failure() })
   if (e instanceof ResponseTooLarge)
     return settle(context, call, { done: true, status: e.status, failure: { kind: 'too-large', message: e.message, code: 502 } })
   if (e.name === 'TimeoutError') {
     const message = `timeout after ${call.transport.timeoutSeconds}s`
-    return settle(context, call, { done: false, failure: { kind: 'timeout', message, code: 408 }, aborted: true })
+    return settle(context, call, { done: false, failure: { kind: 'timeout', message, code: 408 } })
   }
   settle(context, call, classifyNetworkError(e, call.p.hostPort))
 }

@@ -1,6 +1,7 @@
-// An HTTP target for the downlink pressure tests that counts what reaches it: requests, their
-// arrival times by path, and the most sockets open at once. `answer: false` never answers (a
-// hanging target). Used by the target process and, for the hanging target, by the test process.
+// An HTTP target that counts what reaches it: requests, their arrival times by path, and the most
+// sockets open at once ('connection' +1, the first of end/error/close −1). `answer: false` never
+// answers (a hanging target). Used by the dispatcher's limit test (in a child process) and by the
+// gateway's downlink pressure test.
 import { createServer } from 'node:http'
 
 export function startCountingServer(answer) {
@@ -23,7 +24,8 @@ export function startCountingServer(answer) {
     open.set(socket, seq)
     // measured one loop turn later, over the connections accepted up to now: libuv's accept loop can
     // take a connection whose SYN came after an older socket's FIN that this poll has not read yet
-    // (counted at once, that showed one more than the client ever had); the next poll reads it
+    // (counted at once, that showed 5 where the client never had more than 4 sockets); the next
+    // poll reads that FIN, so every connection counted was open at the instant that poll began
     setImmediate(() => {
       const cut = connections
       setImmediate(() => {
@@ -46,7 +48,13 @@ export function startCountingServer(answer) {
             server.closeAllConnections()
             server.close(() => done())
           }),
-        view: (prefix) => ({ requests, peak, arrivals: prefix === undefined ? [] : [...arrivals].filter(([p]) => p.startsWith(prefix)) }),
+        view: (prefix) => ({
+          requests,
+          peak,
+          open: open.size,
+          connections,
+          arrivals: prefix === undefined ? [] : [...arrivals].filter(([p]) => p.startsWith(prefix)),
+        }),
       }),
     ),
   )
