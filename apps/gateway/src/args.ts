@@ -12,6 +12,8 @@ export type Command =
       logFormat?: 'json' | 'pretty'
       admin?: { host: string; port: number }
       watch?: boolean
+      /** `--heap-growth` as given (checked with `$RESTGATE_HEAP_GROWTH` by `heapGrowthOf`). */
+      heapGrowth?: string
     }
   | { kind: 'validate'; config: string }
   | { kind: 'sandbox'; host: string; port: number; httpPort: number; tokens: string[] }
@@ -37,6 +39,8 @@ Usage:
       --admin <host:port>  serve /healthz, /readyz, /metrics and PUT /loglevel there (overrides
                            tb_gateway.json's "admin" section)
       --watch              reload when tb_gateway.json or a connector file changes (SIGHUP always reloads)
+      --heap-growth <pct>  how far the heap may grow with garbage before a full collection, in % of
+                           the live heap; default 25, 0 = V8's own policy (also $RESTGATE_HEAP_GROWTH)
   restgate validate --config <tb_gateway.json | rest.json>
       Check a config file and print every problem with its JSON path; exit 2 when invalid.
   restgate try --config <rest.json | tb_gateway.json> [--endpoint /path] [--method POST] [--header 'K: V']...
@@ -86,6 +90,7 @@ export function parseCommand(argv: readonly string[]): Command {
         'log-format': { type: 'string' },
         admin: { type: 'string' },
         watch: { type: 'boolean', default: false },
+        'heap-growth': { type: 'string' },
         port: { type: 'string' },
         host: { type: 'string' },
         'http-port': { type: 'string' },
@@ -114,6 +119,7 @@ export function parseCommand(argv: readonly string[]): Command {
         ...(v['log-format'] ? { logFormat: toLogFormat(v['log-format']) } : {}),
         ...(v.admin ? { admin: toHostPort(v.admin, '--admin') } : {}),
         ...(v.watch ? { watch: true } : {}),
+        ...(v['heap-growth'] !== undefined ? { heapGrowth: v['heap-growth'] } : {}),
       }
     case 'validate':
       if (!v.config) throw new UsageError('missing --config <file>')

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module'
 import { ConfigError, formatIssues, readConfig, type ConfigIssue } from '@restgate/config'
 import type { Sandbox, SandboxOptions } from '@restgate/sandbox'
 import { parseCommand, usage, UsageError, type Command } from './args.ts'
+import { applyHeapGrowth, heapGrowthOf } from './heap.ts'
 import type { Gateway } from './gateway.ts'
 import { loadGatewayFiles } from './load-config.ts'
 import { stopMessage } from './stop-message.ts'
@@ -142,6 +143,12 @@ async function run(cmd: Extract<Command, { kind: 'run' }>): Promise<number> {
     )
     return 2
   }
+  const heapGrowth = heapGrowthOf(cmd.heapGrowth, process.env.RESTGATE_HEAP_GROWTH)
+  if (heapGrowth instanceof Error) {
+    process.stderr.write(`restgate: ${heapGrowth.message}\n`)
+    return 2
+  }
+  applyHeapGrowth(heapGrowth)
   // the running gateway's modules load here, not at start: `--version`, `validate`, `try` and the
   // usage errors start without MQTT, HTTP server, dispatcher and storage code (~0.3 s of CPU less)
   const { holdSighup, startReloadTriggers } = await import('./reload-trigger.ts')

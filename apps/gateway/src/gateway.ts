@@ -150,32 +150,32 @@ export function createGateway(options: GatewayOptions): Gateway {
   /**
    * An RPC reply counts as sent once the tb-client has taken it (it keeps it until ThingsBoard's
    * PUBACK and sends it again after a reconnect), not at the PUBACK: in a flood that PUBACK comes
-   * behind everything the broker queued for us, and the RPC's whole dispatch would be held in
-   * memory meanwhile (about 4 KB per RPC). A reply the client refuses at once (stopped, invalid)
-   * is still the dispatcher's failure; one lost later (offline queue full) is logged here and
-   * counted with the connector's reply failures (`stats()`, the metrics).
+   * behind everything the broker queued for us, and tens of thousands of replies wait for it. The
+   * tb-client's `queue…Reply` holds each as one small object (no promise, no closure per reply).
+   * A reply the client refuses at once (stopped, invalid) is the dispatcher's failure; one lost
+   * later (offline queue full, stop; the tb-client logs it) is counted with the connector's reply
+   * failures (`stats()`, the metrics) through one `onLost` per connector.
    */
   const lostReplies = new Map<string, number>()
-  const handedOver = (connector: string, what: () => string, sent: Promise<void>): Promise<void> => {
-    let taken = false
-    sent.catch((error: unknown) => {
-      if (!taken) return
-      lostReplies.set(connector, (lostReplies.get(connector) ?? 0) + 1)
-      log.error({ error: String(error) }, `${what()} was not delivered`)
-    })
-    return Promise.race([sent, Promise.resolve()]).then(() => {
-      taken = true
-    })
+  const lostCounter = (connector: string) => (): void => {
+    lostReplies.set(connector, (lostReplies.get(connector) ?? 0) + 1)
   }
-  const dispatcherOf = (config: RestConnectorConfig): Dispatcher =>
-    createDispatcher({
+  const taken = (queue: () => void): Promise<void> => {
+    try {
+      queue()
+      return Promise.resolve()
+    } catch (error) {
+      return Promise.reject(error)
+    }
+  }
+  const dispatcherOf = (config: RestConnectorConfig): Dispatcher => {
+    const onLost = lostCounter(config.name)
+    return createDispatcher({
       config,
-      publisher: {
-        replyRpc: (device, id, data) =>
-          handedOver(config.name, () => `RPC reply for ${JSON.stringify(device)} id ${String(id)}`, tb.replyRpc(device, id, data)),
-      },
+      publisher: { replyRpc: (device, id, data) => taken(() => tb.queueRpcReply(device, id, data, onLost)) },
       logger: log.child(`rest:${config.name}`).child('downlink'),
     })
+  }
   const connectorOf = (config: RestConnectorConfig): Connector => {
     const connector = {} as Connector
     const sink: IngestSink = {
@@ -216,15 +216,17 @@ export function createGateway(options: GatewayOptions): Gateway {
   })
 
   /** Connector RPCs addressed to the gateway: the reserved rest_get / rest_set need no rule. */
-  const connectorRpcOf = (first: RestConnectorConfig | undefined): Dispatcher | undefined =>
-    first &&
-    createDispatcher({
+  const connectorRpcOf = (first: RestConnectorConfig | undefined): Dispatcher | undefined => {
+    if (first === undefined) return undefined
+    const onGatewayReplyLost = lostCounter(first.name)
+    return createDispatcher({
       config: { ...first, attributeUpdates: [], serverSideRpc: [] },
-      publisher: { replyRpc: (_device, id, data) => handedOver(first.name, () => `gateway RPC reply id ${String(id)}`, tb.replyGatewayRpc(id, data)) },
+      publisher: { replyRpc: (_device, id, data) => taken(() => tb.queueGatewayRpcReply(id, data, onGatewayReplyLost)) },
       logger: log.child(`rest:${first.name}`).child('gateway-rpc'),
       // rest_get / rest_set are governed by tb_gateway.json's restRpc, not by the connector's reservedRpc
       reservedRpc: gateway.restRpc ?? { enabled: true, allow: [], configKey: 'restRpc (tb_gateway.json)' },
     })
+  }
   let connectorRpc = connectorRpcOf(connectors[0]?.config)
 
   function replyGateway(id: number, data: unknown): void {

@@ -10,13 +10,14 @@ import { peakRssMb, resetPeakRss, rssMb, startTargetProcess, uplinkLatency, type
 
 /**
  * Documented bound (dispatcher README, "Bounds"; BENCHMARKS.md, "Downlink"): the gateway's peak RSS
- * through the flood below (VmHWM, reset just before it where Linux permits). Measured 248–274 MB
- * whether or not the big updates above ran first (an idle gateway is ~95 MB, ~140 MB after them;
- * 2 GB before the bounds). What it holds at the peak: the ~22 000–30 000 RPC replies the sandbox
- * broker has not confirmed yet (~2.5 KB each in the tb-client) plus V8's young generation; see the
- * README for why they are not bounded with aedes.
+ * through the flood below (VmHWM, reset just before it where Linux permits), with the CLI's default
+ * `--heap-growth 25`. Measured 149–164 MB (an idle gateway is ~95 MB, ~140 MB after the big updates
+ * above); 212–231 MB with V8's own heap growth policy (`--heap-growth 0`), 248–276 MB while each
+ * reply waiting for its PUBACK held a promise chain (~1.8 KB, now ~250 bytes), 2 GB before the bounds.
+ * At the peak the live heap is ~40 MB: ~22 000 replies the sandbox broker has not confirmed yet
+ * (~5 MB) and the gateway itself; the rest is garbage V8 has not collected yet.
  */
-const PEAK_RSS_BOUND_MB = 320
+const PEAK_RSS_BOUND_MB = 200
 const PER_ORIGIN = 4
 const BATCHES = Number(process.env.FLOOD_BATCHES ?? 50)
 /** Slowest uplink answer allowed while 50 000 messages pour in (a shared 2-core machine at load ~15 showed 1–3.5 s). */

@@ -338,12 +338,15 @@ describe('the CLI refuses bad configs and options with exit 2 and one clear line
     }
   })
 
-  it('--log-level bogus: one line naming the valid levels, exit 2; the original names (WARNING) are accepted', async () => {
+  it('--log-level bogus, --heap-growth 1000: one line naming the valid values, exit 2; the original names (WARNING) are accepted', async () => {
     const folder = writeConfigFolder({ brokerPort: 1, connectors: { 'rest.json': { port: await freePort(), mapping: [originalMappings[0]] } } })
     try {
       const cli = runCli(['--config', folder.file, '--log-level', 'bogus'])
       expect(await cli.exited).toBe(2)
       expect(cli.output().trim().split('\n')).toEqual([expect.stringMatching(/--log-level.*"bogus"/)])
+      const heap = runCli(['--config', folder.file, '--heap-growth', '1000'])
+      expect(await heap.exited).toBe(2)
+      expect(heap.output().trim().split('\n')).toEqual([expect.stringMatching(/--heap-growth: expected a whole percentage 0-400.*"1000"/)])
       const original = runCli(['--config', folder.file, '--log-level', 'WARNING'])
       // accepted: it goes on to load the config (and either starts or names a config problem)
       await Promise.race([original.exited, original.waitForOutput(/sending to ThingsBoard/, 60_000).catch(() => undefined)])

@@ -164,4 +164,44 @@ describe('RPC replies', () => {
       '{"device":"D","id":3,"data":{"error":"x","code":500}}',
     ])
   })
+
+  it('queueRpcReply takes a reply at once; one unconfirmed at a disconnect is sent again; losses reach onLost', async () => {
+    const b = await broker()
+    const c = client(b, { rpcReplyQueueSize: 2 })
+    await connectedOnce(c)
+    const lost: Array<{ code: string; message: string }> = []
+    const onLost = (error: { code: string; message: string }): void => {
+      lost.push({ code: error.code, message: error.message })
+    }
+    expect(() => c.queueRpcReply('D', 9, { big: 10n }, onLost)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }))
+    expect(() => c.queueGatewayRpcReply('a/b', {}, onLost)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }))
+    b.holdPubacks()
+    for (const id of [1, 2, 3]) expect(c.queueRpcReply('D', id, { result: id }, onLost)).toBeUndefined()
+    c.queueGatewayRpcReply(7, { pong: true }, onLost)
+    await waitUntil(() => b.heldCount() === 4, 'four replies at the broker, unconfirmed')
+    // the connection ends before the PUBACKs: the four go back to the offline queue (2), oldest dropped first
+    await b.stop()
+    b.releasePubacks()
+    await waitUntil(() => lost.length === 2, 'two replies lost to the full offline queue')
+    expect(lost).toEqual([
+      { code: 'NOT_CONNECTED', message: 'RPC reply for device "D" id 1 dropped: offline queue full' },
+      { code: 'NOT_CONNECTED', message: 'RPC reply for device "D" id 2 dropped: offline queue full' },
+    ])
+    expect(c.log.find('warn', 'dropped: offline queue full (2)')).toHaveLength(2)
+    const before = b.publishes.length
+    await b.restart()
+    await waitUntil(() => b.publishes.length >= before + 2, 'the kept replies sent again after the reconnect')
+    expect(b.publishes.slice(before).map((p) => [p.topic, p.payload])).toEqual([
+      ['v1/gateway/rpc', '{"device":"D","id":3,"data":{"result":3}}'],
+      ['v1/devices/me/rpc/response/7', '{"pong":true}'],
+    ])
+    // replies still waiting when the client stops are lost, counted once each, with one summary line
+    await b.stop()
+    await waitUntil(() => !c.stats().connected, 'the client to notice')
+    c.queueRpcReply('D', 4, { result: 4 }, onLost)
+    await c.stop()
+    expect(lost.slice(2)).toEqual([{ code: 'STOPPED', message: 'RPC reply for device "D" id 4 not sent: client stopped' }])
+    expect(c.log.find('warn', '1 RPC reply not sent: client stopped')).toHaveLength(1)
+    expect(() => c.queueRpcReply('D', 5, {}, onLost)).toThrow(expect.objectContaining({ code: 'STOPPED' }))
+  })
 })

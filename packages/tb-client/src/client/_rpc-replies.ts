@@ -1,25 +1,70 @@
 /**
  * RPC replies at QoS 1, device RPCs (`v1/gateway/rpc`) and gateway RPCs (`v1/devices/me/rpc/response/{id}`);
  * kept in one small bounded FIFO while offline and sent after reconnect, in order.
+ *
+ * A reply waits for its PUBACK as one `Reply` object and its (flat) payload, ~250 bytes: in a flood
+ * from a broker that pushes everything (aedes), tens of thousands of replies wait for PUBACKs that
+ * come behind what the broker queued for the gateway. `reply()` adds a promise on top for callers
+ * that wait for the confirmation; `queueReply()` does not (a shared `onLost` hears of losses).
  */
 import { TbClientError } from '../errors.ts'
 import type { Logger } from '../logger.ts'
 import { TOPIC_ME_RPC_RESPONSE, TOPIC_RPC } from './_inbound.ts'
-import type { Session } from './_session.ts'
+import type { Outgoing, Session } from './_session.ts'
 
-interface Reply {
+/** Told of a reply that was taken and then lost (offline queue full, client stopped). */
+export type ReplyLost = (error: TbClientError) => void
+
+interface Owner {
+  settled(reply: Reply, error: Error | undefined): void
+}
+
+class Reply implements Outgoing {
+  readonly qos = 1
+  readonly #owner: Owner
+  readonly topic: string
+  readonly payload: string
+  /** `undefined` for a gateway RPC reply. */
+  readonly device: string | undefined
+  readonly id: number | string
+  readonly confirmed: (() => void) | undefined
+  readonly lost: ReplyLost | undefined
+  constructor(
+    owner: Owner,
+    topic: string,
+    payload: string,
+    device: string | undefined,
+    id: number | string,
+    confirmed: (() => void) | undefined,
+    lost: ReplyLost | undefined,
+  ) {
+    this.#owner = owner
+    this.topic = topic
+    this.payload = payload
+    this.device = device
+    this.id = id
+    this.confirmed = confirmed
+    this.lost = lost
+  }
+
   /** For messages: `RPC reply for device "X" id 5` / `gateway RPC reply id 5`. */
-  what: string
-  topic: string
-  payload: string
-  resolve(): void
-  reject(error: Error): void
+  what(): string {
+    return this.device === undefined ? `gateway RPC reply id ${String(this.id)}` : `RPC reply for device "${this.device}" id ${String(this.id)}`
+  }
+
+  settle(error?: Error): void {
+    this.#owner.settled(this, error)
+  }
 }
 
 export interface RpcReplies {
+  /** Resolves once ThingsBoard confirmed the reply. */
   reply(session: Session | undefined, device: string, id: number | string, data: unknown): Promise<void>
-  /** Publishes `data` as is on `v1/devices/me/rpc/response/{id}`. */
+  /** Publishes `data` as is on `v1/devices/me/rpc/response/{id}`; resolves once confirmed. */
   replyGateway(session: Session | undefined, id: number | string, data: unknown): Promise<void>
+  /** Takes the reply (throws `INVALID_ARGUMENT`/`STOPPED` at once); a later loss goes to `onLost`. */
+  queueReply(session: Session | undefined, device: string, id: number | string, data: unknown, onLost?: ReplyLost): void
+  queueGatewayReply(session: Session | undefined, id: number | string, data: unknown, onLost?: ReplyLost): void
   /** Sends what waited while offline. */
   onSession(session: Session): void
   failAll(reason: string): void
@@ -30,6 +75,36 @@ const WILDCARD_OR_SEPARATOR = /[/+#]/
 /** A request id usable as one topic level (MQTT forbids U+0000 anywhere in a topic). */
 const isTopicLevel = (id: string): boolean => id !== '' && !WILDCARD_OR_SEPARATOR.test(id) && !id.includes('\u0000')
 
+/**
+ * V8 builds a template literal as a rope (a tree of the pieces, ~2.5× the text); reading one
+ * character flattens it in place to one plain string. A reply's payload is held until its PUBACK.
+ */
+function flat(text: string): string {
+  text.charCodeAt(0)
+  return text
+}
+
+function devicePayload(device: string, id: number | string, data: unknown): string {
+  if (typeof device !== 'string' || device === '') throw new TbClientError('INVALID_ARGUMENT', 'replyRpc: device must be a non-empty string')
+  if (typeof id !== 'number' && typeof id !== 'string') throw new TbClientError('INVALID_ARGUMENT', 'replyRpc: id must be a number or a string')
+  try {
+    return flat(`{"device":${JSON.stringify(device)},"id":${JSON.stringify(id)},"data":${JSON.stringify(data ?? null) ?? 'null'}}`)
+  } catch (error) {
+    throw new TbClientError('INVALID_ARGUMENT', `replyRpc: data for device "${device}" id ${String(id)} is not JSON-serialisable`, { cause: error })
+  }
+}
+
+function gatewayPayload(id: number | string, data: unknown): string {
+  if (!(typeof id === 'number' ? Number.isSafeInteger(id) && id >= 0 : typeof id === 'string' && isTopicLevel(id))) {
+    throw new TbClientError('INVALID_ARGUMENT', 'replyGatewayRpc: id must be a non-negative integer or a topic level without / + # (the request id)')
+  }
+  try {
+    return JSON.stringify(data ?? null) ?? 'null'
+  } catch (error) {
+    throw new TbClientError('INVALID_ARGUMENT', `replyGatewayRpc: data for id ${String(id)} is not JSON-serialisable`, { cause: error })
+  }
+}
+
 export function createRpcReplies(maxQueued: number, logger: Logger): RpcReplies {
   const queue: Reply[] = []
   let stopped = false
@@ -38,78 +113,81 @@ export function createRpcReplies(maxQueued: number, logger: Logger): RpcReplies 
     queue.push(item)
     while (queue.length > maxQueued) {
       const dropped = queue.shift() as Reply
-      logger.warn(`${dropped.what} dropped: offline queue full (${maxQueued})`)
-      dropped.reject(new TbClientError('NOT_CONNECTED', `${dropped.what} dropped: offline queue full`))
+      const what = dropped.what()
+      logger.warn(`${what} dropped: offline queue full (${maxQueued})`)
+      dropped.lost?.(new TbClientError('NOT_CONNECTED', `${what} dropped: offline queue full`))
     }
   }
 
-  function send(session: Session, item: Reply): void {
-    session.publish(item.topic, item.payload, 1).then(item.resolve, () => {
-      if (stopped) item.reject(new TbClientError('STOPPED', `${item.what} not sent: client stopped`))
+  const owner: Owner = {
+    settled(item, error) {
+      if (error === undefined) item.confirmed?.()
+      else if (stopped) item.lost?.(new TbClientError('STOPPED', `${item.what()} not sent: client stopped`))
       else enqueue(item) // the connection ended before PUBACK: send again after reconnect
-    })
+    },
   }
 
   function drain(session: Session): void {
-    while (queue.length > 0 && !session.closed) send(session, queue.shift() as Reply)
+    while (queue.length > 0 && !session.closed) session.send(queue.shift() as Reply)
   }
 
-  function submit(session: Session | undefined, what: string, topic: string, payload: string): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      const item: Reply = { what, topic, payload, resolve, reject }
-      if (session === undefined) enqueue(item)
-      else if (queue.length > 0) {
-        enqueue(item)
-        drain(session)
-      } else send(session, item)
-    })
+  function submit(session: Session | undefined, item: Reply): void {
+    if (session === undefined) enqueue(item)
+    else if (queue.length > 0) {
+      enqueue(item)
+      drain(session)
+    } else session.send(item)
+  }
+
+  function stoppedError(what: string): TbClientError {
+    return new TbClientError('STOPPED', `${what}: client stopped`)
+  }
+
+  function promised(
+    session: Session | undefined,
+    what: string,
+    make: () => [topic: string, payload: string],
+    device: string | undefined,
+    id: number | string,
+  ): Promise<void> {
+    if (stopped) return Promise.reject(stoppedError(what))
+    let topic: string
+    let payload: string
+    try {
+      ;[topic, payload] = make()
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return new Promise<void>((resolve, reject) => submit(session, new Reply(owner, topic, payload, device, id, resolve, reject)))
   }
 
   return {
     reply(session, device, id, data) {
-      if (stopped) return Promise.reject(new TbClientError('STOPPED', 'replyRpc: client stopped'))
-      if (typeof device !== 'string' || device === '') {
-        return Promise.reject(new TbClientError('INVALID_ARGUMENT', 'replyRpc: device must be a non-empty string'))
-      }
-      if (typeof id !== 'number' && typeof id !== 'string') {
-        return Promise.reject(new TbClientError('INVALID_ARGUMENT', 'replyRpc: id must be a number or a string'))
-      }
-      let payload: string
-      try {
-        payload = `{"device":${JSON.stringify(device)},"id":${JSON.stringify(id)},"data":${JSON.stringify(data ?? null) ?? 'null'}}`
-      } catch (error) {
-        return Promise.reject(
-          new TbClientError('INVALID_ARGUMENT', `replyRpc: data for device "${device}" id ${String(id)} is not JSON-serialisable`, {
-            cause: error,
-          }),
-        )
-      }
-      return submit(session, `RPC reply for device "${device}" id ${String(id)}`, TOPIC_RPC, payload)
+      return promised(session, 'replyRpc', () => [TOPIC_RPC, devicePayload(device, id, data)], device, id)
     },
 
     replyGateway(session, id, data) {
-      if (stopped) return Promise.reject(new TbClientError('STOPPED', 'replyGatewayRpc: client stopped'))
-      if (!(typeof id === 'number' ? Number.isSafeInteger(id) && id >= 0 : typeof id === 'string' && isTopicLevel(id))) {
-        return Promise.reject(
-          new TbClientError('INVALID_ARGUMENT', 'replyGatewayRpc: id must be a non-negative integer or a topic level without / + # (the request id)'),
-        )
-      }
-      let payload: string
-      try {
-        payload = JSON.stringify(data ?? null) ?? 'null'
-      } catch (error) {
-        return Promise.reject(new TbClientError('INVALID_ARGUMENT', `replyGatewayRpc: data for id ${String(id)} is not JSON-serialisable`, { cause: error }))
-      }
-      return submit(session, `gateway RPC reply id ${String(id)}`, `${TOPIC_ME_RPC_RESPONSE}${String(id)}`, payload)
+      return promised(session, 'replyGatewayRpc', () => [`${TOPIC_ME_RPC_RESPONSE}${String(id)}`, gatewayPayload(id, data)], undefined, id)
+    },
+
+    queueReply(session, device, id, data, onLost) {
+      if (stopped) throw stoppedError('replyRpc')
+      submit(session, new Reply(owner, TOPIC_RPC, devicePayload(device, id, data), device, id, undefined, onLost))
+    },
+
+    queueGatewayReply(session, id, data, onLost) {
+      if (stopped) throw stoppedError('replyGatewayRpc')
+      const payload = gatewayPayload(id, data)
+      submit(session, new Reply(owner, `${TOPIC_ME_RPC_RESPONSE}${String(id)}`, payload, undefined, id, undefined, onLost))
     },
 
     onSession: drain,
 
     failAll(reason) {
       stopped = true
-      for (const item of queue.splice(0)) {
-        item.reject(new TbClientError('STOPPED', `${item.what} not sent: ${reason}`))
-      }
+      const left = queue.splice(0)
+      if (left.length > 0) logger.warn(`${left.length} RPC repl${left.length === 1 ? 'y' : 'ies'} not sent: ${reason}`)
+      for (const item of left) item.lost?.(new TbClientError('STOPPED', `${item.what()} not sent: ${reason}`))
     },
 
     queued: () => queue.length,

@@ -7,12 +7,36 @@ import type { MqttClient } from 'mqtt'
 import { TbClientError } from '../errors.ts'
 import { DeviceLru } from './_device-lru.ts'
 
-interface Item {
-  topic: string
-  payload: string
-  qos: 0 | 1
-  resolve(): void
-  reject(error: Error): void
+/**
+ * One publish as the session holds it until its PUBACK (QoS 1) or its write (QoS 0): `settle` is
+ * called exactly once, without an error when confirmed. Callers that hold many (RPC replies in a
+ * flood) implement it on a class, so a waiting publish costs one small object and its payload.
+ */
+export interface Outgoing {
+  readonly topic: string
+  readonly payload: string
+  readonly qos: 0 | 1
+  settle(error?: Error): void
+}
+
+/** `publish()`'s item: settles its promise. */
+class PromisedPublish implements Outgoing {
+  readonly topic: string
+  readonly payload: string
+  readonly qos: 0 | 1
+  readonly #resolve: () => void
+  readonly #reject: (error: Error) => void
+  constructor(topic: string, payload: string, qos: 0 | 1, resolve: () => void, reject: (error: Error) => void) {
+    this.topic = topic
+    this.payload = payload
+    this.qos = qos
+    this.#resolve = resolve
+    this.#reject = reject
+  }
+  settle(error?: Error): void {
+    if (error === undefined) this.#resolve()
+    else this.#reject(error)
+  }
 }
 
 export interface Session {
@@ -24,6 +48,8 @@ export interface Session {
   readonly closeReason: string | undefined
   /** Publishes in call order; resolves on PUBACK (QoS 1) or once written (QoS 0); rejects NOT_CONNECTED when the connection ends first. */
   publish(topic: string, payload: string, qos: 0 | 1): Promise<void>
+  /** `publish` without a promise: `item.settle()` once confirmed, `item.settle(error)` if it fails or the connection ends first. */
+  send(item: Outgoing): void
   setMaxInflight(max: number | undefined): void
   /** Tears the connection down (no DISCONNECT packet); pending publishes fail. */
   close(reason: string): void
@@ -34,8 +60,8 @@ export interface Session {
 const noop = (): void => {}
 
 export function createSession(client: MqttClient, id: number, connectedAt: number, maxKnownDevices: number): Session {
-  const pending = new Set<Item>()
-  const queue: Item[] = []
+  const pending = new Set<Outgoing>()
+  const queue: Outgoing[] = []
   let inflight = 0
   let maxInflight = Number.POSITIVE_INFINITY
   let closed = false
@@ -44,7 +70,7 @@ export function createSession(client: MqttClient, id: number, connectedAt: numbe
   const closedError = (): TbClientError =>
     new TbClientError('NOT_CONNECTED', `connection to ThingsBoard closed before confirmation: ${closeReason ?? 'unknown reason'}`)
 
-  function issue(item: Item): void {
+  function issue(item: Outgoing): void {
     pending.add(item)
     if (item.qos === 1) inflight++
     client.publish(item.topic, item.payload, { qos: item.qos }, (error) => {
@@ -53,10 +79,14 @@ export function createSession(client: MqttClient, id: number, connectedAt: numbe
         inflight--
         drain()
       }
-      if (error) {
-        item.reject(new TbClientError('PUBLISH_FAILED', `publish to ${item.topic} failed: ${error.message}`, { cause: error }))
-      } else item.resolve()
+      item.settle(error ? new TbClientError('PUBLISH_FAILED', `publish to ${item.topic} failed: ${error.message}`, { cause: error }) : undefined)
     })
+  }
+
+  function send(item: Outgoing): void {
+    if (closed) item.settle(closedError())
+    else if (item.qos === 1 && (queue.length > 0 || inflight >= maxInflight)) queue.push(item)
+    else issue(item)
   }
 
   function drain(): void {
@@ -72,7 +102,7 @@ export function createSession(client: MqttClient, id: number, connectedAt: numbe
     const error = closedError()
     const items = [...queue.splice(0), ...pending]
     pending.clear()
-    for (const item of items) item.reject(error)
+    for (const item of items) item.settle(error)
   }
 
   return {
@@ -88,14 +118,12 @@ export function createSession(client: MqttClient, id: number, connectedAt: numbe
 
     publish(topic, payload, qos) {
       if (closed) return Promise.reject(closedError())
-      const p = new Promise<void>((resolve, reject) => {
-        const item: Item = { topic, payload, qos, resolve, reject }
-        if (qos === 1 && (queue.length > 0 || inflight >= maxInflight)) queue.push(item)
-        else issue(item)
-      })
+      const p = new Promise<void>((resolve, reject) => send(new PromisedPublish(topic, payload, qos, resolve, reject)))
       p.catch(noop)
       return p
     },
+
+    send,
 
     setMaxInflight(max) {
       maxInflight = max !== undefined && max > 0 ? max : Number.POSITIVE_INFINITY

@@ -217,6 +217,14 @@ export function createTbClient(options: TbClientOptions): TbClient {
       return rpcReplies.replyGateway(connection.current(), id, data)
     },
 
+    queueRpcReply(device, id, data, onLost) {
+      rpcReplies.queueReply(connection.current(), device, id, data, onLost)
+    },
+
+    queueGatewayRpcReply(id, data, onLost) {
+      rpcReplies.queueGatewayReply(connection.current(), id, data, onLost)
+    },
+
     sendGatewayTelemetry(values, ts) {
       if (stopping) return Promise.reject(new TbClientError('STOPPED', 'sendGatewayTelemetry: the client is stopping'))
       const session = connection.current()
