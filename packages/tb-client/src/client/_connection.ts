@@ -6,14 +6,19 @@
 import { MqttClient } from 'mqtt'
 import type { Logger } from '../logger.ts'
 import type { ResolvedOptions } from './options.ts'
+import type { ParsedPayload } from './_inbound.ts'
+import { LARGE_PAYLOAD_BYTES, parseLargeJson } from './_large-json.ts'
 import { createSession, type Session } from './_session.ts'
 import { createTransport, describeConnectError } from './_transport.ts'
 
 export interface ConnectionHandlers {
   onSession(session: Session): void
   onSessionEnd(session: Session, reason: string): void
-  /** A returned promise holds the QoS 1 PUBACK of the message until it settles (inbound flow control). */
-  onMessage(topic: string, payload: Buffer): Promise<unknown> | undefined
+  /**
+   * A returned promise holds the QoS 1 PUBACK of the message until it settles (inbound flow control).
+   * `parsed`: the payload's JSON when it was large enough to be parsed in slices before.
+   */
+  onMessage(topic: string, payload: Buffer, parsed?: ParsedPayload): Promise<unknown> | undefined
   onError(error: Error, message: string): void
 }
 
@@ -91,7 +96,24 @@ export function createConnection(o: ResolvedOptions, handlers: ConnectionHandler
     let failure: string | undefined
     let done = false
     let mine: Session | undefined
+    // A large QoS 1 message is parsed in slices (one per turn of the event loop) before mqtt.js
+    // emits it: mqtt.js waits for `customHandleAcks` before the 'message' event and before it reads
+    // the next packet, so messages keep their order. (QoS 0 messages are emitted at once: parsed whole.)
+    const parsedLarge = new WeakMap<object, ParsedPayload>()
     const mc = new MqttClient(() => transport.createStream(), {
+      customHandleAcks: (_topic, message, packet, ack) => {
+        if (message.length < LARGE_PAYLOAD_BYTES) return ack(0)
+        parseLargeJson(message.toString('utf8')).then(
+          (value) => {
+            parsedLarge.set(packet, { ok: true, value })
+            ack(0)
+          },
+          () => {
+            parsedLarge.set(packet, { ok: false })
+            ack(0)
+          },
+        )
+      },
       protocolVersion: o.protocolVersion,
       clean: true,
       keepalive: o.keepAlive,
@@ -161,7 +183,7 @@ export function createConnection(o: ResolvedOptions, handlers: ConnectionHandler
     }
     mc.on('message', (topic, payload, packet) => {
       if (done) return
-      const hold = handlers.onMessage(topic, payload)
+      const hold = handlers.onMessage(topic, payload, parsedLarge.get(packet))
       if (hold !== undefined && packet.qos === 1 && packet.messageId !== undefined) {
         if (heldAcks + held.size < o.maxHeldAcks) held.set(packet.messageId, hold)
         else heldOverflow++

@@ -26,7 +26,10 @@ export type Inbound =
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v)
 
-function parse(payload: Buffer): { ok: true; value: unknown } | { ok: false } {
+/** A payload's JSON, parsed already (large payloads are parsed in slices before they are classified). */
+export type ParsedPayload = { ok: true; value: unknown } | { ok: false }
+
+function parse(payload: Buffer): ParsedPayload {
   try {
     return { ok: true, value: JSON.parse(payload.toString('utf8')) }
   } catch {
@@ -34,8 +37,8 @@ function parse(payload: Buffer): { ok: true; value: unknown } | { ok: false } {
   }
 }
 
-export function classifyInbound(topic: string, payload: Buffer): Inbound {
-  const parsed = parse(payload)
+export function classifyInbound(topic: string, payload: Buffer, parsedAlready?: ParsedPayload): Inbound {
+  const parsed = parsedAlready ?? parse(payload)
   if (!parsed.ok) return { kind: 'ignored', reason: `malformed JSON on ${topic}` }
   const body = parsed.value
   if (topic === TOPIC_GW_ATTRIBUTES) {

@@ -67,8 +67,8 @@ export function createTbClient(options: TbClientOptions): TbClient {
         events.emit('disconnect', { reason })
         pump?.wake()
       },
-      onMessage(topic, payload) {
-        const m = classifyInbound(topic, payload)
+      onMessage(topic, payload, parsed) {
+        const m = classifyInbound(topic, payload, parsed)
         switch (m.kind) {
           case 'attributeUpdate':
             withSize(m.event, payload.length)
