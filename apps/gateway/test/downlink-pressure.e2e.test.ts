@@ -137,12 +137,11 @@ describe('downlink under pressure (CLI process)', () => {
       await all
       console.log(`${keys} keys: ${(performance.now() - t0).toFixed(0)} ms, ${count} uplink probes, slowest ${max.toFixed(0)} ms`)
       expect(count).toBeGreaterThan(0)
-      // What cannot yield: JSON.parse of the message itself (1.9 MB for 100 000 keys) and listing its
-      // keys once (Object.keys, ~15 % of the parse); everything after works in chunks of 256 keys. The
-      // parse is measured here on the same machine and allowed four times on top of a second: its
-      // cost follows the machine's load (~35 ms quiet: bound ~1.15 s; 175–380 ms at load ~12), and so
-      // do GC pauses and CPU starvation. Measured slowest uplink answers at load 12–17: 0.26–0.42 s
-      // at 100 000 keys, once 2.0 s (parse 0.3 s); 0.29–0.66 s at 10 000 keys. BENCHMARKS.md, Downlink.
+      // The tb-client parses the update in slices (one per loop turn); what cannot yield is listing
+      // its keys once (Object.keys, ~15 % of a whole parse), and GC pauses. The bound allows a second
+      // plus four whole parses of the message, measured here on the same machine: their cost follows
+      // the machine's load (~35 ms quiet; 175–380 ms at load ~12), and so do GC pauses and CPU
+      // starvation. BENCHMARKS.md, Downlink.
       const text = JSON.stringify({ device, data })
       const parseStarted = performance.now()
       JSON.parse(text)
