@@ -150,7 +150,7 @@ async function run(cmd: Extract<Command, { kind: 'run' }>): Promise<number> {
     import('./gateway.ts'),
     import('./statistics.ts'),
     import('./try.ts'),
-    import('./check-extensions.ts'),
+    import('./config-failure.ts'),
   ])
   const loaded = await loadGatewayFiles(cmd.config)
   report(cmd.config, { issues: loaded.ok ? [] : loaded.issues, warnings: loaded.warnings })
