@@ -28,32 +28,53 @@ function entryPoints() {
   return out
 }
 
-function table() {
-  const entries = entryPoints()
-  const program = ts.createProgram(
+/**
+ * The program reads only the packages' own sources: imports of other packages (node, h3, mqtt, ...)
+ * are left unresolved and no lib or @types file is read, which takes a fraction of the time of a
+ * full program (about 2.5 s against 5 s of CPU, half of it loading the compiler). An export that comes from an unresolved module
+ * cannot be told value or type there: then the table is built again from a full program.
+ */
+function program(entries, full) {
+  const options = {
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    target: ts.ScriptTarget.ES2023,
+    allowImportingTsExtensions: true,
+    noEmit: true,
+    customConditions: ['@restgate/source'],
+    strict: true,
+    skipLibCheck: true,
+    ...(full ? { types: ['node'] } : { types: [], noLib: true }),
+  }
+  const host = ts.createCompilerHost(options)
+  if (!full) {
+    const own = (name, file) => name.startsWith('.') || (name.startsWith('@restgate/') && !file.includes('/node_modules/'))
+    host.resolveModuleNameLiterals = (literals, containingFile, redirected, opts) =>
+      literals.map((l) =>
+        own(l.text, containingFile) ? ts.resolveModuleName(l.text, containingFile, opts, host, undefined, redirected) : { resolvedModule: undefined },
+      )
+  }
+  return ts.createProgram(
     entries.map((e) => e.file),
-    {
-      module: ts.ModuleKind.NodeNext,
-      moduleResolution: ts.ModuleResolutionKind.NodeNext,
-      target: ts.ScriptTarget.ES2023,
-      allowImportingTsExtensions: true,
-      noEmit: true,
-      customConditions: ['@restgate/source'],
-      strict: true,
-      skipLibCheck: true,
-      types: ['node'],
-    },
+    options,
+    host,
   )
-  const checker = program.getTypeChecker()
+}
+
+function table(full = false) {
+  const entries = entryPoints()
+  const prog = program(entries, full)
+  const checker = prog.getTypeChecker()
   const rows = ['| entry point | values (functions, classes, constants) | types |', '|---|---|---|']
   for (const e of entries) {
-    const sf = program.getSourceFile(e.file)
+    const sf = prog.getSourceFile(e.file)
     const symbol = sf && checker.getSymbolAtLocation(sf)
     if (!symbol) throw new Error(`cannot read the exports of ${e.file}`)
     const values = []
     const types = []
     for (const x of checker.getExportsOfModule(symbol)) {
       const target = x.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(x) : x
+      if (!full && !target.declarations?.length) return table(true)
       ;(target.flags & ts.SymbolFlags.Value ? values : types).push(x.name)
     }
     const list = (names) =>

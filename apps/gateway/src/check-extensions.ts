@@ -3,13 +3,11 @@
  * uplink or downlink converter) that cannot be found, loaded or used, an expression that does not
  * compile, an endpoint that clashes. `restgate validate` resolves every extension with
  * `checkExtensions`; `restgate run` prepares them before connecting to ThingsBoard, and both exit 2
- * on such a problem (`isConfigFailure` tells them from runtime failures).
+ * on such a problem (`isConfigFailure` in config-failure.ts tells them from runtime failures).
  */
 import { relative } from 'node:path'
 import type { ConfigIssue, RestConnectorConfig } from '@restgate/config'
-import { ConverterError, loadConverter, loadDownlinkBuilder } from '@restgate/converters'
-import { DispatcherError } from '@restgate/dispatcher'
-import { IngestError } from '@restgate/ingest'
+import { loadConverter, loadDownlinkBuilder } from '@restgate/converters'
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} }
 
@@ -40,15 +38,4 @@ export async function checkExtensions(connectors: readonly RestConnectorConfig[]
     }
   }
   return issues
-}
-
-/**
- * Whether a start-up failure is the config's fault (exit 2): a converter that does not load or
- * compile, a downlink rule that cannot be prepared, an ingest config clash.
- */
-export function isConfigFailure(error: unknown): boolean {
-  if (ConverterError.is(error)) return error.code === 'CONVERTER_LOAD' || error.code === 'CONVERTER_SHAPE' || error.code === 'CONVERTER_CONFIG'
-  if (DispatcherError.is(error)) return error.code === 'DISPATCHER_RULE'
-  if (IngestError.is(error)) return error.code === 'CONFIG_INVALID'
-  return false
 }

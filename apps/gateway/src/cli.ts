@@ -153,15 +153,16 @@ async function run(cmd: Extract<Command, { kind: 'run' }>): Promise<number> {
   // usage errors start without MQTT, HTTP server, dispatcher and storage code (~0.3 s of CPU less)
   const { holdSighup, startReloadTriggers } = await import('./reload-trigger.ts')
   const sighup = holdSighup()
+  const loaded = await loadGatewayFiles(cmd.config)
+  report(cmd.config, { issues: loaded.ok ? [] : loaded.issues, warnings: loaded.warnings })
+  if (!loaded.ok) return 2
+  // after the config is read: an invalid or missing config exits without loading them
   const [{ createGateway }, { startStatistics }, { createSandboxTry }, { isConfigFailure }] = await Promise.all([
     import('./gateway.ts'),
     import('./statistics.ts'),
     import('./try.ts'),
-    import('./check-extensions.ts'),
+    import('./config-failure.ts'),
   ])
-  const loaded = await loadGatewayFiles(cmd.config)
-  report(cmd.config, { issues: loaded.ok ? [] : loaded.issues, warnings: loaded.warnings })
-  if (!loaded.ok) return 2
   const { createLogger, toLogLevel } = await import('./logger.ts')
   const level = toLogLevel(cmd.logLevel ?? loaded.value.connectors[0]?.logLevel)
   const logger = createLogger({ level, format: logFormatOf(cmd.logFormat) })

@@ -6,7 +6,8 @@
 import { readFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import type { DispatcherStats } from '@restgate/dispatcher'
 import type { Sandbox } from '@restgate/sandbox'
 import { freePort, repoRoot, startGateway, startSandbox, writeConfigFolder, type RunningGateway } from './_harness.ts'
 
@@ -112,9 +113,22 @@ describe('downlink on the original shipped rest.json', () => {
       ]),
     )
     expect(target.hits.find((h) => h.url === '/')!.headers['content-type']).toMatch(/application\/json/)
-    // XX devices match no rule: nothing is sent
+    // XX devices match no rule: nothing is sent. Waited for as an event: the dispatcher has taken the
+    // update and has nothing active, queued or in flight (a request it made would be counted there)
+    const dispatcher = (): DispatcherStats => gw.gateway.stats().connectors[0]!.dispatcher
+    const idle = (s: DispatcherStats): number => s.activeMessages + s.queuedMessages + s.inFlight + s.waiting
+    await vi.waitFor(() => expect(idle(dispatcher())).toBe(0), { timeout: 15_000 })
+    const before = dispatcher()
     await sandbox.sendAttributeUpdate('XX-1', { a: 1 })
-    await new Promise((r) => setTimeout(r, 200))
+    await vi.waitFor(
+      () => {
+        const s = dispatcher()
+        expect(s.attributeUpdates).toBe(before.attributeUpdates + 1)
+        expect(idle(s)).toBe(0)
+      },
+      { timeout: 15_000 },
+    )
+    expect(dispatcher().requests).toBe(before.requests)
     expect(target.hits.filter((h) => h.url === '/')).toHaveLength(2)
   })
 

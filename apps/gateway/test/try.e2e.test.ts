@@ -3,12 +3,12 @@
  * listens and no broker runs; the report comes from the real ingest server, converter and tb-client
  * payload code.
  */
-import { writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { readFileSync, writeFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
 import { describe, expect, it, onTestFinished } from 'vitest'
 import { loadGatewayFiles } from '../src/load-config.ts'
 import { createTryRunner, type TryReport } from '../src/try.ts'
-import { basicAuth, docsConfig, freePort, quickstartDir, runCli, startGateway, startSandbox, writeConfigFolder } from './_harness.ts'
+import { basicAuth, docsConfig, freePort, quickstartDir, repoRoot, runCli, startGateway, startSandbox, writeConfigFolder } from './_harness.ts'
 
 const GATEWAY = join(quickstartDir, 'tb_gateway.json')
 const REST = join(quickstartDir, 'rest.json')
@@ -183,6 +183,24 @@ describe('restgate try', { timeout: 180_000 }, () => {
     expect(attrs.code).toBe(0)
     expect(attrs.out).toContain('A reply from ThingsBoard is needed')
     expect(attrs.out).toContain('v1/gateway/attributes/request  {"id":1,"device":"D1","client":false,"keys":["fw"]}')
+  })
+
+  it("loads no MQTT client: tb-client's built messages entry (what try imports) reaches no mqtt import", () => {
+    // the static imports of a built entry and of the chunks it imports, followed through the package's dist
+    const importsOf = (file: string, seen = new Set<string>()): Set<string> => {
+      const specifiers = new Set<string>()
+      if (seen.has(file)) return specifiers
+      seen.add(file)
+      for (const [, spec] of readFileSync(file, 'utf8').matchAll(/^import\s[^'"]*?["']([^'"]+)["']/gm)) {
+        if (spec!.startsWith('.')) for (const s of importsOf(join(dirname(file), spec!), seen)) specifiers.add(s)
+        else specifiers.add(spec!)
+      }
+      return specifiers
+    }
+    const dist = join(repoRoot, 'packages/tb-client/dist')
+    expect(importsOf(join(dist, 'messages.mjs'))).not.toContain('mqtt')
+    expect(importsOf(join(dist, 'index.mjs'))).toContain('mqtt') // (the walk sees it where it is)
+    expect(readFileSync(join(repoRoot, 'apps/gateway/src/try.ts'), 'utf8')).not.toMatch(/from '@restgate\/tb-client'/)
   })
 
   it('usage and config errors exit 2', async () => {
