@@ -1,9 +1,13 @@
-/** undici Agents (keep-alive pools) per TLS setup, and the certificate files they need. */
+/**
+ * undici connections (one per slot of the per-origin limit) per TLS setup, and the certificate files
+ * they need. undici is loaded on the first request (~0.15 s of CPU a gateway start without downlink
+ * does not pay).
+ */
 import { readFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { resolve } from 'node:path'
 import type { OutboundSecurity } from '@restgate/config'
-import { Agent, Client, Dispatcher as UndiciDispatcher, interceptors } from 'undici'
+import type { Agent, Client, Dispatcher as UndiciDispatcher } from 'undici'
 import { DispatcherError } from './errors.ts'
 
 /** PEM contents for a client certificate (`security.type: cert`) and/or a CA to trust. */
@@ -89,31 +93,48 @@ interface OriginConnections {
   lastUsed: number
 }
 
-/** Sends to the slot's own connection, or (a redirect to another origin) to the setup's agent. */
-class SlotRouter extends UndiciDispatcher {
-  readonly #origin: string
-  readonly #own: UndiciDispatcher
-  readonly #other: () => UndiciDispatcher
-  constructor(origin: string, own: UndiciDispatcher, other: () => UndiciDispatcher) {
-    super()
-    this.#origin = origin
-    this.#own = own
-    this.#other = other
-  }
-  override dispatch(options: UndiciDispatcher.DispatchOptions, handler: UndiciDispatcher.DispatchHandler): boolean {
-    const origin = options.origin === undefined ? this.#origin : typeof options.origin === 'string' ? options.origin : options.origin.origin
-    return (origin === this.#origin ? this.#own : this.#other()).dispatch(options, handler)
-  }
-  override close(): Promise<void> {
-    return Promise.resolve()
-  }
-  override destroy(): Promise<void> {
-    return Promise.resolve()
-  }
+type Undici = typeof import('undici')
+
+interface Loaded {
+  undici: Undici
+  /** Sends to the slot's own connection, or (a redirect to another origin) to the setup's agent. */
+  SlotRouter: new (origin: string, own: UndiciDispatcher, other: () => UndiciDispatcher) => UndiciDispatcher
 }
 
-function openSlot(setup: TlsSetup, id: string, origin: string): SlotConnection {
-  return { setupId: id, client: new Client(origin, { connect: connectOptions(setup) }) }
+let loaded: Promise<Loaded> | undefined
+let ready: Loaded | undefined
+
+function loadUndici(): Promise<Loaded> {
+  loaded ??= import('undici').then((undici) => {
+    class SlotRouter extends undici.Dispatcher {
+      readonly #origin: string
+      readonly #own: UndiciDispatcher
+      readonly #other: () => UndiciDispatcher
+      constructor(origin: string, own: UndiciDispatcher, other: () => UndiciDispatcher) {
+        super()
+        this.#origin = origin
+        this.#own = own
+        this.#other = other
+      }
+      override dispatch(options: UndiciDispatcher.DispatchOptions, handler: UndiciDispatcher.DispatchHandler): boolean {
+        const origin = options.origin === undefined ? this.#origin : typeof options.origin === 'string' ? options.origin : options.origin.origin
+        return (origin === this.#origin ? this.#own : this.#other()).dispatch(options, handler)
+      }
+      override close(): Promise<void> {
+        return Promise.resolve()
+      }
+      override destroy(): Promise<void> {
+        return Promise.resolve()
+      }
+    }
+    ready = { undici, SlotRouter }
+    return ready
+  })
+  return loaded
+}
+
+function openSlot(u: Loaded, setup: TlsSetup, id: string, origin: string): SlotConnection {
+  return { setupId: id, client: new u.undici.Client(origin, { connect: connectOptions(setup) }) }
 }
 
 function setupId(setup: TlsSetup): string {
@@ -141,10 +162,10 @@ export function createConnectionPool(connectionsPerOrigin: number): ConnectionPo
   const origins = new Map<string, OriginConnections>()
   /** Agents for redirect hops to other origins, per setup. */
   const agents = new Map<string, Agent>()
-  const agentOf = (setup: TlsSetup, id: string): Agent => {
+  const agentOf = (u: Loaded, setup: TlsSetup, id: string): Agent => {
     let agent = agents.get(id)
     if (agent === undefined) {
-      agent = new Agent({ connections: connectionsPerOrigin, connect: connectOptions(setup) })
+      agent = new u.undici.Agent({ connections: connectionsPerOrigin, connect: connectOptions(setup) })
       agents.set(id, agent)
     }
     return agent
@@ -157,32 +178,38 @@ export function createConnectionPool(connectionsPerOrigin: number): ConnectionPo
       for (const s of entry.slots) void s?.client.destroy().catch(() => undefined)
     }
   }
-  const wrap = (slot: SlotConnection, setup: TlsSetup, origin: string, followRedirects: boolean): UndiciDispatcher => {
+  const wrap = (u: Loaded, slot: SlotConnection, setup: TlsSetup, origin: string, followRedirects: boolean): UndiciDispatcher => {
     if (!followRedirects) return slot.client
-    slot.following ??= new SlotRouter(origin, slot.client, () => agentOf(setup, slot.setupId)).compose(interceptors.redirect({ maxRedirections: 20 }))
+    slot.following ??= new u.SlotRouter(origin, slot.client, () => agentOf(u, setup, slot.setupId)).compose(
+      u.undici.interceptors.redirect({ maxRedirections: 20 }),
+    )
     return slot.following
+  }
+  const connect = (u: Loaded, setup: TlsSetup, origin: string, slot: number, followRedirects: boolean): UndiciDispatcher | Promise<UndiciDispatcher> => {
+    const now = Date.now()
+    let entry = origins.get(origin)
+    if (entry === undefined) {
+      if (origins.size >= KEPT_ORIGINS) evictIdle(now)
+      entry = { slots: [], lastUsed: now }
+      origins.set(origin, entry)
+    }
+    entry.lastUsed = now
+    const id = setupId(setup)
+    const current = entry.slots[slot]
+    if (current !== undefined && current.setupId === id) return wrap(u, current, setup, origin, followRedirects)
+    const next = openSlot(u, setup, id, origin)
+    entry.slots[slot] = next
+    if (current === undefined) return wrap(u, next, setup, origin, followRedirects)
+    // the slot's connection was made for another TLS setup: it goes before the new one connects
+    return current.client.destroy().then(
+      () => wrap(u, next, setup, origin, followRedirects),
+      () => wrap(u, next, setup, origin, followRedirects),
+    )
   }
   return {
     connection(setup, origin, slot, followRedirects) {
-      const now = Date.now()
-      let entry = origins.get(origin)
-      if (entry === undefined) {
-        if (origins.size >= KEPT_ORIGINS) evictIdle(now)
-        entry = { slots: [], lastUsed: now }
-        origins.set(origin, entry)
-      }
-      entry.lastUsed = now
-      const id = setupId(setup)
-      const current = entry.slots[slot]
-      if (current !== undefined && current.setupId === id) return wrap(current, setup, origin, followRedirects)
-      const next = openSlot(setup, id, origin)
-      entry.slots[slot] = next
-      if (current === undefined) return wrap(next, setup, origin, followRedirects)
-      // the slot's connection was made for another TLS setup: it goes before the new one connects
-      return current.client.destroy().then(
-        () => wrap(next, setup, origin, followRedirects),
-        () => wrap(next, setup, origin, followRedirects),
-      )
+      if (ready !== undefined) return connect(ready, setup, origin, slot, followRedirects)
+      return loadUndici().then((u) => connect(u, setup, origin, slot, followRedirects))
     },
     async close() {
       const all = [...origins.values()].flatMap((e) => e.slots.filter((s) => s !== undefined).map((s) => s.client.close()))
