@@ -85,7 +85,7 @@ describe('damaged file storage at start', { timeout: 120_000 }, () => {
     const second = join(dataDir, segments[1]!)
     const lines = readFileSync(second, 'utf8').split('\n')
     const garbled = nOf(lines[10]!)
-    lines[10] = lines[10]!.replace(/"n":(\d+)/, (_, d: string) => `"n":${d}9`)
+    lines[10] = lines[10]!.replace(/"n":(\d+)/, (_, d: string) => `"n":9${d}`) // out of the stored range
     writeFileSync(second, lines.join('\n'))
     // cut the last line of the newest segment in half (a write torn by a crash)
     const last = join(dataDir, segments.at(-1)!)
