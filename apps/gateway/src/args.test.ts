@@ -34,6 +34,8 @@ describe('parseCommand', () => {
     expect(() => parseCommand(['--config'])).toThrow(UsageError)
     expect(() => parseCommand(['--nope'])).toThrow(UsageError)
     for (const bad of ['soon', '', '7200'])
-      expect(() => parseCommand(['--config', 'tb.json', '--flush-timeout', bad])).toThrow(`--flush-timeout: expected seconds 0-3600, e.g. 5 or 0.5; got "${bad}"`)
+      expect(() => parseCommand(['--config', 'tb.json', '--flush-timeout', bad])).toThrow(
+        `--flush-timeout: expected seconds 0-3600, e.g. 5 or 0.5; got "${bad}"`,
+      )
   })
 })

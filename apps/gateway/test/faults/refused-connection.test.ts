@@ -76,7 +76,9 @@ describe('ThingsBoard refuses the connection (bad token)', { timeout: 120_000 },
     const loggedAt = lines.map((l) => Date.parse(l.split(' ')[0]!))
     for (let i = 1; i < lines.length; i++) {
       const gap = loggedAt[i]! - loggedAt[i - 1]!
-      expect(gap, `attempt ${i + 1} was logged ${gap} ms after attempt ${i}, which announced a wait of ${waits[i - 1]} ms`).toBeGreaterThanOrEqual(waits[i - 1]! - 2)
+      expect(gap, `attempt ${i + 1} was logged ${gap} ms after attempt ${i}, which announced a wait of ${waits[i - 1]} ms`).toBeGreaterThanOrEqual(
+        waits[i - 1]! - 2,
+      )
     }
 
     // ThingsBoard now accepts the token (same port): the next attempt connects and delivers everything

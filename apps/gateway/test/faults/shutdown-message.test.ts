@@ -126,7 +126,10 @@ describe('the stop message says what stopping will do, before doing it', { timeo
 
     expect(await gw.terminate()).toBe(0)
     const out = gw.output()
-    const said = lineIndex(out, /INFO SIGTERM: stopping; flushing up to 2 records to ThingsBoard for up to 0\.5 s, what is left then is lost \(memory storage\)$/)
+    const said = lineIndex(
+      out,
+      /INFO SIGTERM: stopping; flushing up to 2 records to ThingsBoard for up to 0\.5 s, what is left then is lost \(memory storage\)$/,
+    )
     const timedOut = lineIndex(out, /stop: outbox not drained within 500 ms/)
     const lost = lineIndex(out, /stop: 2 record\(s\) not delivered to ThingsBoard are lost \(memory storage\)/)
     expect(said, out).toBeGreaterThanOrEqual(0)
