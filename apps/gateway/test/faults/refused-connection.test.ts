@@ -2,9 +2,9 @@
  * Fault: ThingsBoard refuses the gateway's connection (CONNACK 5, not authorized: the access token
  * is not accepted). The gateway is the real CLI process. Checked: the log says clearly what was
  * refused (and never shows the token); the gateway retries with a growing backoff (the attempts
- * are as far apart as the log says they wait, and the broker counts each: not a busy loop); HTTP requests are still
- * answered 200 while the outbox has room; once ThingsBoard accepts the token, every one of them
- * arrives, each device `connect`ed first.
+ * are as far apart as the log says they wait, and the broker counts each: not a busy loop); HTTP
+ * requests are still answered 200 while the outbox has room; once ThingsBoard accepts the token,
+ * every one of them arrives, each device `connect`ed first.
  */
 import { describe, expect, it } from 'vitest'
 import { TOKEN } from '../_harness.ts'
