@@ -29,10 +29,10 @@ describe('ThingsBoard refuses the connection (bad token)', { timeout: 120_000 },
       refusing.waitFor((st) => st.refusedConnections >= ATTEMPTS, 30_000),
       gw.cli.waitForOutput(new RegExp(`(cannot connect to ThingsBoard [^\\n]*\\n[\\s\\S]*){${ATTEMPTS}}`), 30_000),
     ])
-    let seen = false
+    const observation = { done: false }
     void observed.then(
-      () => (seen = true),
-      () => (seen = true),
+      () => (observation.done = true),
+      () => (observation.done = true),
     )
     // requests meanwhile are stored and answered although nothing can be sent
     const ok: number[] = []
@@ -42,7 +42,7 @@ describe('ThingsBoard refuses the connection (bad token)', { timeout: 120_000 },
       expect(r.status, `#${n}`).toBe(200)
       ok.push(n++)
       await sleep(50)
-    } while (!seen)
+    } while (!observation.done)
     await observed
     const attempts = refusing.state.refusedConnections
     const output = gw.output()
