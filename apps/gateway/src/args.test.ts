@@ -12,6 +12,8 @@ describe('parseCommand', () => {
       logLevel: 'debug',
     })
     expect(parseCommand(['--config', 'tb.json', '--watch'])).toMatchObject({ kind: 'run', watch: true })
+    expect(parseCommand(['--config', 'tb.json', '--flush-timeout', '0.5'])).toMatchObject({ kind: 'run', flushTimeoutMs: 500 })
+    expect(parseCommand(['--config', 'tb.json', '--flush-timeout', '0'])).toMatchObject({ kind: 'run', flushTimeoutMs: 0 })
   })
   it('knows validate, sandbox, help and version', () => {
     expect(parseCommand(['validate', '-c', 'rest.json'])).toEqual({ kind: 'validate', config: 'rest.json' })
@@ -31,5 +33,9 @@ describe('parseCommand', () => {
     expect(() => parseCommand(['sandbox', '--port', 'x'])).toThrow('--port: expected a port number 0-65535; got "x"')
     expect(() => parseCommand(['--config'])).toThrow(UsageError)
     expect(() => parseCommand(['--nope'])).toThrow(UsageError)
+    for (const bad of ['soon', '', '7200'])
+      expect(() => parseCommand(['--config', 'tb.json', '--flush-timeout', bad])).toThrow(
+        `--flush-timeout: expected seconds 0-3600, e.g. 5 or 0.5; got "${bad}"`,
+      )
   })
 })

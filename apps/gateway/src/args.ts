@@ -14,6 +14,8 @@ export type Command =
       watch?: boolean
       /** `--heap-growth` as given (checked with `$RESTGATE_HEAP_GROWTH` by `heapGrowthOf`). */
       heapGrowth?: string
+      /** `--flush-timeout`: how long a stop waits for ThingsBoard to confirm the outbox, in ms. */
+      flushTimeoutMs?: number
     }
   | { kind: 'validate'; config: string }
   | { kind: 'sandbox'; host: string; port: number; httpPort: number; tokens: string[] }
@@ -41,6 +43,8 @@ Usage:
       --watch              reload when tb_gateway.json or a connector file changes (SIGHUP always reloads)
       --heap-growth <pct>  how far the heap may grow with garbage before a full collection, in % of
                            the live heap; default 25, 0 = V8's own policy (also $RESTGATE_HEAP_GROWTH)
+      --flush-timeout <s>  on SIGINT/SIGTERM, wait up to this many seconds (default 5, 0 = none) for
+                           ThingsBoard to confirm the outbox before disconnecting
   restgate validate --config <tb_gateway.json | rest.json>
       Check a config file and print every problem with its JSON path; exit 2 when invalid.
   restgate try --config <rest.json | tb_gateway.json> [--endpoint /path] [--method POST] [--header 'K: V']...
@@ -59,6 +63,13 @@ function toPort(value: string | undefined, fallback: number, flag: string): numb
   const n = Number(value)
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new UsageError(`${flag}: expected a port number 0-65535; got "${value}"`)
   return n
+}
+
+/** Seconds (decimals allowed) → ms. */
+function toSeconds(value: string, flag: string): number {
+  const s = Number(value)
+  if (value.trim() === '' || !Number.isFinite(s) || s < 0 || s > 3600) throw new UsageError(`${flag}: expected seconds 0-3600, e.g. 5 or 0.5; got "${value}"`)
+  return Math.round(s * 1000)
 }
 
 function toLogFormat(value: string): 'json' | 'pretty' {
@@ -91,6 +102,7 @@ export function parseCommand(argv: readonly string[]): Command {
         admin: { type: 'string' },
         watch: { type: 'boolean', default: false },
         'heap-growth': { type: 'string' },
+        'flush-timeout': { type: 'string' },
         port: { type: 'string' },
         host: { type: 'string' },
         'http-port': { type: 'string' },
@@ -120,6 +132,7 @@ export function parseCommand(argv: readonly string[]): Command {
         ...(v.admin ? { admin: toHostPort(v.admin, '--admin') } : {}),
         ...(v.watch ? { watch: true } : {}),
         ...(v['heap-growth'] !== undefined ? { heapGrowth: v['heap-growth'] } : {}),
+        ...(v['flush-timeout'] === undefined ? {} : { flushTimeoutMs: toSeconds(v['flush-timeout'], '--flush-timeout') }),
       }
     case 'validate':
       if (!v.config) throw new UsageError('missing --config <file>')

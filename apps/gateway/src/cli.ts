@@ -12,7 +12,7 @@ import type { AdminServer } from './admin.ts'
 import type { LogFormat, RootLogger } from './logger.ts'
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1'])
-/** How long a stop waits for ThingsBoard to confirm the outbox (systemd's TimeoutStopSec is above it). */
+/** How long a stop waits for ThingsBoard to confirm the outbox, unless `--flush-timeout` says otherwise (systemd's TimeoutStopSec is above it). */
 const FLUSH_TIMEOUT_MS = 5_000
 
 /** Prints every problem and warning of a config, one line each with its JSON path. */
@@ -243,11 +243,11 @@ async function run(cmd: Extract<Command, { kind: 'run' }>): Promise<number> {
     connected: st.connected,
     undelivered: st.queued + st.inFlight,
     storage: loaded.value.gateway.storage.type,
-    flushTimeoutMs: FLUSH_TIMEOUT_MS,
+    flushTimeoutMs: cmd.flushTimeoutMs ?? FLUSH_TIMEOUT_MS,
   })
   logger[said.level](said.message)
   statistics?.stop()
-  await gateway.stop({ flushTimeoutMs: FLUSH_TIMEOUT_MS })
+  await gateway.stop({ flushTimeoutMs: cmd.flushTimeoutMs ?? FLUSH_TIMEOUT_MS })
   await admin?.close()
   offSignal()
   await sandbox?.stop()

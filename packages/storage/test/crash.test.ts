@@ -11,15 +11,19 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
-import { createFileStorage } from '../src/file.ts'
-import { createSqliteStorage } from '../src/sqlite.ts'
+import type * as FileModule from '../src/file.ts'
+import type * as SqliteModule from '../src/sqlite.ts'
 import type { StorageBackend } from '../src/types.ts'
 import type { Logger } from '../src/logger.ts'
 
 const here = fileURLToPath(new URL('.', import.meta.url))
 // the child runs the BUILT package under plain node (the storage project's globalSetup builds it):
-// the path users run, without a TypeScript loader in the process and in its sqlite thread
+// the path users run, without a TypeScript loader in the process and in its sqlite thread. The
+// checks reopen the folder with the same build (from source, each sqlite thread would start tsx:
+// about 4x the CPU time; sqlite-source.test.ts covers the source path).
 const child = join(here, 'crash-child.mjs')
+const { createFileStorage } = (await import(new URL('../dist/file.mjs', import.meta.url).href)) as typeof FileModule
+const { createSqliteStorage } = (await import(new URL('../dist/sqlite.mjs', import.meta.url).href)) as typeof SqliteModule
 const quiet: Logger = { debug: () => {}, info: () => {}, warn: () => {}, error: () => {} }
 
 interface CrashRun {

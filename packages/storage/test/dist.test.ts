@@ -1,28 +1,19 @@
 /**
- * The BUILT package, run by plain node: tsdown builds it (to a temporary folder in node_modules, so
- * dist/ is left alone), then a child process without tsx or vitest opens each backend from it. This
+ * The BUILT package, run by plain node: dist/, which this project's globalSetup (test/_build.ts)
+ * builds before any test runs; a child process without tsx or vitest opens each backend from it. This
  * is the path users run: the sqlite database thread starts from sqlite-worker.mjs next to
  * sqlite.mjs (no TypeScript, no stringified functions, no eval), better-sqlite3 loads there.
  */
 import { execFile } from 'node:child_process'
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { promisify } from 'node:util'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 
 const run = promisify(execFile)
 const pkg = fileURLToPath(new URL('..', import.meta.url))
-let out = ''
-
-beforeAll(async () => {
-  out = await mkdtemp(join(pkg, 'node_modules', '.dist-test-'))
-  await run(process.execPath, [join(pkg, 'node_modules', 'tsdown', 'dist', 'run.mjs'), '--out-dir', out, '--no-dts'], { cwd: pkg, timeout: 120_000 })
-}, 150_000)
-
-afterAll(async () => {
-  if (out !== '') await rm(out, { recursive: true, force: true })
-})
+const out = join(pkg, 'dist')
 
 describe('the built package (dist)', () => {
   it('has the database thread as its own entry file, with no eval and no TypeScript', async () => {

@@ -70,13 +70,13 @@ export interface GatewayProcess {
   output(): string
   /** SIGKILL: no flush, no close; resolves once the process is gone. */
   kill9(): Promise<void>
-  /** SIGTERM: the gateway flushes for up to 5 s, closes storage, exits 0. */
+  /** SIGTERM: the gateway flushes for up to 5 s (`--flush-timeout`), closes storage, exits 0. */
   terminate(): Promise<number | null>
 }
 
-/** Starts the real CLI (`restgate --config <file>`) and waits until its connector listens. */
-export async function gatewayProcess(folder: FaultFolder): Promise<GatewayProcess> {
-  const cli = runCli(['--config', folder.file])
+/** Starts the real CLI (`restgate --config <file> ...args`) and waits until its connector listens. */
+export async function gatewayProcess(folder: FaultFolder, args: readonly string[] = []): Promise<GatewayProcess> {
+  const cli = runCli(['--config', folder.file, ...args])
   let gone = false
   liveChildren.add(cli.child)
   void cli.exited.then(() => {

@@ -10,9 +10,9 @@ import { describe, expect, it } from 'vitest'
 import { configFolder, gatewayProcess, sandbox } from './_faults.ts'
 import { arrivals, firstArrivalOrder, isIncreasing, report, sleep, startLoad, waitForArrivals } from './_traffic.ts'
 
-const TOTAL = 600
+const TOTAL = 400
 const SENDERS = 4
-const INTERVAL_MS = 5 // 600 messages over ~3 s
+const INTERVAL_MS = 5 // 400 messages over ~2 s
 const DOWN_MS = 1_000
 const DOWN_COUNT = 100
 

@@ -10,9 +10,9 @@ import { describe, expect, it } from 'vitest'
 import { configFolder, gatewayProcess, type GatewayProcess, sandbox } from './_faults.ts'
 import { arrivals, firstArrivalOrder, isIncreasing, report, startLoad, waitForArrivals } from './_traffic.ts'
 
-const TOTAL = 600
+const TOTAL = 400
 const SENDERS = 4
-const INTERVAL_MS = 5 // 600 messages over ~3 s
+const INTERVAL_MS = 5 // 400 messages over ~2 s
 
 const storages: Array<[string, Record<string, unknown>]> = [
   ['file', { type: 'file', data_folder_path: './data', max_records_per_file: 100, max_file_count: 100 }],

@@ -4,7 +4,8 @@
  * - ThingsBoard unreachable (a port nobody listens on), memory storage: the records will be lost;
  * - unreachable, file storage: they stay stored, and a next start with ThingsBoard up delivers them;
  * - connected to a broker that accepts the session but never acknowledges a publish: the gateway
- *   says it flushes N records for up to 5 s, then reports what it could not deliver.
+ *   says it flushes N records for up to the flush timeout (5 s, here `--flush-timeout 0.5`), then
+ *   reports what it could not deliver.
  */
 import { createServer, type Socket } from 'node:net'
 import { describe, expect, it, onTestFinished } from 'vitest'
@@ -115,17 +116,21 @@ describe('the stop message says what stopping will do, before doing it', { timeo
     expect(second.output()).not.toMatch(/not delivered|not drained/)
   })
 
-  it('connected, nothing acknowledged: says it flushes N records for up to 5 s, then reports what is left', async () => {
+  it('connected, nothing acknowledged: says it flushes N records for up to the flush timeout, then reports what is left', async () => {
     const broker = await silentBroker()
     const folder = await configFolder(broker.port, { type: 'memory', max_records_count: 1_000 })
-    const gw = await gatewayProcess(folder)
+    // the default flush timeout (5 s) is the stop message unit test's; a short one keeps this test short
+    const gw = await gatewayProcess(folder, ['--flush-timeout', '0.5'])
     await gw.cli.waitForOutput(/connected to ThingsBoard/, 15_000)
     await postAll(folder.url, 'SC', 2)
 
     expect(await gw.terminate()).toBe(0)
     const out = gw.output()
-    const said = lineIndex(out, /INFO SIGTERM: stopping; flushing up to 2 records to ThingsBoard for up to 5 s, what is left then is lost \(memory storage\)$/)
-    const timedOut = lineIndex(out, /stop: outbox not drained within 5000 ms/)
+    const said = lineIndex(
+      out,
+      /INFO SIGTERM: stopping; flushing up to 2 records to ThingsBoard for up to 0\.5 s, what is left then is lost \(memory storage\)$/,
+    )
+    const timedOut = lineIndex(out, /stop: outbox not drained within 500 ms/)
     const lost = lineIndex(out, /stop: 2 record\(s\) not delivered to ThingsBoard are lost \(memory storage\)/)
     expect(said, out).toBeGreaterThanOrEqual(0)
     expect(timedOut, out).toBeGreaterThan(said)
