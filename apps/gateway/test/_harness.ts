@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
+import { threadId } from 'node:worker_threads'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -18,15 +19,33 @@ export const repoRoot: string = join(here, '../../..')
 export const quickstartDir: string = join(repoRoot, 'examples/quickstart')
 export const TOKEN = 'e2e-token'
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
+/**
+ * Ports handed out by `freePort`: below Linux's ephemeral range (32768–60999), where a port just
+ * freed is soon given to someone else's outgoing connection or `listen(0)` (the suite makes
+ * thousands), and in a block of its own per worker thread (every test file runs in one of the
+ * vitest process's threads), counting up from a random start. Each one is checked bindable first.
+ */
+const PORT_FLOOR = 20_000
+const PORT_BLOCK = 1_500
+let nextPort = PORT_FLOOR + (threadId % 8) * PORT_BLOCK + Math.floor(Math.random() * PORT_BLOCK)
+
+function bindable(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
     const srv = createServer()
-    srv.once('error', reject)
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number }
-      srv.close(() => resolve(port))
-    })
+    srv.once('error', () => resolve(false))
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)))
   })
+}
+
+/** A port on 127.0.0.1 that nothing listens on now, for a process the test starts. */
+export async function freePort(): Promise<number> {
+  const block = PORT_FLOOR + (threadId % 8) * PORT_BLOCK
+  for (let tries = 0; tries < PORT_BLOCK; tries++) {
+    const port = nextPort
+    nextPort = block + ((nextPort - block + 1) % PORT_BLOCK)
+    if (await bindable(port)) return port
+  }
+  throw new Error(`freePort: no free port in ${block}-${block + PORT_BLOCK - 1}`)
 }
 
 export interface ConfigFolderOptions {
@@ -59,8 +78,13 @@ export function writeConfigFolder(opts: ConfigFolderOptions): { dir: string; fil
   return { dir, file, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
 }
 
+/**
+ * The sandbox broker in this process, on a `freePort()` port (not an ephemeral one: tests stop and
+ * start it again on the same port, and meanwhile the gateway's reconnects could get that port as
+ * their own local port, a TCP self-connect).
+ */
 export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox & { port: number }> {
-  const sandbox = createSandbox({ port: 0, accessToken: TOKEN, logger: quietLogger(), ...options })
+  const sandbox = createSandbox({ port: await freePort(), accessToken: TOKEN, logger: quietLogger(), ...options })
   const { port } = await sandbox.start()
   return Object.assign(sandbox, { port })
 }
