@@ -73,9 +73,15 @@ describe('disk full', { timeout: 120_000 }, () => {
     await sleep(300)
     const duplicates = [...arrivals(sb, prefix).values()].filter((list) => list.length > 1).length
     expect(duplicates).toBe(0)
+    let stillFull: number | undefined
     if (name === 'sqlite') {
-      // SQLite keeps freed pages in its file: the disk stays full until the operator frees space
-      expect((await post(folder.url, `${prefix}-x`, 9_999)).status).toBe(503)
+      // SQLite keeps the pages freed by delivery in its file: a new record fits there only once a
+      // checkpoint has let the WAL start over (timing), else the disk stays full (503, no crash)
+      // until the operator frees space
+      const probe = await post(folder.url, `${prefix}-x`, 9_999)
+      expect([200, 503]).toContain(probe.status)
+      if (probe.status === 503) expect(probe.code).toBe('SINK_FAILED')
+      stillFull = probe.status
       rmSync(join(disk.dir, 'filler.bin'))
     } // file: delivered segments are deleted, which frees the disk by itself
     const again = await postUntilOk(folder.url, `${prefix}-x`, 10_000, 10_000)
@@ -92,7 +98,7 @@ describe('disk full', { timeout: 120_000 }, () => {
       answered: result.statuses,
       delivered: result.ok.size,
       duplicates,
-      spaceBack: name === 'file' ? 'delivered segments deleted' : 'operator removed the filler',
+      spaceBack: name === 'file' ? 'delivered segments deleted' : `operator removed the filler (a post before that: ${stillFull})`,
     })
     expect(await gw.terminate()).toBe(0)
   })
