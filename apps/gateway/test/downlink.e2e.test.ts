@@ -104,14 +104,17 @@ describe('downlink on the original shipped rest.json', () => {
 
   it("a shared-attribute update reaches the docs' test server as JSON, one request per key", async () => {
     await sandbox.sendAttributeUpdate('SN-001', { FirmwareVersion: 1.1, mode: 'eco "quoted"/1' })
-    await expect.poll(() => target.hits.filter((h) => h.url === '/').length).toBe(2)
-    const bodies = target.hits.filter((h) => h.url === '/').map((h) => JSON.parse(h.body) as Record<string, unknown>)
-    expect(bodies).toEqual(
+    // one request per key: exactly these two bodies (a try that took longer than the rule's 0.5 s
+    // timeout on a loaded machine is sent again: the same body twice)
+    const distinct = (): unknown[] => [...new Set(target.hits.filter((h) => h.url === '/').map((h) => h.body))].map((b) => JSON.parse(b) as unknown)
+    await expect.poll(() => distinct().length).toBeGreaterThanOrEqual(2)
+    expect(distinct()).toEqual(
       expect.arrayContaining([
         { deviceName: 'SN-001', FirmwareVersion: '1.1' },
         { deviceName: 'SN-001', mode: 'eco "quoted"/1' },
       ]),
     )
+    expect(distinct()).toHaveLength(2)
     expect(target.hits.find((h) => h.url === '/')!.headers['content-type']).toMatch(/application\/json/)
     // XX devices match no rule: nothing is sent. Waited for as an event: the dispatcher has taken the
     // update and has nothing active, queued or in flight (a request it made would be counted there)
@@ -129,7 +132,8 @@ describe('downlink on the original shipped rest.json', () => {
       { timeout: 15_000 },
     )
     expect(dispatcher().requests).toBe(before.requests)
-    expect(target.hits.filter((h) => h.url === '/')).toHaveLength(2)
+    // (not a count of hits: under load a slow first request may be tried again, a second hit)
+    expect(target.hits.filter((h) => h.body.includes('XX-1'))).toEqual([])
   })
 
   it('echo RPC: GET to the device URL with the params as its body (original case 30), the JSON answer comes back as the result', async () => {

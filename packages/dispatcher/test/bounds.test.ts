@@ -29,17 +29,32 @@ describe('bounds', () => {
 
   it('an RPC whose deadline passes while it waits gets its 408 then, and never reaches the target', async () => {
     const dead = await startTarget(() => undefined)
+    // the one active slot is taken by an RPC with a long deadline (the target never answers), so the
+    // two waiting behind it certainly pass their deadline while they wait (with equal deadlines the
+    // first's 408 could free the room a millisecond before the next one's deadline)
     const { dispatcher, replies } = dispatcherFor(
-      { serverSideRpc: [rpcRule({ requestUrlExpression: `${dead.url}/\${requestId}`, timeout: 30, tries: 1, responseTimeout: 0.3 })] },
+      {
+        serverSideRpc: [
+          rpcRule({ methodFilter: 'slow', requestUrlExpression: `${dead.url}/\${requestId}`, timeout: 30, tries: 1, responseTimeout: 30 }, 0),
+          rpcRule({ methodFilter: 'm', requestUrlExpression: `${dead.url}/\${requestId}`, timeout: 30, tries: 1, responseTimeout: 0.3 }, 1),
+        ],
+      },
       { maxActiveMessages: 1 },
     )
+    const slow = dispatcher.onRpc({ device: 'd', data: { id: 1, method: 'slow' } })
+    await expect.poll(() => dead.received.length).toBe(1)
     const started = Date.now()
-    const reports = await Promise.all([1, 2, 3].map((id) => dispatcher.onRpc({ device: 'd', data: { id, method: 'm' } })))
+    const reports = await Promise.all([2, 3].map((id) => dispatcher.onRpc({ device: 'd', data: { id, method: 'm' } })))
     expect(reports.every((r) => r.replied)).toBe(true)
-    expect(replies.map((r) => (r.data as { code: number }).code)).toEqual([408, 408, 408])
+    expect(replies.map((r) => [r.id, (r.data as { code: number }).code])).toEqual([
+      [2, 408],
+      [3, 408],
+    ])
     expect(Date.now() - started).toBeGreaterThanOrEqual(290)
     expect(dead.received.map((r) => r.url)).toEqual(['/1'])
     expect(dispatcher.stats().expired).toBe(2)
+    await dispatcher.close()
+    await slow
   })
 
   it('never has more than maxConcurrencyPerOrigin connections open at a hanging target, aborted tries included', async () => {
