@@ -46,7 +46,7 @@ describe('bounds', () => {
     const started = Date.now()
     const reports = await Promise.all([2, 3].map((id) => dispatcher.onRpc({ device: 'd', data: { id, method: 'm' } })))
     expect(reports.every((r) => r.replied)).toBe(true)
-    expect(replies.map((r) => [r.id, (r.data as { code: number }).code])).toEqual([
+    expect(replies.map((r) => [r.id, (r.data as { code: number }).code]).toSorted((a, b) => Number(a[0]) - Number(b[0]))).toEqual([
       [2, 408],
       [3, 408],
     ])
