@@ -12,6 +12,8 @@ import { cpuSeconds, freePort, memoryMb, startProcess, stopProcess } from './pro
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 const TOKEN = 'bench-downlink'
+/** A run that sees no request arrive for this long is stopped with an error. */
+const STALL_MS = 30_000
 
 function startTarget() {
   let requests = 0
@@ -30,7 +32,29 @@ function startTarget() {
       resolve({
         url: `http://127.0.0.1:${server.address().port}`,
         count: () => requests,
-        reached: (n) => (requests >= n ? Promise.resolve() : new Promise((r) => (waiter = { n, resolve: r }))),
+        // resolves once n requests arrived; rejects when none arrives for STALL_MS meanwhile (the bench stops by itself)
+        reached: (n, context = () => '') =>
+          requests >= n
+            ? Promise.resolve()
+            : new Promise((resolve, reject) => {
+                let seen = requests
+                const check = setInterval(() => {
+                  if (requests > seen) seen = requests
+                  else {
+                    clearInterval(check)
+                    waiter = undefined
+                    reject(new Error(`W6 stalled: ${requests} of ${n} requests arrived, none in the last ${STALL_MS / 1000} s${context()}`))
+                  }
+                }, STALL_MS)
+                waiter = {
+                  n,
+                  resolve: () => {
+                    clearInterval(check)
+                    waiter = undefined
+                    resolve()
+                  },
+                }
+              }),
         close: () => new Promise((r) => (server.closeAllConnections(), server.close(r))),
       }),
     ),
@@ -86,6 +110,7 @@ async function runShape({ updates, keys }) {
     await fetch(`http://127.0.0.1:${httpPort}/up`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"probe","t":1}' })
     await sandbox.waitFor((s) => s.devices.get('probe')?.telemetry.length, 15_000)
     const expected = updates * keys
+    const stalled = () => `; gateway output:\n${gw.output().slice(-2000)}`
     const cpu0 = cpuSeconds(gw.pid)
     const t0 = performance.now()
     // The sandbox's broker (aedes) pushes everything at once, with no in-flight window, so the bench
@@ -101,9 +126,9 @@ async function runShape({ updates, keys }) {
         sends.push(sandbox.sendAttributeUpdate(`D-${j % 100}`, data))
       }
       await Promise.all(sends)
-      await target.reached(end * keys)
+      await target.reached(end * keys, stalled)
     }
-    await target.reached(expected)
+    await target.reached(expected, stalled)
     const seconds = (performance.now() - t0) / 1000
     const cpu = cpuSeconds(gw.pid) - cpu0
     const mem = memoryMb(gw.pid)
