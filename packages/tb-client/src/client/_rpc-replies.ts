@@ -143,43 +143,24 @@ export function createRpcReplies(maxQueued: number, logger: Logger): RpcReplies 
     return new TbClientError('STOPPED', `${what}: client stopped`)
   }
 
-  function promised(
-    session: Session | undefined,
-    what: string,
-    make: () => [topic: string, payload: string],
-    device: string | undefined,
-    id: number | string,
-  ): Promise<void> {
-    if (stopped) return Promise.reject(stoppedError(what))
-    let topic: string
-    let payload: string
-    try {
-      ;[topic, payload] = make()
-    } catch (error) {
-      return Promise.reject(error)
-    }
-    return new Promise<void>((resolve, reject) => submit(session, new Reply(owner, topic, payload, device, id, resolve, reject)))
+  /** Takes a device RPC reply; `confirmed` at its PUBACK, `lost` if it is dropped later. Throws at once when it cannot be taken. */
+  function deviceReply(session: Session | undefined, device: string, id: number | string, data: unknown, confirmed?: () => void, lost?: ReplyLost): void {
+    if (stopped) throw stoppedError('replyRpc')
+    submit(session, new Reply(owner, TOPIC_RPC, devicePayload(device, id, data), device, id, confirmed, lost))
+  }
+
+  function gatewayReply(session: Session | undefined, id: number | string, data: unknown, confirmed?: () => void, lost?: ReplyLost): void {
+    if (stopped) throw stoppedError('replyGatewayRpc')
+    const payload = gatewayPayload(id, data)
+    submit(session, new Reply(owner, `${TOPIC_ME_RPC_RESPONSE}${String(id)}`, payload, undefined, id, confirmed, lost))
   }
 
   return {
-    reply(session, device, id, data) {
-      return promised(session, 'replyRpc', () => [TOPIC_RPC, devicePayload(device, id, data)], device, id)
-    },
-
-    replyGateway(session, id, data) {
-      return promised(session, 'replyGatewayRpc', () => [`${TOPIC_ME_RPC_RESPONSE}${String(id)}`, gatewayPayload(id, data)], undefined, id)
-    },
-
-    queueReply(session, device, id, data, onLost) {
-      if (stopped) throw stoppedError('replyRpc')
-      submit(session, new Reply(owner, TOPIC_RPC, devicePayload(device, id, data), device, id, undefined, onLost))
-    },
-
-    queueGatewayReply(session, id, data, onLost) {
-      if (stopped) throw stoppedError('replyGatewayRpc')
-      const payload = gatewayPayload(id, data)
-      submit(session, new Reply(owner, `${TOPIC_ME_RPC_RESPONSE}${String(id)}`, payload, undefined, id, undefined, onLost))
-    },
+    // a throw in the executor rejects the promise
+    reply: (session, device, id, data) => new Promise<void>((resolve, reject) => deviceReply(session, device, id, data, resolve, reject)),
+    replyGateway: (session, id, data) => new Promise<void>((resolve, reject) => gatewayReply(session, id, data, resolve, reject)),
+    queueReply: (session, device, id, data, onLost) => deviceReply(session, device, id, data, undefined, onLost),
+    queueGatewayReply: (session, id, data, onLost) => gatewayReply(session, id, data, undefined, onLost),
 
     onSession: drain,
 

@@ -117,7 +117,6 @@ export function createSession(client: MqttClient, id: number, connectedAt: numbe
     },
 
     publish(topic, payload, qos) {
-      if (closed) return Promise.reject(closedError())
       const p = new Promise<void>((resolve, reject) => send(new PromisedPublish(topic, payload, qos, resolve, reject)))
       p.catch(noop)
       return p
